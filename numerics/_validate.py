@@ -1,0 +1,105 @@
+"""Input validation shared by the public functions of :mod:`numerics`.
+
+Inputs are validated once at the public boundary; hot loops never re-check them.
+Every error names the parameter and the value received.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+RNGLike = np.random.Generator | int | None
+
+
+def as_rng(rng: object, name: str = "rng") -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from ``rng`` (SPEC 7: Generator, int seed or None)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        if rng is not None and int(rng) < 0:
+            raise ValueError(f"{name} must be a non-negative integer seed, got {rng!r}")
+        return np.random.default_rng(rng)
+    raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {rng!r}")
+
+
+def check_int(value: object, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an ``int`` >= ``minimum``, else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_order(value: object, name: str = "order") -> int:
+    """Tensor order ``l >= 2``."""
+    return check_int(value, name, minimum=2)
+
+
+def check_real(
+    value: object,
+    name: str,
+    *,
+    minimum: float | None = None,
+    strict: bool = False,
+    maximum: float | None = None,
+) -> float:
+    """Return a finite float, optionally bounded below (``strict``: ``> minimum``) and above."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    x = float(value)
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if minimum is not None:
+        if strict and not x > minimum:
+            raise ValueError(f"{name} must be > {minimum}, got {value!r}")
+        if not strict and not x >= minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if maximum is not None and x > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
+    return x
+
+
+def as_float_array(
+    value: object,
+    name: str,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    dtype: np.dtype | type = np.float64,
+    allow_empty: bool = False,
+    copy: bool = False,
+) -> np.ndarray:
+    """Convert to a finite real float array, checking dimension and shape.
+
+    ``shape`` entries that are ``None`` are free.
+    """
+    try:
+        arr = np.array(value, dtype=dtype, copy=copy) if copy else np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real array, got {type(value).__name__}: {exc}") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise ValueError(f"{name} must have ndim in {allowed}, got shape {arr.shape}")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(
+            s is not None and s != a for s, a in zip(shape, arr.shape, strict=True)
+        ):
+            want = tuple("*" if s is None else s for s in shape)
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
+    return arr
+
+
+def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    """A string option from a fixed set."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value

@@ -1,0 +1,208 @@
+"""The three parametrisations of MATH.md §3: loss, gradient, Hessian-vector product in Gram form.
+
+Loss ``f = ½||T(W) - T*||_F² + (λ/2)||W||_F²`` with residual ``E = T(W) - T*``.
+
+``plain``
+    ``T(W) = Σ_i w_i^{⊗l}`` (paper 1, eq. (1) with ``c_i = 1``); ``W`` has shape ``(m, d)``.
+``coefficient``
+    ``T(c, U) = Σ_i c_i u_i^{⊗l}`` (paper 1, eq. (1)); packed as ``W = [c | U]`` of shape ``(m, d+1)``
+    (column 0 holds ``c``, see :func:`pack_coefficient`). The regulariser acts on ``c`` and ``U``.
+``homogeneous``
+    ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}`` with ``w̄ = w/||w||`` (two-homogeneous, a **model choice** that fits
+    both papers' descriptions); ``W`` has shape ``(m, d)``.
+
+All three are written as ``T = Σ_i s_i x_i^{⊗l}`` and reduce to the contractions
+``P_i = E(x_i^{⊗(l-1)}, ·) = Σ_j s_j (x_i·x_j)^{l-1} x_j - T*(x_i^{⊗(l-1)}, ·)`` and ``e_i = E(x_i^{⊗l}) = P_i·x_i``,
+whose cost is ``O(m² d + m r d)`` for a low-rank target: no ``d^l`` array is formed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validate import as_float_array, check_choice, check_real
+from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
+
+__all__ = [
+    "MODELS",
+    "hessian_vector_product",
+    "loss",
+    "loss_and_grad",
+    "model_tensor",
+    "pack_coefficient",
+    "param_shape",
+    "unpack_coefficient",
+    "validate_problem",
+]
+
+MODELS = ("plain", "coefficient", "homogeneous")
+
+
+def param_shape(model: str, m: int, d: int) -> tuple[int, int]:
+    """Shape of the parameter array ``W`` for ``m`` components in ``R^d``."""
+    check_choice(model, "model", MODELS)
+    return (m, d + 1) if model == "coefficient" else (m, d)
+
+
+def pack_coefficient(c: Any, U: Any) -> np.ndarray:
+    """Pack coefficient-model parameters ``(c, U)`` into ``W = [c | U]`` of shape ``(m, d+1)``."""
+    U = as_float_array(U, "U", ndim=2)
+    c = as_float_array(c, "c", shape=(U.shape[0],))
+    return np.column_stack([c, U])
+
+
+def unpack_coefficient(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack_coefficient`: views ``(c, U)`` of ``W``."""
+    return W[:, 0], W[:, 1:]
+
+
+def validate_problem(W: Any, target: Any, model: str, reg: float) -> tuple[np.ndarray, str, float]:
+    """Check ``(W, target, model, reg)`` once at a public boundary; return the clean values."""
+    if not isinstance(target, LowRankTensor | DenseTensor):
+        raise TypeError(f"target must be a LowRankTensor or DenseTensor, got {type(target).__name__}")
+    model = check_choice(model, "model", MODELS)
+    reg = check_real(reg, "reg", minimum=0.0)
+    dtype = np.float32 if np.asarray(W).dtype == np.float32 else np.float64
+    cols = target.dim + 1 if model == "coefficient" else target.dim
+    W = as_float_array(W, "W", shape=(None, cols), dtype=dtype)
+    return W, model, reg
+
+
+def _split(W: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return ``(s, X, n)``: weights, components and (homogeneous only) row norms."""
+    if model == "plain":
+        return np.ones(W.shape[0], dtype=W.dtype), W, None
+    if model == "coefficient":
+        c, U = unpack_coefficient(W)
+        return c, U, None
+    # homogeneous: rows w = n·x with unit x; s = n². Zero rows contribute nothing (s = 0, x = 0).
+    n = np.sqrt(np.einsum("ij,ij->i", W, W))
+    safe = np.where(n == 0, 1.0, n)
+    return n * n, W / safe[:, None], n
+
+
+def _contractions(
+    s: np.ndarray, X: np.ndarray, target: Tensor
+) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    """``P_i = E(x_i^{⊗(l-1)}, ·)``, ``e_i = E(x_i^{⊗l})``, ``<T(W), T(W)>``, ``<T(W), T*>``."""
+    order = target.order
+    gram = X @ X.T
+    a = int_power(gram, order - 1)
+    a *= s[None, :]
+    model_part = a @ X  # Σ_j s_j G_ij^{l-1} x_j
+    t_values, t_contr = target.evaluate_and_contract(X)
+    model_values = np.einsum("ij,ij->i", model_part, X)  # Σ_j s_j G_ij^l = T(W)(x_i^{⊗l})
+    P = model_part - t_contr
+    e = model_values - t_values
+    return P, e, s @ model_values, s @ t_values
+
+
+def _target_norm_sq(target: Tensor) -> float:
+    return target.squared_norm
+
+
+def _loss_and_grad(
+    W: np.ndarray, target: Tensor, model: str, reg: float, need_grad: bool = True
+) -> tuple[Any, np.ndarray | None]:
+    order = target.order
+    s, X, n = _split(W, model)
+    P, e, model_sq, cross = _contractions(s, X, target)
+    value = 0.5 * (model_sq - 2.0 * cross + _target_norm_sq(target))
+    if reg:
+        value = value + 0.5 * reg * np.sum(W * W)
+    if not need_grad:
+        return value, None
+    if model == "plain":
+        grad = order * P
+    elif model == "coefficient":
+        grad = np.empty_like(W, dtype=P.dtype)
+        grad[:, 0] = e
+        grad[:, 1:] = order * s[:, None] * P
+    else:
+        assert n is not None
+        grad = n[:, None] * (order * P - (order - 2) * e[:, None] * X)
+    if reg:
+        grad += reg * W
+    return value, grad
+
+
+def loss_and_grad(
+    W: Any, target: Tensor, *, model: str = "plain", reg: float = 0.0
+) -> tuple[float, np.ndarray]:
+    """Loss ``½||T(W) - T*||_F² + (λ/2)||W||_F²`` and its gradient in Gram form (MATH.md §2–3).
+
+    Gradients (MATH.md §3): plain ``∇_{w_i} f = l·E(w_i^{⊗(l-1)}, ·) + λw_i``; coefficient
+    ``∂_{c_i} f = E(u_i^{⊗l}) + λc_i``, ``∇_{u_i} f = l c_i E(u_i^{⊗(l-1)}, ·) + λu_i``; homogeneous
+    ``∇_{w_i} f = ||w_i||·[l·E(w̄_i^{⊗(l-1)}, ·) - (l-2)·E(w̄_i^{⊗l}) w̄_i] + λw_i``.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d) or (m, d+1) for ``model="coefficient"``
+        Parameters. A float32 ``W`` is computed in float32 (faster, less accurate).
+    target : LowRankTensor or DenseTensor
+        The tensor ``T*`` to fit.
+    model : {"plain", "coefficient", "homogeneous"}
+    reg : float
+        ℓ2 regularisation coefficient ``λ >= 0``.
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray, same shape as ``W``
+
+    Notes
+    -----
+    Cost ``O(m² d + m r d)`` time and ``O(md + m²)`` memory for a low-rank target.
+    """
+    W, model, reg = validate_problem(W, target, model, reg)
+    value, grad = _loss_and_grad(W, target, model, reg)
+    assert grad is not None
+    return float(value), grad
+
+
+def loss(W: Any, target: Tensor, *, model: str = "plain", reg: float = 0.0) -> float:
+    """The loss of :func:`loss_and_grad` without the gradient."""
+    W, model, reg = validate_problem(W, target, model, reg)
+    return float(_loss_and_grad(W, target, model, reg, need_grad=False)[0])
+
+
+def hessian_vector_product(
+    W: Any, V: Any, target: Tensor, *, model: str = "plain", reg: float = 0.0, h: float = 1e-30
+) -> np.ndarray:
+    """Hessian-vector product ``∇²f(W)[V]`` by the complex-step derivative of the gradient.
+
+    The loss is a real-analytic function of ``W`` (away from zero rows for ``homogeneous``), so
+    ``∇²f(W)V = Im ∇f(W + ihV)/h + O(h²)``; with ``h = 1e-30`` this is exact to rounding, with no
+    subtractive cancellation (Squire & Trapp 1998). Cost: one complex gradient (about 4 real ones).
+
+    Parameters
+    ----------
+    W, V : array_like, same shape
+        Point and direction.
+    target, model, reg
+        As in :func:`loss_and_grad`.
+    h : float
+        Complex step, ``0 < h <= 1e-8``.
+    """
+    W, model, reg = validate_problem(W, target, model, reg)
+    V = as_float_array(V, "V", shape=W.shape)
+    h = check_real(h, "h", minimum=0.0, strict=True, maximum=1e-8)
+    Z = W.astype(np.complex128) + 1j * h * V
+    grad = _loss_and_grad(Z, target, model, reg)[1]
+    assert grad is not None
+    return grad.imag / h
+
+
+def model_tensor(W: Any, order: int, *, model: str = "plain") -> LowRankTensor:
+    """``T(W)`` as a :class:`LowRankTensor` (no ``d^l`` array): ``Σ_i s_i x_i^{⊗l}``."""
+    from ._validate import check_order
+
+    order = check_order(order)
+    model = check_choice(model, "model", MODELS)
+    W = as_float_array(W, "W", ndim=2)
+    if model == "coefficient" and W.shape[1] < 2:
+        raise ValueError(f"W must have shape (m, d+1) with d >= 1 for model='coefficient', got {W.shape}")
+    s, X, _ = _split(W, model)
+    return LowRankTensor(s, X, order)

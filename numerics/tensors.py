@@ -1,0 +1,391 @@
+"""Symmetric tensors without ``d^l`` arrays: low-rank (Gram form) and small dense ones.
+
+Every identity used here is classical (MATH.md §2):
+
+* ``<x^{⊗l}, y^{⊗l}> = (x·y)^l``;
+* ``T(x^{⊗l}) = Σ_k c_k (u_k·x)^l`` and ``T(x^{⊗(l-1)}, ·) = Σ_k c_k (u_k·x)^{l-1} u_k``;
+* ``<Σ_k c_k u_k^{⊗l}, Σ_j b_j v_j^{⊗l}> = cᵀ (U Vᵀ)^{∘l} b``.
+
+A low-rank tensor of rank ``r`` in ``R^d`` costs ``O(rd)`` memory; inner products between two of them cost
+``O(r r' d)``. :meth:`LowRankTensor.dense` materialises the ``d^l`` array only below a size bound
+(:data:`MAX_DENSE_ELEMENTS`) and otherwise raises instead of allocating gigabytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ._validate import RNGLike, as_float_array, as_rng, check_choice, check_int, check_order
+
+__all__ = [
+    "MAX_DENSE_ELEMENTS",
+    "DenseTensor",
+    "LowRankTensor",
+    "Tensor",
+    "inner",
+    "int_power",
+    "orthogonal_tensor",
+    "random_dense_symmetric",
+    "random_low_rank",
+    "random_unit_vectors",
+]
+
+#: Largest number of entries :meth:`LowRankTensor.dense` will allocate (8 * 2**24 bytes = 128 MiB).
+MAX_DENSE_ELEMENTS = 2**24
+
+
+def int_power(a: np.ndarray, k: int) -> np.ndarray:
+    """Elementwise ``a**k`` for a small non-negative integer ``k`` by repeated multiplication.
+
+    ``a ** 3.0`` with a float exponent goes through ``pow`` and is several times slower than two
+    multiplications (MATH.md §2, performance note).
+    """
+    if k == 0:
+        return np.ones_like(a)
+    out = a.copy() if k == 1 else a * a
+    for _ in range(k - 2):
+        out *= a
+    return out
+
+
+def _check_dense_size(d: int, order: int, max_elements: int) -> None:
+    n = d**order
+    if n > max_elements:
+        raise ValueError(
+            f"refusing to materialise a dense tensor with d={d}, order={order}: "
+            f"{n} entries ({n * 8 / 2**30:.3g} GiB) exceed max_elements={max_elements}"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class LowRankTensor:
+    """Symmetric tensor ``T = Σ_k c_k u_k^{⊗l}`` kept as its coefficients and components.
+
+    Parameters
+    ----------
+    coeffs : array_like, shape (r,)
+        Coefficients ``c_k`` (any real sign).
+    components : array_like, shape (r, d)
+        Components ``u_k`` as rows (not necessarily unit vectors).
+    order : int
+        Tensor order ``l >= 2``.
+    """
+
+    coeffs: np.ndarray
+    components: np.ndarray
+    order: int
+
+    def __post_init__(self) -> None:
+        order = check_order(self.order, "order")
+        coeffs = as_float_array(self.coeffs, "coeffs", ndim=1, copy=True)
+        comps = as_float_array(self.components, "components", ndim=2, copy=True)
+        if comps.shape[0] != coeffs.shape[0]:
+            raise ValueError(
+                f"components must have one row per coefficient: coeffs has {coeffs.shape[0]}, "
+                f"components has shape {comps.shape}"
+            )
+        if comps.shape[1] < 1:
+            raise ValueError(f"components must have at least one column, got shape {comps.shape}")
+        coeffs.flags.writeable = False
+        comps.flags.writeable = False
+        object.__setattr__(self, "coeffs", coeffs)
+        object.__setattr__(self, "components", comps)
+        object.__setattr__(self, "order", order)
+
+    @property
+    def rank(self) -> int:
+        """Number of terms ``r`` (an upper bound on the symmetric rank)."""
+        return int(self.coeffs.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Ambient dimension ``d``."""
+        return int(self.components.shape[1])
+
+    def evaluate_and_contract(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``T(x_i^{⊗l})`` and ``T(x_i^{⊗(l-1)}, ·)`` for the rows ``x_i`` of ``x`` (shape (n, d)).
+
+        Shares the correlation matrix ``C = X Uᵀ`` between the two; cost ``O(n r d)``.
+        Works for complex ``x`` (complex-step derivatives): no conjugation anywhere.
+        """
+        u = self.components
+        if x.dtype != u.dtype and x.dtype in (np.float32, np.complex64):
+            u = u.astype(np.float32)
+        corr = x @ u.T
+        p = int_power(corr, self.order - 1)
+        p *= self.coeffs.astype(p.real.dtype, copy=False)
+        contraction = p @ u
+        values = np.einsum("ij,ij->i", p, corr)
+        return values, contraction
+
+    def evaluate(self, x: Any) -> np.ndarray:
+        """``T(x^{⊗l}) = Σ_k c_k (u_k·x)^l`` for a vector (returns a float) or rows of a matrix."""
+        xs = _as_points(x, self.dim)
+        values = self.evaluate_and_contract(xs)[0]
+        return values[0] if np.ndim(x) == 1 else values
+
+    def contract(self, x: Any) -> np.ndarray:
+        """``T(x^{⊗(l-1)}, ·) = Σ_k c_k (u_k·x)^{l-1} u_k`` for a vector or rows of a matrix."""
+        xs = _as_points(x, self.dim)
+        out = self.evaluate_and_contract(xs)[1]
+        return out[0] if np.ndim(x) == 1 else out
+
+    def norm_sq(self) -> float:
+        """``||T||_F² = cᵀ (U Uᵀ)^{∘l} c`` in ``O(r² d)``."""
+        return float(inner(self, self))
+
+    @cached_property
+    def squared_norm(self) -> float:
+        """``||T||_F²``, computed once and cached (the tensor is immutable)."""
+        return self.norm_sq()
+
+    def norm(self) -> float:
+        """Frobenius norm ``||T||_F``."""
+        return math.sqrt(max(self.norm_sq(), 0.0))
+
+    def dense(self, max_elements: int = MAX_DENSE_ELEMENTS) -> np.ndarray:
+        """The ``d^l`` array; refuses when it would have more than ``max_elements`` entries."""
+        _check_dense_size(self.dim, self.order, max_elements)
+        out = np.zeros((self.dim,) * self.order)
+        for c, u in zip(self.coeffs, self.components, strict=True):
+            t = u
+            for _ in range(self.order - 1):
+                t = np.multiply.outer(t, u)
+            out += c * t
+        return out
+
+    def is_orthogonal(self, atol: float = 1e-10) -> bool:
+        """True when the components are pairwise orthogonal (orthogonally decomposable tensor)."""
+        g = self.components @ self.components.T
+        return bool(np.allclose(g - np.diag(np.diag(g)), 0.0, atol=atol))
+
+    def unit_form(self) -> LowRankTensor:
+        """The same tensor with unit components: ``c_k ||u_k||^l (u_k/||u_k||)^{⊗l}`` (zero rows dropped)."""
+        n = np.linalg.norm(self.components, axis=1)
+        keep = n > 0
+        return LowRankTensor(
+            self.coeffs[keep] * n[keep] ** self.order,
+            self.components[keep] / n[keep, None],
+            self.order,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class DenseTensor:
+    """A symmetric tensor stored as a dense ``d^l`` array (small ``d`` only).
+
+    Parameters
+    ----------
+    array : array_like, shape (d,)*l
+        Must be symmetric under every permutation of its axes (checked to ``symmetry_atol``).
+    symmetry_atol : float
+        Absolute tolerance of the symmetry check, relative to the largest entry.
+    """
+
+    array: np.ndarray
+    symmetry_atol: float = 1e-10
+
+    def __post_init__(self) -> None:
+        arr = as_float_array(self.array, "array", copy=True)
+        if arr.ndim < 2:
+            raise ValueError(f"array must have order >= 2, got ndim={arr.ndim}")
+        if len(set(arr.shape)) != 1:
+            raise ValueError(f"array must have equal dimensions (d,)*l, got shape {arr.shape}")
+        scale = max(float(np.max(np.abs(arr))), 1.0)
+        # Adjacent transpositions generate the symmetric group: checking them is enough.
+        for k in range(arr.ndim - 1):
+            axes = list(range(arr.ndim))
+            axes[k], axes[k + 1] = axes[k + 1], axes[k]
+            if not np.allclose(arr, arr.transpose(axes), rtol=0.0, atol=self.symmetry_atol * scale):
+                raise ValueError(
+                    f"array must be a symmetric tensor; it changes when axes {k} and {k + 1} are "
+                    f"swapped (max difference {np.max(np.abs(arr - arr.transpose(axes))):.3g})"
+                )
+        arr.flags.writeable = False
+        object.__setattr__(self, "array", arr)
+
+    @property
+    def order(self) -> int:
+        """Tensor order ``l``."""
+        return int(self.array.ndim)
+
+    @property
+    def dim(self) -> int:
+        """Ambient dimension ``d``."""
+        return int(self.array.shape[0])
+
+    def evaluate_and_contract(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``T(x_i^{⊗l})`` and ``T(x_i^{⊗(l-1)}, ·)`` for rows of ``x`` by successive contraction."""
+        n, d = x.shape
+        arr = self.array
+        if x.dtype in (np.float32, np.complex64):
+            arr = arr.astype(np.float32)
+        # R_i = T(x_i, ..., x_i, ·, ..., ·): contract one axis at a time.
+        r = x @ arr.reshape(d, -1)  # (n, d^{l-1})
+        for _ in range(self.order - 2):
+            r = np.einsum("nk,nkj->nj", x, r.reshape(n, d, -1))
+        values = np.einsum("ij,ij->i", r, x)
+        return values, r
+
+    def evaluate(self, x: Any) -> np.ndarray:
+        """``T(x^{⊗l})`` for a vector or rows of a matrix."""
+        xs = _as_points(x, self.dim)
+        values = self.evaluate_and_contract(xs)[0]
+        return values[0] if np.ndim(x) == 1 else values
+
+    def contract(self, x: Any) -> np.ndarray:
+        """``T(x^{⊗(l-1)}, ·)`` for a vector or rows of a matrix."""
+        xs = _as_points(x, self.dim)
+        out = self.evaluate_and_contract(xs)[1]
+        return out[0] if np.ndim(x) == 1 else out
+
+    def norm_sq(self) -> float:
+        """``||T||_F²``."""
+        return float(np.vdot(self.array, self.array))
+
+    @cached_property
+    def squared_norm(self) -> float:
+        """``||T||_F²``, computed once and cached (the tensor is immutable)."""
+        return self.norm_sq()
+
+    def norm(self) -> float:
+        """Frobenius norm."""
+        return math.sqrt(self.norm_sq())
+
+    def dense(self, max_elements: int = MAX_DENSE_ELEMENTS) -> np.ndarray:
+        """The stored array (read-only)."""
+        return self.array
+
+
+Tensor = LowRankTensor | DenseTensor
+
+
+def _as_points(x: Any, d: int) -> np.ndarray:
+    if isinstance(x, np.ndarray) and np.iscomplexobj(x):
+        arr = x
+    else:
+        arr = as_float_array(x, "x", ndim=(1, 2))
+    arr = np.atleast_2d(arr)
+    if arr.shape[1] != d:
+        raise ValueError(f"x must have {d} columns (the tensor dimension), got shape {arr.shape}")
+    return arr
+
+
+def inner(a: Tensor, b: Tensor) -> float:
+    """Frobenius inner product ``<A, B>`` without forming ``d^l`` arrays for low-rank operands.
+
+    Low-rank/low-rank uses ``cᵀ (U Vᵀ)^{∘l} b`` (MATH.md §2); low-rank/dense uses ``Σ_k c_k B(u_k^{⊗l})``;
+    dense/dense uses the flattened dot product.
+    """
+    for name, t in (("a", a), ("b", b)):
+        if not isinstance(t, LowRankTensor | DenseTensor):
+            raise TypeError(f"{name} must be a LowRankTensor or DenseTensor, got {type(t).__name__}")
+    if a.order != b.order or a.dim != b.dim:
+        raise ValueError(
+            f"tensors must have the same order and dimension, got (order={a.order}, d={a.dim}) "
+            f"and (order={b.order}, d={b.dim})"
+        )
+    if isinstance(a, LowRankTensor) and isinstance(b, LowRankTensor):
+        g = int_power(a.components @ b.components.T, a.order)
+        return float(a.coeffs @ g @ b.coeffs)
+    if isinstance(a, LowRankTensor):
+        return float(a.coeffs @ b.evaluate_and_contract(a.components)[0])
+    if isinstance(b, LowRankTensor):
+        return float(b.coeffs @ a.evaluate_and_contract(b.components)[0])
+    return float(np.vdot(a.array, b.array))
+
+
+def random_unit_vectors(n: int, d: int, rng: RNGLike = None) -> np.ndarray:
+    """``n`` independent points uniform on the sphere ``S^{d-1}``, as rows (normalised Gaussians)."""
+    n = check_int(n, "n")
+    d = check_int(d, "d")
+    g = as_rng(rng).standard_normal((n, d))
+    norms = np.linalg.norm(g, axis=1, keepdims=True)
+    while np.any(norms == 0):  # probability zero, but keep the result on the sphere
+        g[norms[:, 0] == 0] = 1.0
+        norms = np.linalg.norm(g, axis=1, keepdims=True)
+    return g / norms
+
+
+def orthogonal_tensor(
+    a: Any,
+    d: int,
+    order: int,
+    basis: str | np.ndarray = "standard",
+    rng: RNGLike = None,
+) -> LowRankTensor:
+    """Orthogonally decomposable target ``T* = Σ_k a_k e_k^{⊗l}`` (MATH.md §1, paper 2).
+
+    Parameters
+    ----------
+    a : array_like, shape (r,)
+        Positive coefficients ``a_k`` (paper 2 orders them ``a_1 >= a_2 >= ...``; any order is kept).
+    d : int
+        Dimension, ``d >= r``.
+    order : int
+        Tensor order ``l >= 2``.
+    basis : {"standard", "random"} or array of shape (r, d)
+        ``"standard"``: ``e_k`` is the k-th standard basis vector; ``"random"``: the first ``r`` rows of a
+        Haar-random orthogonal matrix (QR of a Gaussian); an array: orthonormal rows given explicitly.
+    rng : Generator, int or None
+        Randomness for ``basis="random"``.
+    """
+    coeffs = as_float_array(a, "a", ndim=1)
+    if np.any(coeffs <= 0):
+        raise ValueError(f"a must be positive, got {coeffs.tolist()}")
+    d = check_int(d, "d")
+    order = check_order(order)
+    r = coeffs.shape[0]
+    if r > d:
+        raise ValueError(f"an orthogonal tensor needs d >= r: got d={d}, r={r}")
+    if isinstance(basis, str):
+        check_choice(basis, "basis", ("standard", "random"))
+        if basis == "standard":
+            comps = np.eye(r, d)
+        else:
+            q, rr = np.linalg.qr(as_rng(rng).standard_normal((d, r)))
+            comps = (q * np.sign(np.diag(rr))).T
+    else:
+        comps = as_float_array(basis, "basis", shape=(r, d))
+        if not np.allclose(comps @ comps.T, np.eye(r), atol=1e-10):
+            raise ValueError("basis must have orthonormal rows (basis @ basis.T == I)")
+    return LowRankTensor(coeffs, comps, order)
+
+
+def random_low_rank(
+    r: int,
+    d: int,
+    order: int,
+    *,
+    coeffs: Any = None,
+    rng: RNGLike = None,
+) -> LowRankTensor:
+    """Random incoherent low-rank target ``Σ_k c_k u_k^{⊗l}`` with ``u_k`` uniform on ``S^{d-1}``.
+
+    Independent uniform directions are incoherent: ``|u_j·u_k| = O(sqrt(log r / d))``.
+    ``coeffs`` defaults to all ones.
+    """
+    r = check_int(r, "r")
+    d = check_int(d, "d")
+    order = check_order(order)
+    c = np.ones(r) if coeffs is None else as_float_array(coeffs, "coeffs", shape=(r,))
+    return LowRankTensor(c, random_unit_vectors(r, d, rng), order)
+
+
+def random_dense_symmetric(
+    d: int, order: int, rng: RNGLike = None, max_elements: int = MAX_DENSE_ELEMENTS
+) -> DenseTensor:
+    """A dense symmetric tensor with Gaussian entries, symmetrised over all axis permutations (small ``d``)."""
+    d = check_int(d, "d")
+    order = check_order(order)
+    _check_dense_size(d, order, max_elements)
+    g = as_rng(rng).standard_normal((d,) * order)
+    perms = list(itertools.permutations(range(order)))
+    sym = sum(g.transpose(p) for p in perms) / len(perms)
+    return DenseTensor(np.asarray(sym))

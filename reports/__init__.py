@@ -1,0 +1,1 @@
+"""Claim registry, runner, results store, sweeps, figures and report rendering."""
