@@ -1,0 +1,125 @@
+"""The claim registry: what a claim is, and the table of all of them.
+
+A :class:`Claim` ties one statement of a paper (or a classical fact the suite relies on) to
+
+* a **prediction** (``predict(profile) -> dict``), computed from :mod:`theory` where one exists;
+* a **measurement**: a pure, picklable ``experiment(config) -> metrics`` run over ``configs(profile)``
+  (frozen dataclasses that carry their seeds);
+* a **comparison rule** (``judge``) whose tolerance is written out in ``tolerance``;
+* a **figure** (``plot``) that draws the evidence and returns the data behind it.
+
+Claim modules live in :mod:`reports.claims` (one module per area) and call :func:`register` at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PROFILES = ("quick", "full")
+VerdictStatus = Literal["holds", "fails", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One experiment run as stored: its config, its metrics or its error, its wall time."""
+
+    config: Any
+    metrics: Mapping[str, Any] | None
+    error: str | None
+    wall_time: float
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.metrics is not None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of a claim's comparison rule.
+
+    ``predicted`` and ``measured`` are the short texts shown in the report's summary table;
+    ``numbers`` holds the machine-readable values behind them (JSON-serialisable).
+    """
+
+    status: VerdictStatus
+    reason: str
+    predicted: str
+    measured: str
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One executable claim.
+
+    Attributes
+    ----------
+    id : str
+        Stable dotted id, e.g. ``"lazy.threshold-scaling"``.
+    source : str
+        Paper and statement (e.g. ``"Wang et al. 2020 (paper 1), abstract"``), ``"classical"`` or
+        ``"extension"``.
+    statement, latex : str
+        The claim in words and in LaTeX.
+    method : str
+        How the measurement is made (sizes, seeds, solver), in words.
+    tolerance : str
+        The comparison rule with its tolerance written out.
+    experiment : callable(config) -> dict
+        Pure, module-level (picklable) function returning JSON-serialisable metrics.
+    configs : callable(profile) -> sequence of configs
+        Frozen dataclasses (hashable; every random one carries a ``seed``), for ``"quick"`` and ``"full"``.
+    predict : callable(profile) -> dict
+        The prediction (JSON-serialisable), from :mod:`theory` where one exists.
+    judge : callable(prediction, results) -> Verdict
+        Comparison rule; ``results`` is the sequence of :class:`RunResult` in config order.
+    plot : callable(prediction, results, figure) -> dict
+        Draws the evidence on a matplotlib ``Figure`` and returns the data behind it as
+        ``{column: list}`` (written as CSV beside the figure).
+    model_choice : str
+        Empty, or the MATH.md **[model choice]** this claim's measurement depends on (shown in reports).
+    """
+
+    id: str
+    source: str
+    statement: str
+    latex: str
+    method: str
+    tolerance: str
+    experiment: Callable[[Any], dict[str, Any]]
+    configs: Callable[[str], Sequence[Any]]
+    predict: Callable[[str], dict[str, Any]]
+    judge: Callable[[Mapping[str, Any], Sequence[RunResult]], Verdict]
+    plot: Callable[[Mapping[str, Any], Sequence[RunResult], Any], dict[str, list[Any]]]
+    model_choice: str = ""
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def register(claim: Claim) -> Claim:
+    """Add ``claim`` to :data:`REGISTRY`; ids must be unique."""
+    if claim.id in REGISTRY:
+        raise ValueError(f"duplicate claim id {claim.id!r}")
+    REGISTRY[claim.id] = claim
+    return claim
+
+
+def all_claims() -> list[Claim]:
+    """Every registered claim, sorted by id (imports :mod:`reports.claims` first)."""
+    from . import claims  # noqa: F401  (registers on import)
+
+    return [REGISTRY[k] for k in sorted(REGISTRY)]
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The claim with id ``claim_id``; ``KeyError`` naming the known ids otherwise."""
+    from . import claims  # noqa: F401
+
+    try:
+        return REGISTRY[claim_id]
+    except KeyError:
+        raise KeyError(f"unknown claim id {claim_id!r}; known ids: {', '.join(sorted(REGISTRY))}") from None
