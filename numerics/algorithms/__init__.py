@@ -1,0 +1,6 @@
+"""Algorithms of the two papers (model-choice reconstructions documented in each module).
+
+* :mod:`.beyond` — paper 1's gradient-descent variant that goes beyond the lazy regime;
+* :mod:`.deflation` — paper 2's modified gradient flow (Algorithm 1 reconstruction);
+* :mod:`.tracking` — per-component tracking (fit curves, fit times, fit order) for any trajectory.
+"""
