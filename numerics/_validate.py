@@ -21,7 +21,7 @@ def as_rng(rng: object, name: str = "rng") -> np.random.Generator:
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
         if rng is not None and int(rng) < 0:
             raise ValueError(f"{name} must be a non-negative integer seed, got {rng!r}")
-        return np.random.default_rng(rng)
+        return np.random.default_rng(None if rng is None else int(rng))
     raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {rng!r}")
 
 

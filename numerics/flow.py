@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.integrate import DOP853, LSODA, RK23, RK45, BDF, Radau, OdeSolver
+from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 from scipy.optimize import brentq
 
 from ._validate import as_float_array, check_int, check_real
@@ -130,7 +130,9 @@ def _check_observe(observe: Any) -> dict[str, Observer]:
     if observe is None:
         return {}
     if not isinstance(observe, Mapping):
-        raise TypeError(f"observe must be a mapping name -> callable(t, W), got {type(observe).__name__}")
+        raise TypeError(
+            f"observe must be a mapping name -> callable(t, W), got {type(observe).__name__}"
+        )
     for k, fn in observe.items():
         if not isinstance(k, str) or not callable(fn):
             raise TypeError(f"observe[{k!r}] must be a callable(t, W) under a str key, got {fn!r}")
@@ -143,7 +145,9 @@ def _check_events(events: Any) -> dict[str, Event]:
     if callable(events):
         events = {getattr(events, "__name__", "event"): events}
     if not isinstance(events, Mapping):
-        raise TypeError(f"events must be a callable or a mapping name -> callable(t, W), got {events!r}")
+        raise TypeError(
+            f"events must be a callable or a mapping name -> callable(t, W), got {events!r}"
+        )
     for k, fn in events.items():
         if not callable(fn):
             raise TypeError(f"events[{k!r}] must be callable(t, W) -> float, got {fn!r}")
@@ -319,7 +323,7 @@ def gradient_flow(
                 v = float(fn(t_new, W_new))
                 if np.sign(v) != np.sign(ev_prev[k]) and np.isfinite(v) and ev_prev[k] != 0:
                     t_root = brentq(
-                        lambda s, fn=fn: float(fn(s, sol(s).reshape(shape))),
+                        lambda s, fn=fn, sol=sol: float(fn(s, sol(s).reshape(shape))),
                         solver.t_old,
                         t_new,
                         xtol=1e-12 * max(1.0, abs(t_new)),
@@ -338,9 +342,12 @@ def gradient_flow(
             if status in ("finished", "event"):
                 if te is None:
                     W_obs = W_new if stop_t == t_new else sol(stop_t).reshape(shape)
-                    cached = cache["loss"] if cache["y"] is y_new or (
-                        cache["y"] is not None and np.array_equal(cache["y"], y_new)
-                    ) else None
+                    cached = (
+                        cache["loss"]
+                        if cache["y"] is y_new
+                        or (cache["y"] is not None and np.array_equal(cache["y"], y_new))
+                        else None
+                    )
                     rec.record(stop_t, W_obs, cached if stop_t == t_new else None)
                 else:
                     while next_obs < len(te) and te[next_obs] <= stop_t:

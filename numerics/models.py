@@ -61,7 +61,9 @@ def unpack_coefficient(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def validate_problem(W: Any, target: Any, model: str, reg: float) -> tuple[np.ndarray, str, float]:
     """Check ``(W, target, model, reg)`` once at a public boundary; return the clean values."""
     if not isinstance(target, LowRankTensor | DenseTensor):
-        raise TypeError(f"target must be a LowRankTensor or DenseTensor, got {type(target).__name__}")
+        raise TypeError(
+            f"target must be a LowRankTensor or DenseTensor, got {type(target).__name__}"
+        )
     model = check_choice(model, "model", MODELS)
     reg = check_real(reg, "reg", minimum=0.0)
     dtype = np.float32 if np.asarray(W).dtype == np.float32 else np.float64
@@ -203,6 +205,8 @@ def model_tensor(W: Any, order: int, *, model: str = "plain") -> LowRankTensor:
     model = check_choice(model, "model", MODELS)
     W = as_float_array(W, "W", ndim=2)
     if model == "coefficient" and W.shape[1] < 2:
-        raise ValueError(f"W must have shape (m, d+1) with d >= 1 for model='coefficient', got {W.shape}")
+        raise ValueError(
+            f"W must have shape (m, d+1) with d >= 1 for model='coefficient', got {W.shape}"
+        )
     s, X, _ = _split(W, model)
     return LowRankTensor(s, X, order)

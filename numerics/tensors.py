@@ -285,7 +285,9 @@ def inner(a: Tensor, b: Tensor) -> float:
     """
     for name, t in (("a", a), ("b", b)):
         if not isinstance(t, LowRankTensor | DenseTensor):
-            raise TypeError(f"{name} must be a LowRankTensor or DenseTensor, got {type(t).__name__}")
+            raise TypeError(
+                f"{name} must be a LowRankTensor or DenseTensor, got {type(t).__name__}"
+            )
     if a.order != b.order or a.dim != b.dim:
         raise ValueError(
             f"tensors must have the same order and dimension, got (order={a.order}, d={a.dim}) "

@@ -122,4 +122,6 @@ def get_claim(claim_id: str) -> Claim:
     try:
         return REGISTRY[claim_id]
     except KeyError:
-        raise KeyError(f"unknown claim id {claim_id!r}; known ids: {', '.join(sorted(REGISTRY))}") from None
+        raise KeyError(
+            f"unknown claim id {claim_id!r}; known ids: {', '.join(sorted(REGISTRY))}"
+        ) from None
