@@ -1,4 +1,49 @@
 """Symbolic truth with sympy: derivations, exact predictions, code generation.
 
 Never imports :mod:`numerics`: the two are independent routes to the same numbers.
+
+Modules
+-------
+``dimensions``  ``sym_dim``, ``generic_tangent_dim`` (Alexander–Hirschowitz), ``lazy_threshold`` (MATH.md §4).
+``kernel``      expected NTK ``P_l(ρ)`` and ``E K(x, y)`` from Gaussian moments (MATH.md §4).
+``dynamics``    reduced 1-D dynamics by ``dsolve``: plain escape time, two-homogeneous fit time (§6).
+``symbolic``    explicit symbolic tensors, losses, gradients, Gram-form identities, tangent Gram,
+                Taylor expansion at 0, and ``lambdify`` references for :mod:`numerics` (§2–5).
 """
+
+from .dimensions import AH_DEFECTIVE, generic_tangent_dim, lazy_threshold, sym_dim
+from .dynamics import (
+    homogeneous_alignment_time_expr,
+    homogeneous_fit_time,
+    homogeneous_fit_time_expr,
+    homogeneous_growth_time_expr,
+    plain_escape_time,
+    plain_escape_time_expr,
+)
+from .kernel import (
+    RHO,
+    SIGMA,
+    bivariate_gaussian_moment,
+    expected_ntk,
+    expected_ntk_poly,
+    wick_moment,
+)
+
+__all__ = [
+    "AH_DEFECTIVE",
+    "RHO",
+    "SIGMA",
+    "bivariate_gaussian_moment",
+    "expected_ntk",
+    "expected_ntk_poly",
+    "generic_tangent_dim",
+    "homogeneous_alignment_time_expr",
+    "homogeneous_fit_time",
+    "homogeneous_fit_time_expr",
+    "homogeneous_growth_time_expr",
+    "lazy_threshold",
+    "plain_escape_time",
+    "plain_escape_time_expr",
+    "sym_dim",
+    "wick_moment",
+]
