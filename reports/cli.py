@@ -1,0 +1,314 @@
+"""The ``overtensor`` command line (also ``python -m reports``).
+
+Commands::
+
+    overtensor claims [--json]
+    overtensor check ID [--profile quick|full] [--json] [--db PATH] [--fresh] [--workers N]
+    overtensor report [--profile quick|full] [--out DIR] [--claims ID ...] [--executor local|dask]
+                      [--scheduler ADDR] [--workers N] [--fresh] [--db PATH]
+    overtensor bench [ARGS ...]
+
+Exit codes: 0 every checked claim holds; 1 some claim fails; 2 bad usage (unknown claim id, bad
+profile, unwritable ``--out``, ...: a message on stderr, nothing written); 3 no claim fails but some
+claim is inconclusive (a run failed, nothing was measured, or the judge could not decide) — a claim
+that could not be measured never gives 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .registry import PROFILES, Claim, all_claims, get_claim
+from .render import (
+    EXIT_CODES,
+    collect_provenance,
+    exit_code,
+    outcome_summary,
+    prepare_out_dir,
+    write_report,
+)
+from .runner import EXECUTORS, make_executor, run_claims
+from .store import ResultStore, package_version
+
+DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
+
+
+class UsageError(Exception):
+    """Bad usage: reported on stderr with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own errors also exit with 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CODES["usage"], f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="overtensor",
+        description=(
+            "Verification reports for over-parametrized tensor decomposition: each claim's "
+            "prediction vs simulation, with a verdict."
+        ),
+        epilog=(
+            "exit codes: 0 all checked claims hold, 1 a claim fails, 2 bad usage, "
+            "3 no claim fails but some claim is inconclusive"
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"overtensor {package_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("claims", help="list the registered claims")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def run_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--profile", default="quick", choices=PROFILES, help="problem sizes (default: quick)"
+        )
+        sp.add_argument(
+            "--db", default=DEFAULT_DB, help=f"results database (default: {DEFAULT_DB})"
+        )
+        sp.add_argument(
+            "--fresh", action="store_true", help="recompute runs already in the database"
+        )
+        sp.add_argument(
+            "--workers",
+            type=_positive_int,
+            default=None,
+            help="worker processes (default: CPU count)",
+        )
+
+    k = sub.add_parser("check", help="run one claim and print its verdict")
+    k.add_argument("claim_id", metavar="ID", help="claim id (see `overtensor claims`)")
+    run_opts(k)
+    k.add_argument("--json", action="store_true", help="machine-readable output")
+
+    r = sub.add_parser("report", help="run claims and write an HTML/Markdown/JSON report")
+    run_opts(r)
+    r.add_argument("--out", default="report", help="report directory (default: ./report)")
+    r.add_argument("--claims", nargs="+", metavar="ID", default=None, help="only these claim ids")
+    r.add_argument(
+        "--executor", default="local", choices=EXECUTORS, help="local process pool or dask"
+    )
+    r.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDR",
+        help="Dask scheduler address (needs --executor dask)",
+    )
+
+    b = sub.add_parser(
+        "bench", help="run the benchmarks (python -m benchmarks) of a source checkout"
+    )
+    b.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m benchmarks")
+    return p
+
+
+def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
+    out = []
+    for c in claims:
+        counts: dict[str, Any] = {}
+        for prof in PROFILES:
+            try:
+                counts[prof] = len(c.configs(prof))
+            except Exception as exc:
+                counts[prof] = f"error: {type(exc).__name__}: {exc}"
+        out.append(
+            {
+                "id": c.id,
+                "source": c.source,
+                "statement": c.statement,
+                "latex": c.latex,
+                "method": c.method,
+                "tolerance": c.tolerance,
+                "model_choice": c.model_choice,
+                "configs": counts,
+            }
+        )
+    return out
+
+
+def _cmd_claims(args: argparse.Namespace) -> int:
+    claims = all_claims()
+    if args.json:
+        print(json.dumps(_claims_json(claims), indent=2))
+        return 0
+    width = max((len(c.id) for c in claims), default=10)
+    for c in claims:
+        print(f"{c.id:<{width}}  {c.source}")
+        print(f"{'':<{width}}  {c.statement}")
+    print(f"{len(claims)} claim(s)")
+    return 0
+
+
+def _resolve(ids: Sequence[str]) -> list[Claim]:
+    out = []
+    for cid in ids:
+        try:
+            out.append(get_claim(cid))
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+    return out
+
+
+def _open_store(path: str) -> ResultStore:
+    try:
+        return ResultStore(path)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"--db {path!r}: {exc}") from None
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    claim = _resolve([args.claim_id])[0]
+    store = _open_store(args.db)
+    try:
+        with make_executor("local", workers=args.workers) as (executor, info):
+            outcome = run_claims(
+                [claim],
+                args.profile,
+                store=store,
+                executor=executor,
+                blas_threads=info.blas_threads,
+                fresh=args.fresh,
+                progress="none" if args.json else "auto",
+            )[0]
+    finally:
+        store.close()
+    summary = outcome_summary(outcome)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        v = outcome.verdict
+        print(f"{claim.id}: {v.status.upper()}")
+        print(f"  prediction: {v.predicted}")
+        print(f"  measured:   {v.measured}")
+        print(f"  reason:     {v.reason}")
+        print(f"  tolerance:  {claim.tolerance}")
+        print(
+            f"  runs:       {len(outcome.results)} ({outcome.n_cached} reused, "
+            f"{outcome.n_failed} failed), {outcome.run_time:.2f} s"
+        )
+        for r in outcome.results:
+            if not r.ok:
+                print(f"  failed run {r.config}: {(r.error or '').splitlines()[0]}")
+    return exit_code([outcome])
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    if args.scheduler is not None and args.executor != "dask":
+        raise UsageError("--scheduler needs --executor dask")
+    if args.executor == "dask":
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "--executor dask needs dask.distributed: pip install 'overtensor[dask]'"
+            ) from None
+    claims = all_claims() if args.claims is None else _resolve(args.claims)
+    try:
+        tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        store = _open_store(args.db)
+        start = time.perf_counter()
+        try:
+            with make_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as (
+                executor,
+                info,
+            ):
+                print(
+                    f"overtensor: {len(claims)} claim(s), profile {args.profile}, executor "
+                    f"{info.kind} ({info.workers} workers, {info.blas_threads} BLAS thread(s) each)",
+                    file=sys.stderr,
+                )
+                outcomes = run_claims(
+                    claims,
+                    args.profile,
+                    store=store,
+                    executor=executor,
+                    blas_threads=info.blas_threads,
+                    fresh=args.fresh,
+                )
+        finally:
+            store.close()
+        prov = collect_provenance(
+            profile=args.profile,
+            executor=info,
+            wall_time=time.perf_counter() - start,
+            db=str(Path(args.db).resolve()),
+            fresh=args.fresh,
+        )
+        summary = write_report(outcomes, args.out, prov, tmp=tmp)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for o in outcomes:
+        print(f"{o.verdict.status:>12}  {o.claim.id}  ({o.verdict.measured})")
+    c = summary["counts"]
+    print(
+        f"report written to {Path(args.out).resolve()} ({c['holds']} hold, {c['fails']} fail, "
+        f"{c['inconclusive']} inconclusive; {prov['wall_time_s']:.1f} s)"
+    )
+    return exit_code(outcomes)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "__main__.py").is_file():
+        print(
+            "overtensor: error: no benchmarks found (they live in the source checkout as "
+            f"benchmarks/__main__.py; looked in {root}); run `overtensor bench` from a clone "
+            "installed with `pip install -e .`",
+            file=sys.stderr,
+        )
+        return EXIT_CODES["usage"]
+    cmd = [sys.executable, "-m", "benchmarks", *args.args]
+    return subprocess.run(cmd, cwd=root).returncode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``overtensor`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_CODES["usage"]
+    handlers = {
+        "claims": _cmd_claims,
+        "check": _cmd_check,
+        "report": _cmd_report,
+        "bench": _cmd_bench,
+    }
+    try:
+        return handlers[args.command](args)
+    except UsageError as exc:
+        print(f"overtensor: error: {exc}", file=sys.stderr)
+        return EXIT_CODES["usage"]
+    except KeyboardInterrupt:
+        print("overtensor: interrupted (finished runs are kept in the database)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

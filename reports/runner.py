@@ -1,0 +1,409 @@
+"""Runner: claims' configs → metrics through any :class:`concurrent.futures.Executor`, stored in SQLite.
+
+Flow (DESIGN.md "Data flow"): for each claim, ``configs(profile)`` gives frozen dataclass configs;
+runs already in the :class:`~reports.store.ResultStore` (status ``ok``, same key) are reused; the
+others are submitted — every claim's runs at once, so a 2-core pool stays busy across claims — to
+the executor as ``_execute(experiment, config, blas_threads)``; each finished run is committed to
+the store as it arrives. Then ``predict`` and ``judge`` give each claim's :class:`Verdict`.
+
+Rules enforced here, whatever a claim's judge says:
+
+* a failed run (exception, divergence, NaN) is stored with its error and never aborts the sweep;
+* a claim with a failed run, no runs, or a broken ``predict``/``judge`` is at most
+  ``"inconclusive"``; only ``"fails"`` from the judge survives failed runs.
+
+Executors: :func:`make_executor` gives a local :class:`~concurrent.futures.ProcessPoolExecutor`
+(default) or a ``dask.distributed`` executor (``client.get_executor(pure=False)``: Dask's ``submit``
+would otherwise run identical calls once) on a ``LocalCluster`` or a scheduler address.
+BLAS threads per worker: ``max(1, cpu_count // workers)`` — one per worker on the 2-core machine —
+set inside each run with :mod:`threadpoolctl` (so the setting holds whichever executor runs it, and
+results do not depend on BLAS threading) and recorded in every stored row and in the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .registry import PROFILES, Claim, RunResult, Verdict
+from .store import ResultStore, config_json, experiment_name, package_version, run_key, to_jsonable
+
+__all__ = [
+    "ClaimOutcome",
+    "ExecutorInfo",
+    "blas_threads_per_worker",
+    "enforce_verdict",
+    "make_executor",
+    "run_claims",
+    "run_sweep",
+]
+
+EXECUTORS = ("local", "dask")
+
+
+def blas_threads_per_worker(workers: int, cpus: int | None = None) -> int:
+    """BLAS threads each worker may use: ``max(1, cpus // workers)`` (no oversubscription)."""
+    if cpus is None:
+        cpus = os.cpu_count() or 1
+    return max(1, cpus // max(1, workers))
+
+
+@dataclass(frozen=True)
+class ExecutorInfo:
+    """How a sweep was executed (recorded in the report's provenance)."""
+
+    kind: str
+    workers: int
+    blas_threads: int
+    address: str = ""
+
+
+def _limit_blas(threads: int) -> contextlib.AbstractContextManager[Any]:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads)
+
+
+def _execute(
+    experiment: Callable[[Any], Mapping[str, Any]], config: Any, blas_threads: int
+) -> tuple[dict[str, Any] | None, str | None, float, dict[str, Any]]:
+    """Run one experiment in a worker; never raises for an experiment's own failure.
+
+    Returns ``(metrics, error, wall_time, worker_info)``; exactly one of metrics/error is None.
+    """
+    worker = {"pid": os.getpid(), "blas_threads": blas_threads}
+    start = time.perf_counter()
+    try:
+        with _limit_blas(blas_threads):
+            metrics = experiment(config)
+        if not isinstance(metrics, Mapping):
+            raise TypeError(f"experiment returned {type(metrics).__name__}, expected a dict")
+        clean = to_jsonable(dict(metrics))
+        return clean, None, time.perf_counter() - start, worker
+    except Exception as exc:  # a failed run is data, not a crash
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        tail = "".join(tb[-3:]).strip()
+        error = f"{type(exc).__name__}: {exc}\n--- traceback (last frames) ---\n{tail}"
+        return None, error, time.perf_counter() - start, worker
+
+
+@contextlib.contextmanager
+def make_executor(
+    kind: str = "local", *, workers: int | None = None, scheduler: str | None = None
+) -> Iterator[tuple[Executor, ExecutorInfo]]:
+    """Context manager yielding ``(executor, info)``.
+
+    Parameters
+    ----------
+    kind : {"local", "dask"}
+        ``"local"``: :class:`ProcessPoolExecutor`; ``"dask"``: ``dask.distributed`` (extra ``dask``).
+    workers : int, optional
+        Worker processes (default: ``os.cpu_count()``); for a remote scheduler, the cluster's thread
+        count is recorded instead.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``kind="dask"`` only); a ``LocalCluster`` on loopback
+        is started otherwise.
+    """
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor must be one of {list(EXECUTORS)}, got {kind!r}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if scheduler is not None and kind != "dask":
+        raise ValueError(f"scheduler={scheduler!r} needs executor 'dask', got {kind!r}")
+    n = workers or os.cpu_count() or 1
+    if kind == "local":
+        info = ExecutorInfo("local", n, blas_threads_per_worker(n))
+        with ProcessPoolExecutor(max_workers=n) as pool:
+            yield pool, info
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ValueError(
+            "executor 'dask' needs dask.distributed: pip install 'overtensor[dask]'"
+        ) from exc
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            nthreads = sum(
+                w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
+            )
+            n = max(1, nthreads)
+            info = ExecutorInfo("dask", n, blas_threads_per_worker(n), str(scheduler))
+            yield client.get_executor(pure=False), info
+        return
+    with (
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        info = ExecutorInfo("dask", n, blas_threads_per_worker(n), str(cluster.scheduler_address))
+        yield client.get_executor(pure=False), info
+
+
+class _Progress:
+    """tqdm bar on a terminal; otherwise a few plain log lines (quiet in CI logs)."""
+
+    def __init__(self, total: int, desc: str, mode: str, stream: TextIO | None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        if mode == "auto":
+            isatty = getattr(self.stream, "isatty", None)
+            mode = "bar" if isatty is not None and isatty() else "log"
+        self.mode, self.total, self.desc = mode, total, desc
+        self.done = self.failed = 0
+        self._next_log = 0.25
+        self._bar: Any = None
+        if mode == "bar":
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, file=self.stream, unit="run")
+
+    def log(self, text: str) -> None:
+        if self.mode != "none":
+            print(text, file=self.stream, flush=True)
+
+    def update(self, ok: bool) -> None:
+        self.done += 1
+        self.failed += not ok
+        if self._bar is not None:
+            self._bar.update(1)
+            if self.failed:
+                self._bar.set_postfix(failed=self.failed)
+        elif self.mode == "log" and self.total and self.done / self.total >= self._next_log:
+            while self.done / self.total >= self._next_log:
+                self._next_log += 0.25
+            self.log(f"{self.desc}: {self.done}/{self.total} runs done, {self.failed} failed")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+@dataclass(frozen=True)
+class _Task:
+    claim_id: str
+    experiment: Callable[[Any], Mapping[str, Any]]
+    config: Any
+    key: str
+    config_json: str
+
+
+def run_sweep(
+    tasks: Sequence[tuple[str, Callable[[Any], Mapping[str, Any]], Any]],
+    *,
+    store: ResultStore,
+    executor: Executor,
+    blas_threads: int = 1,
+    fresh: bool = False,
+    progress: str = "auto",
+    stream: TextIO | None = None,
+    desc: str = "sweep",
+) -> list[RunResult]:
+    """Run ``(claim_id, experiment, config)`` tasks; results in task order.
+
+    Stored ``ok`` rows with the same key are reused (``cached=True``) unless ``fresh``; identical
+    tasks run once. Every finished run is committed to ``store`` as it arrives.
+    """
+    version = package_version()
+    items = []
+    for claim_id, experiment, config in tasks:
+        cj = config_json(config)  # TypeError for a non-dataclass config
+        hash(config)  # configs must be hashable (frozen dataclasses)
+        key = run_key(claim_id, experiment_name(experiment), config, version)
+        items.append(_Task(claim_id, experiment, config, key, cj))
+    stored = {} if fresh else store.get_many(t.key for t in items)
+    done: dict[str, RunResult] = {}
+    for t in items:
+        row = stored.get(t.key)
+        if row is not None and row.status == "ok":
+            done[t.key] = RunResult(t.config, row.metrics, None, row.wall_time, cached=True)
+    todo: dict[str, _Task] = {}
+    for t in items:
+        if t.key not in done:
+            todo.setdefault(t.key, t)
+    bar = _Progress(len(todo), desc, progress, stream)
+    if len(done):
+        bar.log(f"{desc}: {len(done)} of {len(items)} runs reused from {store.path}")
+    futures: dict[Future[Any], _Task] = {}
+    try:
+        for t in todo.values():
+            futures[executor.submit(_execute, t.experiment, t.config, blas_threads)] = t
+        for fut in as_completed(futures):
+            t = futures[fut]
+            worker: dict[str, Any] | None = None
+            try:
+                metrics, error, wall, worker = fut.result()
+            except Exception as exc:  # worker lost, pickling error, cancelled ...
+                metrics, error, wall = None, f"{type(exc).__name__} in executor: {exc}", 0.0
+            store.put(
+                t.key,
+                claim_id=t.claim_id,
+                experiment=experiment_name(t.experiment),
+                config=t.config_json,
+                version=version,
+                metrics=metrics,
+                error=error,
+                wall_time=wall,
+                worker=worker,
+            )
+            done[t.key] = RunResult(t.config, metrics, error, wall, cached=False)
+            bar.update(error is None)
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+    finally:
+        bar.close()
+    return [done[t.key] for t in items]
+
+
+def enforce_verdict(verdict: Verdict, results: Sequence[RunResult]) -> Verdict:
+    """Apply the runner's rules: failed runs or no runs never give ``"holds"``."""
+    if verdict.status not in ("holds", "fails", "inconclusive"):
+        return Verdict(
+            "inconclusive",
+            f"judge returned an unknown status {verdict.status!r}",
+            verdict.predicted,
+            verdict.measured,
+            verdict.numbers,
+        )
+    if not results and verdict.status == "holds":
+        return Verdict(
+            "inconclusive",
+            "no runs were made, so nothing was measured",
+            verdict.predicted,
+            verdict.measured,
+            verdict.numbers,
+        )
+    failed = [r for r in results if not r.ok]
+    if failed and verdict.status == "holds":
+        first = (failed[0].error or "no metrics").splitlines()[0]
+        return Verdict(
+            "inconclusive",
+            f"{len(failed)} of {len(results)} runs failed (first: {first}); a claim with failed "
+            f"runs cannot hold. The judge on the remaining runs said: {verdict.reason}",
+            verdict.predicted,
+            verdict.measured,
+            verdict.numbers,
+        )
+    return verdict
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """Everything the report needs about one claim after a sweep."""
+
+    claim: Claim
+    profile: str
+    configs: tuple[Any, ...]
+    prediction: Mapping[str, Any]
+    results: tuple[RunResult, ...]
+    verdict: Verdict
+    run_time: float
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_failed(self) -> int:
+        return sum(not r.ok for r in self.results)
+
+    @property
+    def n_cached(self) -> int:
+        return sum(r.cached for r in self.results)
+
+
+def _inconclusive(reason: str) -> Verdict:
+    return Verdict("inconclusive", reason, "n/a", "n/a")
+
+
+def run_claims(
+    claims: Sequence[Claim],
+    profile: str,
+    *,
+    store: ResultStore,
+    executor: Executor,
+    blas_threads: int = 1,
+    fresh: bool = False,
+    progress: str = "auto",
+    stream: TextIO | None = None,
+) -> list[ClaimOutcome]:
+    """Sweep every claim's configs in one pass through ``executor``, then judge each claim."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
+    per_claim: dict[str, tuple[Any, ...]] = {}
+    problems: dict[str, list[str]] = {c.id: [] for c in claims}
+    tasks: list[tuple[str, Callable[[Any], Mapping[str, Any]], Any]] = []
+    for claim in claims:
+        try:
+            configs = tuple(claim.configs(profile))
+            for cfg in configs:
+                config_json(cfg)
+                hash(cfg)
+        except Exception as exc:
+            problems[claim.id].append(f"configs({profile!r}) failed: {type(exc).__name__}: {exc}")
+            configs = ()
+        per_claim[claim.id] = configs
+        tasks.extend((claim.id, claim.experiment, cfg) for cfg in configs)
+    results = run_sweep(
+        tasks,
+        store=store,
+        executor=executor,
+        blas_threads=blas_threads,
+        fresh=fresh,
+        progress=progress,
+        stream=stream,
+        desc=f"{len(claims)} claim(s), {profile}",
+    )
+    outcomes = []
+    pos = 0
+    for claim in claims:
+        n = len(per_claim[claim.id])
+        res = tuple(results[pos : pos + n])
+        pos += n
+        probs = problems[claim.id]
+        prediction: Mapping[str, Any] = {}
+        verdict: Verdict | None = None
+        if probs:
+            verdict = _inconclusive("; ".join(probs))
+        else:
+            try:
+                prediction = to_jsonable(dict(claim.predict(profile)))
+            except Exception as exc:
+                probs.append(f"predict failed: {type(exc).__name__}: {exc}")
+                verdict = _inconclusive(probs[-1])
+        if verdict is None:
+            try:
+                verdict = claim.judge(prediction, res)
+                if not isinstance(verdict, Verdict):
+                    raise TypeError(f"judge returned {type(verdict).__name__}, not a Verdict")
+            except Exception as exc:
+                ok = [r for r in res if r.ok]
+                probs.append(f"judge failed: {type(exc).__name__}: {exc}")
+                verdict = _inconclusive(f"{probs[-1]} ({len(ok)} of {len(res)} runs had metrics)")
+        outcomes.append(
+            ClaimOutcome(
+                claim=claim,
+                profile=profile,
+                configs=per_claim[claim.id],
+                prediction=prediction,
+                results=res,
+                verdict=enforce_verdict(verdict, res),
+                run_time=float(sum(r.wall_time for r in res)),
+                problems=tuple(probs),
+            )
+        )
+    return outcomes

@@ -1,0 +1,273 @@
+"""Results store: one SQLite row per experiment run (standard-library :mod:`sqlite3`).
+
+A run is keyed by :func:`run_key`, a SHA-256 of the claim id, the experiment's qualified name, the
+config (``dataclasses.asdict`` as sorted JSON, with its class name) and the package version. The
+database runs in WAL mode and every finished run is committed in its own transaction as soon as it
+arrives, so a sweep killed half-way keeps every finished row, and its rerun recomputes none of them.
+
+Rows with ``status = 'ok'`` are reused by later sweeps (unless ``fresh``); rows with
+``status = 'error'`` are shown in reports and recomputed on the next sweep, so a transient failure
+(memory, a lost worker) does not stick, and a deterministic one is reported again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ResultStore", "StoredRun", "config_json", "package_version", "run_key", "to_jsonable"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key         TEXT PRIMARY KEY,
+    claim_id    TEXT NOT NULL,
+    experiment  TEXT NOT NULL,
+    config      TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    metrics     TEXT,
+    error       TEXT,
+    wall_time   REAL NOT NULL,
+    worker      TEXT,
+    created_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_claim ON runs (claim_id);
+"""
+
+
+def package_version() -> str:
+    """The installed ``overtensor`` version (``"unknown"`` when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("overtensor")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert ``value`` to plain JSON types: numpy scalars/arrays to Python, tuples to lists.
+
+    Non-finite floats stay floats (``json`` writes them as ``NaN``/``Infinity``); use
+    :func:`strict_json` for files that must be standard JSON.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays and scalars
+        return to_jsonable(value.tolist())
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value
+    raise TypeError(f"value of type {type(value).__name__} is not JSON-serialisable: {value!r}")
+
+
+def strict_json(value: Any) -> Any:
+    """Like :func:`to_jsonable`, with non-finite floats replaced by ``None`` (standard JSON)."""
+    value = to_jsonable(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strict_json(v) for v in value]
+    return value
+
+
+def config_json(config: Any) -> str:
+    """Canonical JSON of a config: ``{"type": qualified class name, "fields": asdict}``, sorted keys."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise TypeError(f"config must be a dataclass instance, got {config!r}")
+    cls = type(config)
+    payload = {
+        "type": f"{cls.__module__}.{cls.__qualname__}",
+        "fields": to_jsonable(dataclasses.asdict(config)),
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def experiment_name(fn: Any) -> str:
+    """``module.qualname`` of an experiment function."""
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def run_key(claim_id: str, experiment: str, config: Any, version: str) -> str:
+    """SHA-256 key of one run: claim id + experiment name + config JSON + package version."""
+    payload = json.dumps(
+        {
+            "claim": claim_id,
+            "experiment": experiment,
+            "config": config_json(config),
+            "version": version,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRun:
+    """One row of the ``runs`` table."""
+
+    key: str
+    claim_id: str
+    experiment: str
+    config: str
+    version: str
+    status: str
+    metrics: dict[str, Any] | None
+    error: str | None
+    wall_time: float
+    worker: dict[str, Any] | None
+    created_at: float
+
+
+class ResultStore:
+    """SQLite results store (WAL mode; one transaction per finished run).
+
+    Parameters
+    ----------
+    path : str or Path
+        Database file; its parent directory is created. ``":memory:"`` for a throwaway store.
+    timeout : float
+        Seconds to wait for a lock held by another writer.
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against a killed process (only an OS crash can lose the last commits)
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            raise ValueError(f"db: cannot open results database {self.path!r}: {exc}") from exc
+
+    # -- context manager -------------------------------------------------------------------
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- reads -----------------------------------------------------------------------------
+    @staticmethod
+    def _row(row: tuple[Any, ...]) -> StoredRun:
+        (key, claim_id, exp, config, version, status, metrics, error, wall, worker, created) = row
+        return StoredRun(
+            key=key,
+            claim_id=claim_id,
+            experiment=exp,
+            config=config,
+            version=version,
+            status=status,
+            metrics=None if metrics is None else json.loads(metrics),
+            error=error,
+            wall_time=float(wall),
+            worker=None if worker is None else json.loads(worker),
+            created_at=float(created),
+        )
+
+    _COLUMNS = (
+        "key, claim_id, experiment, config, version, status, metrics, error, wall_time, worker, "
+        "created_at"
+    )
+
+    def get(self, key: str) -> StoredRun | None:
+        cur = self._conn.execute(f"SELECT {self._COLUMNS} FROM runs WHERE key = ?", (key,))
+        row = cur.fetchone()
+        return None if row is None else self._row(row)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredRun]:
+        keys = list(keys)
+        out: dict[str, StoredRun] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self._conn.execute(
+                f"SELECT {self._COLUMNS} FROM runs WHERE key IN ({marks})", chunk
+            )
+            for row in cur.fetchall():
+                run = self._row(row)
+                out[run.key] = run
+        return out
+
+    def rows(self, claim_id: str | None = None) -> list[StoredRun]:
+        if claim_id is None:
+            cur = self._conn.execute(f"SELECT {self._COLUMNS} FROM runs ORDER BY created_at")
+        else:
+            cur = self._conn.execute(
+                f"SELECT {self._COLUMNS} FROM runs WHERE claim_id = ? ORDER BY created_at",
+                (claim_id,),
+            )
+        return [self._row(r) for r in cur.fetchall()]
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    # -- writes ----------------------------------------------------------------------------
+    def put(
+        self,
+        key: str,
+        *,
+        claim_id: str,
+        experiment: str,
+        config: str,
+        version: str,
+        metrics: Mapping[str, Any] | None,
+        error: str | None,
+        wall_time: float,
+        worker: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert or replace one run, committed in its own transaction."""
+        if (metrics is None) == (error is None):
+            raise ValueError("exactly one of metrics and error must be given")
+        status = "ok" if error is None else "error"
+        values = (
+            key,
+            claim_id,
+            experiment,
+            config,
+            version,
+            status,
+            None if metrics is None else json.dumps(to_jsonable(metrics), sort_keys=True),
+            error,
+            float(wall_time),
+            None if worker is None else json.dumps(to_jsonable(worker), sort_keys=True),
+            time.time(),
+        )
+        with self._conn:  # BEGIN ... COMMIT (ROLLBACK on error)
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(
+                f"INSERT OR REPLACE INTO runs ({self._COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+
+    def delete_claim(self, claim_id: str) -> int:
+        """Delete every row of ``claim_id``; returns the number deleted."""
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            cur = self._conn.execute("DELETE FROM runs WHERE claim_id = ?", (claim_id,))
+        return int(cur.rowcount)
