@@ -4,3 +4,15 @@
 * :mod:`.deflation` — paper 2's modified gradient flow (Algorithm 1 reconstruction);
 * :mod:`.tracking` — per-component tracking (fit curves, fit times, fit order) for any trajectory.
 """
+
+from .beyond import (  # noqa: E402,F401
+    BaselineResult,
+    BeyondLazyResult,
+    ReinitEvent,
+    beyond_lazy_descent,
+    fit_succeeded,
+    hessian_min_eigenvalue,
+    plain_descent_baseline,
+    relative_error,
+    target_scale,
+)

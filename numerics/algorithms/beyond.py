@@ -1,0 +1,650 @@
+"""Paper 1's gradient-descent variant that goes beyond the lazy regime, and its baselines.
+
+**[model choice]** (MATH.md §5). Wang, Wu, Lee, Ma, Ge (NeurIPS 2020) prove that *a variant* of
+gradient descent fits a rank-``r`` symmetric tensor to relative error ``ε`` with
+``m = O*(r^{2.5l} log d)`` components, far below the lazy (NTK) requirement ``m = Ω(d^{l-1})``. The
+paper's exact algorithm text is not available to this project; :func:`beyond_lazy_descent` is the
+reconstruction written down in MATH.md §5:
+
+* two-homogeneous parametrisation ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}`` (MATH.md §3.3);
+* small random initialisation ``w_i = δ·uniform(S^{d-1})``;
+* ℓ2 regulariser ``(λ/2)||W||_F²``;
+* epochs of fixed-step gradient descent, and between epochs re-initialisation of the components whose
+  norm fell below a threshold (``reinit="small"``) or of one uniformly random component
+  (``reinit="one-random"``).
+
+Every constant is a parameter. They are given **relative to the target scale**
+``s = max_k |T*(ū_k^{⊗l})|`` (:func:`target_scale`), so that the algorithm is equivariant under
+``T* → c·T*``: the absolute initial norm is ``delta·√s``, the threshold ``reinit_threshold·√s``, the
+regulariser ``λ = reg·s`` and the step ``η = step/s``. (Under ``T* → cT*`` the loss landscape maps to
+itself by ``W → √c·W``, gradient times ``c^{3/2}``, time divided by ``c``.) The defaults were chosen by
+measurement (see :func:`beyond_lazy_descent`) so that ``beyond_lazy_descent(target, m, rng=seed)`` works
+out of the box.
+
+The baseline that gets stuck (paper 1: with ``m = r`` gradient descent on the plain objective finds
+bad local minima even for orthogonal tensors) is :func:`plain_descent_baseline`; success is judged by
+:func:`fit_succeeded` (``||T - T*||_F / ||T*||_F <= ε``, :func:`relative_error`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validate import RNGLike, as_float_array, as_rng, check_choice, check_int, check_real
+from ..flow import gradient_descent, gradient_flow
+from ..models import _loss_and_grad, hessian_vector_product, model_tensor, validate_problem
+from ..tensors import DenseTensor, LowRankTensor, Tensor, inner, random_unit_vectors
+from .reinit import reinitialize
+
+__all__ = [
+    "BaselineResult",
+    "BeyondLazyResult",
+    "ReinitEvent",
+    "beyond_lazy_descent",
+    "fit_succeeded",
+    "hessian_min_eigenvalue",
+    "plain_descent_baseline",
+    "relative_error",
+    "target_scale",
+]
+
+REINIT_RULES = ("small", "one-random")
+BEYOND_MODELS = ("homogeneous", "plain")
+
+
+# ----------------------------------------------------------------------------------------------
+# error and success criterion
+# ----------------------------------------------------------------------------------------------
+def _check_tensor(t: Any, name: str) -> Tensor:
+    if not isinstance(t, LowRankTensor | DenseTensor):
+        raise TypeError(f"{name} must be a LowRankTensor or DenseTensor, got {type(t).__name__}")
+    return t
+
+
+def relative_error(estimate: Tensor, target: Tensor) -> float:
+    """``||T - T*||_F / ||T*||_F`` in Gram form (MATH.md §2), no ``d^l`` array for low-rank tensors.
+
+    ``||T - T*||² = <T, T> - 2<T, T*> + <T*, T*>`` with :func:`numerics.tensors.inner`; the difference is
+    clipped at 0 before the square root (rounding can make it slightly negative at a perfect fit).
+
+    Parameters
+    ----------
+    estimate, target : LowRankTensor or DenseTensor
+        Same order and dimension; ``target`` must be non-zero.
+    """
+    estimate = _check_tensor(estimate, "estimate")
+    target = _check_tensor(target, "target")
+    tt = inner(target, target)
+    if not tt > 0:
+        raise ValueError(f"target must be non-zero to define a relative error, got ||T*||² = {tt}")
+    sq = inner(estimate, estimate) - 2.0 * inner(estimate, target) + tt
+    return math.sqrt(max(sq, 0.0) / tt)
+
+
+def fit_succeeded(estimate: Tensor, target: Tensor, eps: float) -> bool:
+    """Success criterion of paper 1 (MATH.md §5): ``||T - T*||_F / ||T*||_F <= ε``.
+
+    Parameters
+    ----------
+    estimate, target : LowRankTensor or DenseTensor
+    eps : float
+        Relative accuracy ``ε > 0``.
+    """
+    eps = check_real(eps, "eps", minimum=0.0, strict=True)
+    return relative_error(estimate, target) <= eps
+
+
+def target_scale(target: Tensor) -> float:
+    """The scale ``s`` the variant's constants are measured in.
+
+    For a low-rank target ``Σ_k c_k u_k^{⊗l}``: ``s = max_k |T*(ū_k^{⊗l})|`` with ``ū_k = u_k/||u_k||``
+    (equal to the largest coefficient for an orthogonal target, and a lower bound on the spectral norm
+    ``max_{||x||=1} |T*(x^{⊗l})|`` in general; cost ``O(r² d)``). For a dense target: ``||T*||_F`` (an
+    upper bound on the spectral norm). This is the curvature scale of the loss near a fitted component
+    (MATH.md §3.3: a fitted direction has Hessian eigenvalues of order ``l·a_k``).
+    """
+    target = _check_tensor(target, "target")
+    if isinstance(target, LowRankTensor):
+        n = np.linalg.norm(target.components, axis=1)
+        keep = n > 0
+        if not np.any(keep):
+            s = 0.0
+        else:
+            s = float(np.max(np.abs(target.evaluate(target.components[keep] / n[keep, None]))))
+    else:
+        s = target.norm()
+    if not s > 0:
+        raise ValueError("target must be non-zero (its scale is 0)")
+    return s
+
+
+# ----------------------------------------------------------------------------------------------
+# the variant
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReinitEvent:
+    """One re-initialisation between epochs.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch that starts with this re-initialisation (1-based: epoch 0 starts from the initial draw).
+    step : int
+        Global step index at which it happened.
+    indices : tuple of int
+        Rows of ``W`` that were redrawn (may be empty for ``reinit="small"``).
+    error_before : float
+        Relative error just before (at the end of the previous epoch).
+    """
+
+    epoch: int
+    step: int
+    indices: tuple[int, ...]
+    error_before: float
+
+
+@dataclass(frozen=True)
+class BeyondLazyResult:
+    """Result of :func:`beyond_lazy_descent`.
+
+    Attributes
+    ----------
+    relative_error : float
+        Final ``||T(W) - T*||_F / ||T*||_F`` (Gram form, :func:`relative_error`).
+    success : bool
+        ``relative_error <= eps`` (and the run did not fail numerically).
+    eps : float
+        The accuracy asked for.
+    W : ndarray, shape (m, d)
+        Final components (rows).
+    epoch_errors : ndarray, shape (epochs_run,)
+        Relative error at the end of each epoch (before the next re-initialisation): the staircase.
+    steps, errors : ndarray
+        Finer history: relative error at global step ``steps[j]`` (every ``record_every`` steps, at each
+        epoch end and at the stop).
+    reinit_events : tuple of ReinitEvent
+        Re-initialisations, in order.
+    epochs_run, n_steps : int
+        Epochs started and gradient steps taken.
+    status : str
+        ``"converged"`` (reached ``eps``), ``"budget"`` (all epochs run without reaching it),
+        ``"nan"`` (non-finite state) or ``"diverged"`` (a norm exceeded ``max_norm``).
+    message : str
+        What happened, with the parameters.
+    model : str
+        Parametrisation used.
+    scale : float
+        Target scale ``s`` (:func:`target_scale`).
+    step_size, reg, delta, reinit_threshold : float
+        The **absolute** constants used: ``η = step/s``, ``λ = reg·s``, ``δ = delta·√s``,
+        threshold ``= reinit_threshold·√s``.
+    """
+
+    relative_error: float
+    success: bool
+    eps: float
+    W: np.ndarray
+    epoch_errors: np.ndarray
+    steps: np.ndarray
+    errors: np.ndarray
+    reinit_events: tuple[ReinitEvent, ...]
+    epochs_run: int
+    n_steps: int
+    status: str
+    message: str
+    model: str
+    scale: float
+    step_size: float
+    reg: float
+    delta: float
+    reinit_threshold: float
+
+    @property
+    def norms(self) -> np.ndarray:
+        """Final row norms ``||w_i||`` (the homogeneous model's weights are their squares)."""
+        return np.sqrt(np.einsum("ij,ij->i", self.W, self.W))
+
+    def components(self, order: int) -> LowRankTensor:
+        """``T(W)`` as a :class:`~numerics.tensors.LowRankTensor` of the given order."""
+        return model_tensor(self.W, order, model=self.model)
+
+
+def _rel_from_loss(value: float, W: np.ndarray, reg: float, norm_sq: float) -> float:
+    """Relative error from the loss: ``||E||² = 2f - λ||W||²`` (Gram form, MATH.md §2)."""
+    sq = 2.0 * float(value) - (reg * float(np.sum(W * W)) if reg else 0.0)
+    return math.sqrt(max(sq, 0.0) / norm_sq)
+
+
+def beyond_lazy_descent(
+    target: Tensor,
+    m: int,
+    *,
+    delta: float = 1e-3,
+    reg: float = 1e-2,
+    step: float = 0.1,
+    epoch_steps: int = 300,
+    epochs: int = 20,
+    reinit: str = "small",
+    reinit_threshold: float = 5e-4,
+    model: str = "homogeneous",
+    eps: float = 0.05,
+    rng: RNGLike = None,
+    W0: Any = None,
+    record_every: int = 10,
+    stop_at_eps: bool = True,
+    max_norm: float = 1e3,
+) -> BeyondLazyResult:
+    """Paper 1's gradient-descent variant, **[model choice]** reconstruction of MATH.md §5.
+
+    Minimises ``f(W) = ½||T(W) - T*||_F² + (λ/2)||W||_F²`` with ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}``
+    (two-homogeneous, MATH.md §3.3) by fixed-step gradient descent in epochs of ``epoch_steps`` steps,
+    from ``w_i = δ·uniform(S^{d-1})``; before every epoch after the first it re-initialises components
+    (rows whose norm fell below the threshold, or one random row) to ``δ·uniform(S^{d-1})``. Stops when
+    ``||T(W) - T*||_F / ||T*||_F <= eps`` (checked every ``record_every`` steps) or after ``epochs`` epochs.
+    Paper 1's claim (MATH.md §5): this succeeds with ``m = O*(r^{2.5l} log d)``.
+
+    Constants are **relative to the target scale** ``s`` (:func:`target_scale`), which makes the result
+    invariant under ``T* → c·T*``.
+
+    Parameters
+    ----------
+    target : LowRankTensor or DenseTensor
+        ``T*``, order ``l >= 2``.
+    m : int
+        Number of components, ``m >= 1``.
+    delta : float
+        Initialisation norm in units of ``√s``: ``||w_i(0)|| = delta·√s`` (weight ``delta²·s``).
+        Default ``1e-3``: small (weights ``1e-6·s``, far from the lazy regime); the cost of a smaller
+        ``delta`` is only ``ln(1/delta²)/(4a)`` in time (MATH.md §6, derived).
+    reg : float
+        ℓ2 coefficient in units of ``s``: ``λ = reg·s``. Default ``1e-2``: a fitted direction settles at
+        ``a_k - λ/2`` (MATH.md §6), a relative bias ``~reg/2`` far below the default ``eps``, while a
+        component that does not grow (direction empty, already fitted, or stuck on the high-order saddle
+        ``u_k·w̄ = 0`` that odd ``l`` creates for negative initial correlations) decays like ``e^{-λt}``:
+        by ``e^{-0.3}`` per default epoch, so it crosses the default threshold within 3 epochs and is
+        recycled. Measured: with ``reg = 1e-3`` (and threshold ``1e-4``) 5 of 600 runs at ``m = 4r``
+        failed that way (all components parked orthogonal to ``u_1``); with the defaults 0 of 600.
+    step : float
+        Step in units of ``1/s``: ``η = step/s``. Default ``0.1``: the curvature at a fitted component is
+        about ``l·a_k <= l·s`` (MATH.md §3.3), so ``η·l·s = 0.1·l < 2`` is stable for ``l <= 10``.
+        Measured (r = 3, d = 30, m = 12, same flow time per epoch, 10 seeds, l = 3 and 4): step 0.1 and
+        0.2 succeeded 10/10, 0.4 9/10, 0.8 0/10 (diverged): the default keeps a factor 4 to 8 of margin.
+    epoch_steps : int
+        Gradient steps per epoch, i.e. epoch length ``epoch_steps·step/s`` in flow time. Default 300
+        (flow time ``30/s``): long enough for a component to align (``≈ 1/(l(l-2)a u0^{(l-2)/2})``) and
+        grow (``≈ ln(a/δ²)/(4a)``) at ``d <= 200``, ``l <= 4`` (MATH.md §6, derived; measured).
+    epochs : int
+        Maximum number of epochs. Default 20.
+    reinit : {"small", "one-random"}
+        Re-initialisation rule between epochs.
+    reinit_threshold : float
+        Norm threshold in units of ``√s`` for ``reinit="small"``; must be ``< delta`` (a threshold at or
+        above the initial norm would redraw fresh components before they could align). Default ``5e-4``
+        (half of ``delta``): a fresh component whose norm halved under the regulariser (about 2.3 epochs
+        without growth) is redrawn. ``"one-random"`` ignores it and always redraws one random row.
+    model : {"homogeneous", "plain"}
+        Parametrisation (MATH.md §3); ``"plain"`` is offered for comparison.
+    eps : float
+        Target relative accuracy ``ε > 0``; default 0.05.
+    rng : Generator, int or None
+        Randomness of the initialisation and re-initialisations.
+    W0 : array_like, shape (m, d), optional
+        Explicit initial components (then ``delta`` only sets the re-initialisation norm).
+    record_every : int
+        Record the relative error (and test ``eps``) every this many steps.
+    stop_at_eps : bool
+        Stop as soon as ``eps`` is reached (default) or run the whole budget.
+    max_norm : float
+        Divergence guard in units of ``√s``.
+
+    Returns
+    -------
+    BeyondLazyResult
+    """
+    target = _check_tensor(target, "target")
+    m = check_int(m, "m")
+    delta = check_real(delta, "delta", minimum=0.0, strict=True)
+    reg = check_real(reg, "reg", minimum=0.0)
+    step = check_real(step, "step", minimum=0.0, strict=True)
+    epoch_steps = check_int(epoch_steps, "epoch_steps")
+    epochs = check_int(epochs, "epochs")
+    reinit = check_choice(reinit, "reinit", REINIT_RULES)
+    reinit_threshold = check_real(reinit_threshold, "reinit_threshold", minimum=0.0)
+    if reinit_threshold >= delta:
+        raise ValueError(
+            f"reinit_threshold must be < delta (a threshold at or above the initial norm redraws "
+            f"fresh components), got reinit_threshold={reinit_threshold!r}, delta={delta!r}"
+        )
+    model = check_choice(model, "model", BEYOND_MODELS)
+    eps = check_real(eps, "eps", minimum=0.0, strict=True)
+    record_every = check_int(record_every, "record_every")
+    max_norm = check_real(max_norm, "max_norm", minimum=0.0, strict=True)
+    gen = as_rng(rng)
+
+    s = target_scale(target)
+    root_s = math.sqrt(s)
+    delta_abs = delta * root_s
+    thr_abs = reinit_threshold * root_s
+    lam = reg * s
+    eta = step / s
+    norm_cap = max_norm * root_s
+    d = target.dim
+    if W0 is None:
+        W = delta_abs * random_unit_vectors(m, d, gen)
+    else:
+        W = as_float_array(W0, "W0", shape=(m, d), copy=True)
+    W, model, lam = validate_problem(W, target, model, lam)
+    W = np.array(W, dtype=np.float64, copy=True)
+    norm_sq = target.squared_norm
+
+    def params() -> str:
+        return (
+            f"m={m}, d={d}, order={target.order}, model={model!r}, delta={delta}, reg={reg}, "
+            f"step={step}, epoch_steps={epoch_steps}, epochs={epochs}, reinit={reinit!r}, "
+            f"reinit_threshold={reinit_threshold}, scale={s:.6g}"
+        )
+
+    steps: list[int] = []
+    errors: list[float] = []
+    epoch_errors: list[float] = []
+    events: list[ReinitEvent] = []
+    status, message = "budget", ""
+    k = 0  # global step counter
+    epochs_run = 0
+    err = math.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            if epoch > 0:
+                if reinit == "small":
+                    W, idx = reinitialize(W, threshold=thr_abs, delta=delta_abs, rng=gen)
+                else:
+                    which = np.array([gen.integers(m)])
+                    W, idx = reinitialize(W, threshold=0.0, delta=delta_abs, rng=gen, which=which)
+                events.append(ReinitEvent(epoch, k, tuple(int(i) for i in idx), err))
+            epochs_run = epoch + 1
+            for j in range(epoch_steps + 1):
+                value, grad = _loss_and_grad(W, target, model, lam)
+                assert grad is not None
+                last = j == epoch_steps
+                if j % record_every == 0 or last:
+                    if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+                        status = "nan"
+                        message = (
+                            f"non-finite loss or gradient at step {k} (epoch {epoch}; {params()})"
+                        )
+                        break
+                    err = _rel_from_loss(value, W, lam, norm_sq)
+                    if not steps or steps[-1] != k:
+                        steps.append(k)
+                        errors.append(err)
+                    if stop_at_eps and err <= eps:
+                        status = "converged"
+                        message = (
+                            f"relative error {err:.3g} <= eps={eps:g} at step {k} (epoch {epoch})"
+                        )
+                        break
+                    if float(np.max(np.einsum("ij,ij->i", W, W))) > norm_cap**2:
+                        status = "diverged"
+                        message = f"a component norm exceeded max_norm={max_norm:g}·√s at step {k} ({params()})"
+                        break
+                if last:
+                    break
+                W -= eta * grad
+                k += 1
+            epoch_errors.append(err)
+            if status != "budget":
+                break
+    if status in ("nan", "diverged"):
+        final = math.nan if status == "nan" else err
+        success = False
+    else:
+        final = relative_error(model_tensor(W, target.order, model=model), target)
+        success = final <= eps
+        if status == "budget":
+            message = (
+                f"ran {epochs_run} epochs ({k} steps): relative error {final:.3g} "
+                f"{'<=' if success else '>'} eps={eps:g} ({params()})"
+            )
+    return BeyondLazyResult(
+        relative_error=final,
+        success=bool(success),
+        eps=eps,
+        W=W,
+        epoch_errors=np.array(epoch_errors),
+        steps=np.array(steps, dtype=int),
+        errors=np.array(errors),
+        reinit_events=tuple(events),
+        epochs_run=epochs_run,
+        n_steps=k,
+        status=status,
+        message=message,
+        model=model,
+        scale=s,
+        step_size=eta,
+        reg=lam,
+        delta=delta_abs,
+        reinit_threshold=thr_abs,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# baselines: plain gradient descent / flow from random initialisation
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BaselineResult:
+    """Result of :func:`plain_descent_baseline`.
+
+    Attributes
+    ----------
+    relative_error : float
+        Final ``||T(W) - T*||_F / ||T*||_F``.
+    success : bool
+        ``relative_error <= eps``.
+    eps : float
+    grad_norm : float
+        Final relative gradient norm ``||∇f(W)||_F / (l·||T*||_F·s^{(l-1)/l})`` (the scale of the gradient
+        of ``½||E||²`` for a component of norm ``s^{1/l}``, ``s`` = :func:`target_scale`).
+    critical : bool
+        ``grad_norm <= gtol``: the run ended at (numerically) a critical point.
+    stuck : bool
+        ``critical and not success``: a non-global critical point (bad local minimum or saddle).
+    W : ndarray, shape (m, d)
+        Final parameters.
+    t, errors : ndarray
+        Relative error along the run (descent: ``t = k·η``).
+    status, message : str
+        From the underlying :class:`~numerics.flow.Trajectory`.
+    model, method : str
+    step_size : float
+        Absolute step ``η`` (descent) or 0.0 (flow).
+    """
+
+    relative_error: float
+    success: bool
+    eps: float
+    grad_norm: float
+    critical: bool
+    stuck: bool
+    W: np.ndarray
+    t: np.ndarray
+    errors: np.ndarray
+    status: str
+    message: str
+    model: str
+    method: str
+    step_size: float
+
+
+def plain_descent_baseline(
+    target: Tensor,
+    m: int,
+    *,
+    model: str = "plain",
+    method: str = "gd",
+    init: float = 1.0,
+    step: float = 0.05,
+    n_steps: int = 5000,
+    t_end: float = 30.0,
+    eps: float = 0.05,
+    gtol: float = 1e-3,
+    reg: float = 0.0,
+    rng: RNGLike = None,
+    W0: Any = None,
+) -> BaselineResult:
+    """Plain gradient descent (or flow) from random initialisation: the baseline that gets stuck.
+
+    Paper 1 (MATH.md §5): with ``m = r`` gradient descent on the plain objective
+    ``½||Σ_i w_i^{⊗l} - T*||_F²`` gets stuck in bad local minima even for orthogonal targets. This runs
+    :func:`numerics.flow.gradient_descent` (``method="gd"``) or :func:`numerics.flow.gradient_flow`
+    (``method="flow"``, RK45) from ``w_i = init·s^{1/l}·uniform(S^{d-1})`` and reports the final relative
+    error, the relative gradient norm and whether the end point is a non-global critical point.
+
+    Scaling (so that ``T* → c·T*`` gives the same run): the plain model has ``W → c^{1/l}W``, curvature at
+    a fitted component ``l²·a^{2-2/l}``; the absolute step is ``η = step/(l²·s^{2-2/l})`` and the flow
+    time ``t_end/s^{2-2/l}``. Defaults, measured (orthogonal targets, r = 3, d = 5, l = 3 and 4, 10 seeds): ``step = 0.05``
+    (``η·curvature = 0.05``, stable), ``n_steps = 5000`` (flow time ``≈ 28/s^{2-2/l}``; ``t_end = 30`` is
+    the same for ``method="flow"``) and ``gtol = 1e-3``. The degenerate (high-order) directions make the
+    gradient decay only polynomially: runs stuck at error 0.577 (one component missing) had relative
+    gradient norms 3e-4 to 7e-4 after 5000 steps and 2e-4 after 20000, so ``gtol`` is a "numerically
+    critical" level, not a machine-precision one; successful over-parametrized runs sit at 5e-4 to 1.5e-3
+    while still creeping toward the exact fit.
+
+    Parameters
+    ----------
+    target : LowRankTensor or DenseTensor
+    m : int
+        Number of components (``m = r``: exact parametrisation; larger: modest over-parametrisation).
+    model : {"plain", "homogeneous"}
+    method : {"gd", "flow"}
+    init : float
+        Initial norm in units of ``s^{1/l}`` (``init > 0``).
+    step, n_steps : float, int
+        Relative step and number of steps for ``method="gd"``.
+    t_end : float
+        Relative flow time for ``method="flow"``.
+    eps : float
+        Success threshold ``ε > 0`` on the relative error.
+    gtol : float
+        Relative gradient-norm threshold for "critical".
+    reg : float
+        ℓ2 coefficient in units of ``s`` (default 0: the plain objective).
+    rng : Generator, int or None
+    W0 : array_like, shape (m, d), optional
+        Explicit initial parameters (overrides ``init``).
+    """
+    target = _check_tensor(target, "target")
+    m = check_int(m, "m")
+    model = check_choice(model, "model", BEYOND_MODELS)
+    method = check_choice(method, "method", ("gd", "flow"))
+    init = check_real(init, "init", minimum=0.0, strict=True)
+    step = check_real(step, "step", minimum=0.0, strict=True)
+    n_steps = check_int(n_steps, "n_steps")
+    t_end = check_real(t_end, "t_end", minimum=0.0, strict=True)
+    eps = check_real(eps, "eps", minimum=0.0, strict=True)
+    gtol = check_real(gtol, "gtol", minimum=0.0, strict=True)
+    reg = check_real(reg, "reg", minimum=0.0)
+    gen = as_rng(rng)
+    order, d = target.order, target.dim
+    s = target_scale(target)
+    time_scale = s ** (2.0 - 2.0 / order)
+    lam = reg * s
+    if W0 is None:
+        W = init * s ** (1.0 / order) * random_unit_vectors(m, d, gen)
+    else:
+        W = as_float_array(W0, "W0", shape=(m, d), copy=True)
+    norm_t = math.sqrt(target.squared_norm)
+    if method == "gd":
+        eta = step / (order**2 * time_scale)
+        traj = gradient_descent(
+            W, target, step=eta, n_steps=n_steps, model=model, reg=lam,
+            observe_every=max(1, n_steps // 200),
+        )  # fmt: skip
+    else:
+        eta = 0.0
+        traj = gradient_flow(W, target, (0.0, t_end / time_scale), model=model, reg=lam)
+    W_end = traj.W
+    if traj.success:
+        grad = _loss_and_grad(W_end, target, model, lam)[1]
+        assert grad is not None
+        gnorm = float(np.linalg.norm(grad)) / (order * norm_t * s ** ((order - 1.0) / order))
+        err = relative_error(model_tensor(W_end, order, model=model), target)
+    else:
+        gnorm, err = math.nan, math.nan
+    # loss history -> relative error history (reg part removed when reg > 0 only at the end point)
+    errs = (
+        np.sqrt(np.maximum(2.0 * traj.loss, 0.0)) / norm_t
+        if lam == 0
+        else np.full(traj.t.shape, np.nan)
+    )
+    success = bool(err <= eps)
+    critical = bool(gnorm <= gtol)
+    return BaselineResult(
+        relative_error=err,
+        success=success,
+        eps=eps,
+        grad_norm=gnorm,
+        critical=critical,
+        stuck=critical and not success,
+        W=W_end,
+        t=traj.t,
+        errors=errs,
+        status=traj.status,
+        message=traj.message,
+        model=model,
+        method=method,
+        step_size=eta,
+    )
+
+
+def hessian_min_eigenvalue(
+    W: Any,
+    target: Tensor,
+    *,
+    model: str = "plain",
+    reg: float = 0.0,
+    k: int = 1,
+    dense_below: int = 200,
+) -> np.ndarray:
+    """Smallest eigenvalue(s) of the Hessian ``∇²f(W)`` (absolute units), matrix-free.
+
+    Uses :func:`scipy.sparse.linalg.eigsh` (``which="SA"``) on a
+    :class:`~scipy.sparse.linalg.LinearOperator` whose products are
+    :func:`numerics.models.hessian_vector_product` (complex step, exact to rounding). Small problems
+    (``m·d <= 200``) are solved densely from the ``m·d`` products instead (eigsh needs ``k < m·d``).
+    A non-negative smallest eigenvalue at a critical point suggests a local minimum; a negative one a
+    saddle; zero eigenvalues (degenerate directions, e.g. the high-order saddle at 0) are inconclusive.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+    target, model, reg
+        As in :func:`numerics.models.loss_and_grad` (``reg`` absolute here).
+    k : int
+        Number of smallest eigenvalues, ascending.
+    dense_below : int
+        Size ``m·d`` up to which the Hessian is assembled densely.
+    """
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    W, model, reg = validate_problem(W, target, model, reg)
+    k = check_int(k, "k")
+    dense_below = check_int(dense_below, "dense_below", minimum=0)
+    n = W.size
+    if k > n or (n > dense_below and k >= n):
+        raise ValueError(f"k must be <= m·d = {n} (< m·d for the iterative solver), got {k}")
+
+    def hvp(v: np.ndarray) -> np.ndarray:
+        V = np.asarray(v, dtype=np.float64).reshape(W.shape)
+        return hessian_vector_product(W, V, target, model=model, reg=reg).ravel()
+
+    if n <= dense_below:
+        H = np.column_stack([hvp(e) for e in np.eye(n)])
+        H = 0.5 * (H + H.T)
+        return np.linalg.eigvalsh(H)[:k]
+    op = LinearOperator((n, n), matvec=hvp, dtype=np.float64)
+    vals = eigsh(op, k=k, which="SA", return_eigenvectors=False, tol=1e-8)
+    return np.sort(vals)

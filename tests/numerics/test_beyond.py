@@ -1,0 +1,285 @@
+"""Tests of paper 1's beyond-lazy variant, its baselines and the success criterion (MATH.md §5)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from numerics.algorithms import (
+    beyond_lazy_descent,
+    fit_succeeded,
+    hessian_min_eigenvalue,
+    plain_descent_baseline,
+    relative_error,
+    target_scale,
+)
+from numerics.models import hessian_vector_product, loss_and_grad, model_tensor
+from numerics.tensors import (
+    DenseTensor,
+    LowRankTensor,
+    orthogonal_tensor,
+    random_low_rank,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# success criterion and relative error on constructed cases
+# ---------------------------------------------------------------------------------------------
+def _target() -> LowRankTensor:
+    return orthogonal_tensor([2.0, 1.0], 4, 3)
+
+
+def test_relative_error_exact_fit_is_zero() -> None:
+    t = _target()
+    assert relative_error(t, t) == pytest.approx(0.0, abs=1e-7)
+    assert fit_succeeded(t, t, 1e-6)
+
+
+@pytest.mark.parametrize("h", [-0.5, 0.01, 0.2, 1.0])
+def test_relative_error_of_scaled_target(h: float) -> None:
+    # T = (1+h)T*  =>  ||T - T*||/||T*|| = |h| exactly
+    t = _target()
+    est = LowRankTensor((1 + h) * t.coeffs, t.components, t.order)
+    assert relative_error(est, t) == pytest.approx(abs(h), rel=1e-10)
+
+
+def test_relative_error_of_zero_and_orthogonal_extra_term() -> None:
+    t = _target()  # ||T*||² = 4 + 1 = 5
+    zero = LowRankTensor([0.0], np.eye(1, 4), 3)
+    assert relative_error(zero, t) == pytest.approx(1.0, rel=1e-12)
+    assert not fit_succeeded(zero, t, 0.99)
+    # add c·e_3^{⊗3}, orthogonal to T*: error = |c|/sqrt(5)
+    c = 0.3
+    est = LowRankTensor(np.r_[t.coeffs, c], np.vstack([t.components, np.eye(4)[2]]), t.order)
+    assert relative_error(est, t) == pytest.approx(c / math.sqrt(5.0), rel=1e-12)
+    assert fit_succeeded(est, t, 0.14)  # 0.134 <= 0.14
+    assert not fit_succeeded(est, t, 0.13)
+
+
+def test_relative_error_matches_dense_route() -> None:
+    rng = np.random.default_rng(3)
+    t = random_low_rank(3, 5, 3, coeffs=[1.0, -0.5, 2.0], rng=rng)
+    est = random_low_rank(4, 5, 3, rng=rng)
+    dense = np.linalg.norm(est.dense() - t.dense()) / np.linalg.norm(t.dense())
+    assert relative_error(est, t) == pytest.approx(dense, rel=1e-10)
+    assert relative_error(DenseTensor(est.dense()), DenseTensor(t.dense())) == pytest.approx(
+        dense, rel=1e-10
+    )
+
+
+def test_success_criterion_rejects_bad_input() -> None:
+    t = _target()
+    with pytest.raises(ValueError, match="eps"):
+        fit_succeeded(t, t, 0.0)
+    with pytest.raises(ValueError, match="eps"):
+        fit_succeeded(t, t, -1.0)
+    with pytest.raises(TypeError, match="estimate"):
+        relative_error(np.zeros((4, 4, 4)), t)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="non-zero"):
+        relative_error(t, LowRankTensor([0.0], np.eye(1, 4), 3))
+
+
+def test_target_scale() -> None:
+    t = orthogonal_tensor([0.5, 3.0, 1.0], 6, 4, basis="random", rng=1)
+    assert target_scale(t) == pytest.approx(3.0, rel=1e-12)
+    # two identical components: the spectral norm 2a is seen, not the coefficient a
+    u = np.eye(1, 5)
+    assert target_scale(LowRankTensor([1.0, 1.0], np.vstack([u, u]), 3)) == pytest.approx(2.0)
+    # unnormalised components: scale uses c·||u||^l
+    assert target_scale(LowRankTensor([1.0], 2.0 * u, 3)) == pytest.approx(8.0)
+    dense = DenseTensor(t.dense())
+    assert target_scale(dense) == pytest.approx(math.sqrt(0.25 + 9 + 1), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "name"),
+    [
+        ({"m": 0}, ValueError, "m"),
+        ({"m": -2}, ValueError, "m"),
+        ({"m": 2.5}, TypeError, "m"),
+        ({"eps": 0.0}, ValueError, "eps"),
+        ({"eps": -0.1}, ValueError, "eps"),
+        ({"step": -0.1}, ValueError, "step"),
+        ({"step": 0.0}, ValueError, "step"),
+        ({"delta": 0.0}, ValueError, "delta"),
+        ({"reg": -1.0}, ValueError, "reg"),
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"epoch_steps": 0}, ValueError, "epoch_steps"),
+        ({"reinit_threshold": 1e-3}, ValueError, "reinit_threshold"),  # == delta
+        ({"reinit_threshold": 0.1}, ValueError, "reinit_threshold"),  # > delta
+        ({"reinit": "all"}, ValueError, "reinit"),
+        ({"model": "coefficient"}, ValueError, "model"),
+        ({"rng": -1}, ValueError, "rng"),
+        ({"W0": np.zeros((3, 5))}, ValueError, "W0"),
+        ({"eps": float("nan")}, ValueError, "eps"),
+    ],
+)
+def test_beyond_rejects_bad_input(kwargs: dict, exc: type, name: str) -> None:
+    args = {"m": 4, **kwargs}
+    m = args.pop("m")
+    with pytest.raises(exc, match=name):
+        beyond_lazy_descent(_target(), m, **args)
+
+
+def test_beyond_rejects_bad_target() -> None:
+    with pytest.raises(TypeError, match="target"):
+        beyond_lazy_descent(np.zeros((3, 3, 3)), 2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="non-zero"):
+        beyond_lazy_descent(LowRankTensor([0.0], np.eye(1, 3), 3), 2)
+
+
+def test_baseline_rejects_bad_input() -> None:
+    t = _target()
+    for kwargs, name in [
+        ({"step": -1.0}, "step"),
+        ({"eps": 0.0}, "eps"),
+        ({"method": "adam"}, "method"),
+        ({"init": 0.0}, "init"),
+        ({"gtol": 0.0}, "gtol"),
+    ]:
+        with pytest.raises(ValueError, match=name):
+            plain_descent_baseline(t, 2, **kwargs)
+    with pytest.raises(ValueError, match="m"):
+        plain_descent_baseline(t, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# the variant: result structure, failure detection, invariance, success where the claim says
+# ---------------------------------------------------------------------------------------------
+def test_result_structure_and_gram_error_history() -> None:
+    t = random_low_rank(2, 8, 3, rng=0)
+    res = beyond_lazy_descent(t, 6, rng=1, epochs=3, epoch_steps=50, stop_at_eps=False)
+    assert res.status == "budget"
+    assert res.epochs_run == 3 and res.n_steps == 150
+    assert res.epoch_errors.shape == (3,)
+    assert len(res.reinit_events) == 2 and [e.epoch for e in res.reinit_events] == [1, 2]
+    assert np.all(np.diff(res.steps) > 0) and res.steps[-1] == 150
+    # history from the loss (Gram form) agrees with the independent inner-product route
+    assert res.errors[-1] == pytest.approx(res.relative_error, rel=1e-8, abs=1e-12)
+    direct = relative_error(model_tensor(res.W, 3, model="homogeneous"), t)
+    assert res.relative_error == direct
+    s = target_scale(t)
+    assert res.step_size == pytest.approx(0.1 / s) and res.reg == pytest.approx(1e-2 * s)
+    assert res.W.shape == (6, 8)
+
+
+def test_divergence_is_reported_with_parameters() -> None:
+    t = random_low_rank(2, 6, 3, rng=0)
+    res = beyond_lazy_descent(t, 4, rng=0, step=50.0, delta=0.5, reinit_threshold=0.1)
+    assert not res.success
+    assert res.status in ("nan", "diverged")
+    assert "step=50.0" in res.message
+
+
+def test_converges_on_easy_problem_and_stops_early() -> None:
+    # rank one, m = 4: measured success at seeds 0..24 for d in {4, 8, 16, 32}, l in {3, 4} (100/100)
+    t = random_low_rank(1, 10, 4, rng=2)
+    res = beyond_lazy_descent(t, 4, rng=0)
+    assert res.success and res.status == "converged"
+    assert res.relative_error <= res.eps
+    assert res.n_steps < 20 * 300  # stopped before the budget
+
+
+@settings(max_examples=8)
+@given(
+    k=st.sampled_from([-2, -1, 1, 2, 3]),
+    seed=st.integers(0, 2**16),
+    l=st.sampled_from([3, 4]),
+)
+def test_scale_equivariance(k: int, seed: int, l: int) -> None:
+    # T* -> 4^k T*: the run maps onto itself by W -> 2^k W (powers of 2: exact in floating point),
+    # so the relative errors agree to rounding. Fails if any constant were absolute.
+    t = random_low_rank(2, 6, l, coeffs=[1.0, 0.7], rng=seed)
+    c = 4.0**k
+    ts = LowRankTensor(c * t.coeffs, t.components, l)
+    kw = {"epochs": 3, "epoch_steps": 60, "stop_at_eps": False}
+    a = beyond_lazy_descent(t, 3, rng=seed, **kw)
+    b = beyond_lazy_descent(ts, 3, rng=seed, **kw)
+    assert b.relative_error == pytest.approx(a.relative_error, rel=1e-6, abs=1e-9)
+    np.testing.assert_allclose(b.W, 2.0**k * a.W, rtol=1e-6, atol=1e-9 * 2.0**k)
+
+
+@settings(max_examples=10)
+@given(
+    r=st.integers(1, 3),
+    d=st.integers(4, 32),
+    l=st.sampled_from([3, 4]),
+    seed=st.integers(0, 2**20),
+)
+def test_variant_succeeds_with_m_4r(r: int, d: int, l: int, seed: int) -> None:
+    # Claim beyond.m-vs-d/m-vs-r: modest over-parametrisation m = 4r suffices (no d^{l-1}).
+    # Budget: the defaults (20 epochs of 300 steps). Margin, measured: 0 failures in 600 runs
+    # (r in 1..3, l in 3..4, d in {4, 8, 16, 32}, 25 seeds each) with the defaults, eps = 0.05.
+    d = max(d, r)
+    t = random_low_rank(r, d, l, rng=seed)
+    res = beyond_lazy_descent(t, 4 * r, rng=seed + 1)
+    assert res.success, res.message
+
+
+def test_reinit_escapes_where_plain_epochs_stay_stuck() -> None:
+    # m = r = 3, l = 3, d = 50. Without re-initialisation (one epoch, same total steps) the run
+    # parks with one direction missing (error ~ sqrt(1/3)); "one-random" re-initialisation escapes.
+    # Fixed seeds; measured on seeds 0..5: control errors 0.577, 0.042, 0.817, 0.577, 0.577, 0.574.
+    t = random_low_rank(3, 50, 3, rng=100)
+    stuck = beyond_lazy_descent(t, 3, rng=0, epochs=1, epoch_steps=3600)
+    assert stuck.relative_error > 0.5
+    esc = beyond_lazy_descent(t, 3, rng=0, reinit="one-random", epochs=12)
+    assert esc.success
+    assert esc.epochs_run >= 2 and esc.epoch_errors[0] > 0.5
+    assert len(esc.reinit_events) == esc.epochs_run - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# baselines and the Hessian
+# ---------------------------------------------------------------------------------------------
+def test_plain_gd_with_m_equal_r_gets_stuck_and_overparametrisation_helps() -> None:
+    # Paper 1: with m = r plain GD ends at a non-global critical point even for orthogonal targets.
+    # Orthogonal target, r = 3, d = 5, l = 3, 10 fixed seeds. Measured: stuck 8/10 at m = r, 0/10 at
+    # m = 4r. Assertions leave margins of 3 seeds and 2 seeds.
+    t = orthogonal_tensor(np.ones(3), 5, 3)
+    small = [plain_descent_baseline(t, 3, rng=s) for s in range(10)]
+    big = [plain_descent_baseline(t, 12, rng=s) for s in range(10)]
+    assert sum(o.stuck for o in small) >= 5
+    assert sum(o.stuck for o in big) <= 2
+    for o in small:
+        if o.stuck:
+            assert o.relative_error > 0.5 and o.grad_norm <= 1e-3
+
+
+def test_baseline_flow_and_gd_agree_on_exact_start() -> None:
+    # start at the global minimum: both stay there (error 0, gradient 0)
+    t = orthogonal_tensor([1.0, 2.0], 3, 3)
+    W0 = np.vstack([1.0 * np.eye(3)[0], 2.0 ** (1 / 3) * np.eye(3)[1]])
+    for method in ("gd", "flow"):
+        o = plain_descent_baseline(t, 2, W0=W0, method=method)
+        assert o.success and o.relative_error < 1e-6 and o.critical and not o.stuck
+
+
+def test_hessian_min_eigenvalue_known_cases() -> None:
+    # l = 3, one component at the exact fit of e_1^{⊗3}, d = 2: the loss is ½((w·w)^3 - 2w_1^3 + 1)
+    # with Hessian diag(9, 3) at w = e_1 (radial 9a^{4/3}, tangential l·a = 3).
+    t = orthogonal_tensor([1.0], 2, 3)
+    vals = hessian_min_eigenvalue(np.array([[1.0, 0.0]]), t, k=2)
+    np.testing.assert_allclose(vals, [3.0, 9.0], rtol=1e-10)
+    # W = 0 is a high-order critical point for l >= 3: zero Hessian
+    z = hessian_min_eigenvalue(np.zeros((2, 2)), t, k=4)
+    np.testing.assert_allclose(z, 0.0, atol=1e-12)
+
+
+def test_hessian_iterative_matches_dense() -> None:
+    t = random_low_rank(2, 40, 3, rng=5)
+    W = np.random.default_rng(6).standard_normal((6, 40)) * 0.3
+    dense = hessian_min_eigenvalue(W, t, k=2, dense_below=10_000)
+    it = hessian_min_eigenvalue(W, t, k=2, dense_below=0)
+    np.testing.assert_allclose(it, dense, rtol=1e-6, atol=1e-8)
+    # the smallest eigenvalue bounds the Rayleigh quotient from below (gradient direction)
+    g = loss_and_grad(W, t)[1]
+    rq = float(np.vdot(g, hessian_vector_product(W, g, t))) / float(np.vdot(g, g))
+    assert dense[0] <= rq + 1e-9
