@@ -16,7 +16,6 @@ from .beyond import (  # noqa: E402,F401
     relative_error,
     target_scale,
 )
-
 from .deflation import DeflationResult, EpochRecord, modified_gradient_flow  # noqa: F401
 from .tracking import (  # noqa: F401
     ComponentTracking,
