@@ -560,7 +560,8 @@ def monotone_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
     ax.set_xlabel("t")
     ax.set_ylabel("f(W(t)) / f(W(0))")
     ax.set_title("Loss along gradient flow")
-    ax.legend(fontsize=7)
+    if data["run"]:
+        ax.legend(fontsize=7)
     return data
 
 

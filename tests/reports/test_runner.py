@@ -1,0 +1,180 @@
+"""Runner: failed runs never make a claim hold, any Executor works, progress output, and the
+local process pool and a 2-worker Dask LocalCluster give identical numbers."""
+
+from __future__ import annotations
+
+import io
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from reports.registry import RunResult, Verdict, get_claim
+from reports.render import exit_code
+from reports.runner import (
+    blas_threads_per_worker,
+    enforce_verdict,
+    make_executor,
+    run_claims,
+    run_sweep,
+)
+from reports.store import ResultStore
+from tests.reports.fake_claims import FakeConfig, make_claim, noisy_square
+
+
+def _run(claims, tmp_path, executor=None, **kw):
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        if executor is not None:
+            return run_claims(
+                claims, "quick", store=store, executor=executor, progress="none", **kw
+            )
+        with ThreadPoolExecutor(2) as ex:
+            return run_claims(claims, "quick", store=store, executor=ex, progress="none", **kw)
+
+
+def test_failed_run_turns_holds_into_inconclusive(tmp_path):
+    (o,) = _run([make_claim("fake.partly-failed", failing=[1])], tmp_path)
+    assert o.n_failed == 1 and len(o.results) == 4
+    assert o.verdict.status == "inconclusive"
+    assert "1 of 4 runs failed" in o.verdict.reason
+    assert "simulated divergence at x=1" in o.verdict.reason
+    assert "fake judge says holds" in o.verdict.reason  # the judge's own reason is kept
+    assert exit_code([o]) == 3
+
+
+def test_fails_survives_failed_runs(tmp_path):
+    (o,) = _run([make_claim("fake.fails", judge_status="fails", failing=[0])], tmp_path)
+    assert o.verdict.status == "fails"
+    assert exit_code([o]) == 1
+
+
+def test_judge_predict_and_config_errors_are_inconclusive(tmp_path):
+    good = make_claim("fake.good")
+    bad_judge = make_claim("fake.bad-judge")
+    object.__setattr__(bad_judge, "judge", lambda p, r: 1 / 0)
+    bad_predict = make_claim("fake.bad-predict")
+    object.__setattr__(bad_predict, "predict", lambda profile: {}["missing"])
+    bad_configs = make_claim("fake.bad-configs")
+    object.__setattr__(bad_configs, "configs", lambda profile: [{"x": 1}])
+    outs = _run([good, bad_judge, bad_predict, bad_configs], tmp_path)
+    status = {o.claim.id: o.verdict.status for o in outs}
+    assert status == {
+        "fake.good": "holds",
+        "fake.bad-judge": "inconclusive",
+        "fake.bad-predict": "inconclusive",
+        "fake.bad-configs": "inconclusive",
+    }
+    reasons = {o.claim.id: o.verdict.reason for o in outs}
+    assert "judge failed: ZeroDivisionError" in reasons["fake.bad-judge"]
+    assert "predict failed: KeyError" in reasons["fake.bad-predict"]
+    assert "config must be a dataclass instance" in reasons["fake.bad-configs"]
+    assert exit_code(outs) == 3
+    assert exit_code(outs[:1]) == 0
+    assert exit_code([]) == 3  # nothing checked is not "all hold"
+
+
+def test_enforce_verdict_rules():
+    ok = RunResult(FakeConfig(0), {"v": 1}, None, 0.1)
+    bad = RunResult(FakeConfig(1), None, "RuntimeError: nan", 0.1)
+    holds = Verdict("holds", "fine", "p", "m")
+    assert enforce_verdict(holds, [ok]) is holds
+    assert enforce_verdict(holds, [ok, bad]).status == "inconclusive"
+    assert enforce_verdict(holds, []).status == "inconclusive"
+    assert enforce_verdict(Verdict("great", "?", "p", "m"), [ok]).status == "inconclusive"  # type: ignore[arg-type]
+    fails = Verdict("fails", "off", "p", "m")
+    assert enforce_verdict(fails, [bad]) is fails
+
+
+def test_process_pool_runs_module_level_experiments(tmp_path):
+    with make_executor("local", workers=2) as (ex, info):
+        assert info.kind == "local" and info.workers == 2
+        assert info.blas_threads == blas_threads_per_worker(2)
+        (o,) = _run(
+            [make_claim("fake.pool", failing=[3])],
+            tmp_path,
+            executor=ex,
+            blas_threads=info.blas_threads,
+        )
+    assert [r.ok for r in o.results] == [True, True, True, False]
+    assert o.results[1].metrics["x"] == 1
+    assert (
+        abs(o.results[2].metrics["value"] - 4) < 1e-2
+    )  # x² plus 1e-3·N(0,1) noise (5σ margin: 5e-3)
+
+
+def test_blas_threads_rule():
+    assert blas_threads_per_worker(2, cpus=2) == 1
+    assert blas_threads_per_worker(1, cpus=2) == 2
+    assert blas_threads_per_worker(8, cpus=2) == 1
+    assert blas_threads_per_worker(2, cpus=16) == 8
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"kind": "spark"}, "executor must be one of"),
+        ({"kind": "local", "workers": 0}, "workers must be a positive integer, got 0"),
+        ({"kind": "local", "scheduler": "tcp://x:1"}, "needs executor 'dask'"),
+    ],
+)
+def test_make_executor_bad_input(kwargs, match):
+    kind = kwargs.pop("kind")
+    with pytest.raises(ValueError, match=match), make_executor(kind, **kwargs):
+        pass
+
+
+def test_plain_log_lines_when_not_a_tty(tmp_path):
+    stream = io.StringIO()
+    with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(2) as ex:
+        tasks = [("fake.log", noisy_square, FakeConfig(x)) for x in range(8)]
+        run_sweep(tasks, store=store, executor=ex, stream=stream, desc="demo")
+        run_sweep(tasks, store=store, executor=ex, stream=stream, desc="again")
+    lines = stream.getvalue().splitlines()
+    assert lines[:4] == [f"demo: {k}/8 runs done, 0 failed" for k in (2, 4, 6, 8)]
+    assert "\r" not in stream.getvalue()  # no progress-bar redraws in logs
+    assert lines[4].startswith("again: 8 of 8 runs reused from")
+
+
+def _numbers(outcomes):
+    return {o.claim.id: [r.metrics for r in o.results] for o in outcomes}
+
+
+def test_local_pool_and_dask_cluster_give_identical_numbers(tmp_path):
+    pytest.importorskip("dask.distributed")
+    claims = [
+        get_claim("foundation.gram-identity"),
+        get_claim("foundation.gradient-check"),
+        get_claim("foundation.loss-monotone"),
+    ]
+    start = time.perf_counter()
+    with (
+        ResultStore(tmp_path / "local.sqlite") as store,
+        make_executor("local", workers=2) as (ex, info),
+    ):
+        local = run_claims(
+            claims,
+            "quick",
+            store=store,
+            executor=ex,
+            blas_threads=info.blas_threads,
+            progress="none",
+        )
+    with (
+        ResultStore(tmp_path / "dask.sqlite") as store,
+        make_executor("dask", workers=2) as (ex, info),
+    ):
+        assert (
+            info.kind == "dask" and info.workers == 2 and info.address.startswith("tcp://127.0.0.1")
+        )
+        dask = run_claims(
+            claims,
+            "quick",
+            store=store,
+            executor=ex,
+            blas_threads=info.blas_threads,
+            progress="none",
+        )
+    assert all(o.n_failed == 0 and o.n_cached == 0 for o in local + dask)
+    assert _numbers(local) == _numbers(dask)  # bit-for-bit: exact equality of every metric
+    assert [o.verdict for o in local] == [o.verdict for o in dask]
+    print(f"equivalence sweep: {time.perf_counter() - start:.1f} s")
