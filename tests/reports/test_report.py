@@ -1,0 +1,184 @@
+"""Report contents: HTML parses and embeds every figure, lists every claim; summary.json verdicts;
+Markdown with PNG files beside it; CSV/JSON data; atomic replacement; a quick-profile smoke test."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports.cli import main
+from reports.render import collect_provenance, write_report
+from reports.runner import ExecutorInfo, run_claims
+from reports.store import ResultStore
+from tests.reports.fake_claims import make_claim
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+        self.h2: list[str] = []
+        self.links: list[str] = []
+        self.tables = 0
+        self._in_h2 = False
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append(a)
+        elif tag == "h2":
+            self._in_h2 = True
+            self.h2.append("")
+        elif tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "table":
+            self.tables += 1
+        if tag not in ("img", "meta", "br", "link"):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+        assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}> after {self.stack[-3:]}"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.h2[-1] += data
+
+
+CLAIMS = [
+    make_claim("fake.alpha", model_choice="a reconstructed variant"),
+    make_claim("fake.beta", judge_status="fails"),
+    make_claim("fake.gamma", failing=[2]),
+    make_claim("fake.delta", broken_plot=True),
+]
+EXPECTED = {
+    "fake.alpha": "holds",
+    "fake.beta": "fails",
+    "fake.gamma": "inconclusive",
+    "fake.delta": "holds",
+}
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("rep")
+    with ResultStore(tmp / "r.sqlite") as store, ThreadPoolExecutor(2) as ex:
+        outcomes = run_claims(CLAIMS, "quick", store=store, executor=ex, progress="none")
+    prov = collect_provenance(
+        profile="quick",
+        executor=ExecutorInfo("local", 2, 1),
+        wall_time=1.5,
+        db="r.sqlite",
+        fresh=False,
+    )
+    out = tmp / "out"
+    write_report(outcomes, out, prov)
+    return out
+
+
+def test_files_written(report_dir):
+    names = {p.relative_to(report_dir).as_posix() for p in report_dir.rglob("*") if p.is_file()}
+    for cid in EXPECTED:
+        assert f"data/{cid}.csv" in names and f"data/{cid}.json" in names
+    for cid in ("fake.alpha", "fake.beta", "fake.gamma"):
+        assert (report_dir / "figures" / f"{cid}.png").read_bytes().startswith(PNG_MAGIC)
+    assert "figures/fake.delta.png" not in names  # its plot raised
+    assert {"index.html", "report.md", "summary.json"} <= names
+
+
+def test_html_parses_embeds_figures_and_lists_every_claim(report_dir):
+    text = (report_dir / "index.html").read_text()
+    parser = _Collector()
+    parser.feed(text)
+    parser.close()
+    assert parser.stack == []  # every element closed
+    srcs = [img["src"] or "" for img in parser.images]
+    assert len(srcs) == 3 and all(s.startswith("data:image/png;base64,") for s in srcs)
+    for s in srcs:  # figures embedded, not linked
+        assert base64.b64decode(s.split(",", 1)[1]).startswith(PNG_MAGIC)
+    for cid in EXPECTED:
+        assert f"#{cid}" in parser.links  # summary table row
+        assert any(h.startswith(cid) for h in parser.h2)  # its section
+    assert parser.h2[0] == "Summary" and parser.h2[-1] == "Provenance"
+    assert "plot failed: RuntimeError: plot is broken" in text
+    assert "[model choice]" in text and "a reconstructed variant" in text
+    assert "simulated divergence at x=2" in text  # the failed run is shown with its error
+    for field in ("git_commit", "versions", "machine", "wall_time_s", "seeds"):
+        assert field in text
+
+
+def test_summary_json_verdicts(report_dir):
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert {c["id"]: c["verdict"] for c in summary["claims"]} == EXPECTED
+    assert summary["counts"] == {"holds": 2, "fails": 1, "inconclusive": 1}
+    assert summary["exit_code"] == 1
+    gamma = next(c for c in summary["claims"] if c["id"] == "fake.gamma")
+    assert gamma["runs_failed"] == 1 and "x=2" in gamma["errors"][0]["error"]
+    assert gamma["seeds"] == [0, 1, 2, 3]
+    prov = summary["provenance"]
+    assert prov["executor"] == {"kind": "local", "workers": 2, "blas_threads": 1, "address": ""}
+    assert prov["git_commit"]  # a commit hash here, "unknown" outside a checkout
+    assert "numpy" in prov["versions"]
+
+
+def test_markdown_and_figure_data(report_dir):
+    md = (report_dir / "report.md").read_text()
+    assert md.index("## Summary") < md.index("## fake.alpha") < md.index("## Provenance")
+    for cid in ("fake.alpha", "fake.beta", "fake.gamma"):
+        assert f"![evidence for {cid}](figures/{cid}.png)" in md
+    with (report_dir / "data" / "fake.gamma.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["x"]) for r in rows] == [0, 1, 3]  # the failed x=2 has no point
+    runs = json.loads((report_dir / "data" / "fake.gamma.json").read_text())["runs"]
+    assert [r["error"] is None for r in runs] == [True, True, False, True]
+
+
+def test_existing_out_is_replaced_atomically(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(1) as ex:
+        outcomes = run_claims(CLAIMS[:1], "quick", store=store, executor=ex, progress="none")
+    prov = collect_provenance(profile="quick", executor=None, wall_time=0.1, db="x", fresh=False)
+    write_report(outcomes, out, prov)
+    assert not (out / "stale.txt").exists() and (out / "index.html").exists()
+    leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    assert leftovers == []
+
+
+def test_smoke_quick_report_of_foundation_claims(tmp_path, capsys):
+    """One smoke test on the real quick profile (foundation claims only: about 2 s)."""
+    out = tmp_path / "report"
+    code = main(
+        [
+            "report",
+            "--profile",
+            "quick",
+            "--out",
+            str(out),
+            "--db",
+            str(tmp_path / "r.sqlite"),
+            "--workers",
+            "2",
+            "--claims",
+            "foundation.gram-identity",
+            "foundation.gradient-check",
+            "foundation.loss-monotone",
+        ]
+    )
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert [c["verdict"] for c in summary["claims"]] == ["holds"] * 3
+    err = capsys.readouterr().err
+    assert "executor local (2 workers, 1 BLAS thread(s) each)" in err
