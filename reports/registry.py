@@ -72,13 +72,16 @@ class Claim:
         Pure, module-level (picklable) function returning JSON-serialisable metrics.
     configs : callable(profile) -> sequence of configs
         Frozen dataclasses (hashable; every random one carries a ``seed``), for ``"quick"`` and ``"full"``.
+        A config class that draws no random numbers says so with a class attribute
+        ``deterministic = True`` (``typing.ClassVar``); ``tests/reports`` checks this for every claim.
     predict : callable(profile) -> dict
         The prediction (JSON-serialisable), from :mod:`theory` where one exists.
     judge : callable(prediction, results) -> Verdict
         Comparison rule; ``results`` is the sequence of :class:`RunResult` in config order.
     plot : callable(prediction, results, figure) -> dict
         Draws the evidence on a matplotlib ``Figure`` and returns the data behind it as
-        ``{column: list}`` (written as CSV beside the figure).
+        ``{column: list}`` (written as CSV beside the figure). It must also work when no run
+        succeeded (``results`` empty or all failed): the report still renders that claim.
     model_choice : str
         Empty, or the MATH.md **[model choice]** this claim's measurement depends on (shown in reports).
     """

@@ -216,6 +216,9 @@ def gram_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: 
         label="contraction",
     )
     ax.axhline(prediction["rtol"], color="r", ls="--", label=f"rtol {prediction['rtol']:g}")
+    if not data["model"]:  # no successful run: give the empty log axes a range
+        ax.set_xlim(1, 1e4)
+        ax.set_ylim(floor, 1.0)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("dense array size d^l")
