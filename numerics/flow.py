@@ -16,6 +16,7 @@ RK45: 476 gradient evaluations, 0.6 s; RK23: 587, 0.8 s; DOP853: 689, 0.6 s; LSO
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,6 +166,16 @@ def _check_t_eval(t_eval: Any, t0: float, t1: float) -> np.ndarray | None:
     return te
 
 
+def _check_dtype(dtype: Any) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt
+
+
 def _max_row_norm(W: np.ndarray) -> float:
     return float(np.sqrt(np.max(np.einsum("ij,ij->i", W, W))))
 
@@ -247,19 +258,19 @@ def gradient_flow(
         loss_tol = check_real(loss_tol, "loss_tol", minimum=0.0)
     if first_step is not None:
         first_step = check_real(first_step, "first_step", minimum=0.0, strict=True)
+    if isinstance(max_step, bool) or not isinstance(max_step, numbers.Real):
+        raise TypeError(f"max_step must be a real number, got {max_step!r}")
     max_step = float(max_step)
     if not max_step > 0:
         raise ValueError(f"max_step must be > 0, got {max_step!r}")
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-    work_dtype = np.dtype(dtype)
+    work_dtype = _check_dtype(dtype)
     te = _check_t_eval(t_eval, t0, t1)
     observers = _check_observe(observe)
     user_events = _check_events(events)
 
     shape = W0.shape
     nfev = 0
-    cache: dict[str, Any] = {"y": None, "loss": np.nan}
+    cache: dict[str, Any] = {"y": None, "loss": np.nan, "nonfinite_t": None}
 
     def fun(t: float, y: np.ndarray) -> np.ndarray:
         nonlocal nfev
@@ -270,6 +281,8 @@ def gradient_flow(
         value, grad = _loss_and_grad(W, target, model, reg)
         cache["y"], cache["loss"] = y, value
         assert grad is not None
+        if cache["nonfinite_t"] is None and not np.all(np.isfinite(grad)):
+            cache["nonfinite_t"] = t  # the solver may recover (rejected trial step) or fail
         return -grad.astype(np.float64, copy=False).ravel()
 
     def loss_at(W: np.ndarray) -> float:
@@ -287,6 +300,29 @@ def gradient_flow(
         solver_kwargs["first_step"] = first_step
     y0 = W0.astype(np.float64).ravel()
     with np.errstate(over="ignore", invalid="ignore"):
+        # A non-finite initial gradient makes the solvers' initial-step selection produce a NaN
+        # step, on which scipy's RK step loop never terminates: stop before building the solver.
+        g0 = _loss_and_grad(W0.astype(work_dtype, copy=False), target, model, reg)[1]
+        if not np.all(np.isfinite(g0)):
+            if te is None or te[0] == t0:
+                rec.record(t0, W0)
+            t_arr, loss_arr, obs = rec.arrays()
+            return Trajectory(
+                t=t_arr,
+                loss=loss_arr,
+                observations=obs,
+                W=np.array(W0),
+                t_final=t0,
+                nfev=0,
+                nsteps=0,
+                status="nan",
+                message=(
+                    f"gradient is non-finite at the initial state t={t0:.6g} "
+                    f"(max row norm {_max_row_norm(W0):.3g}; {params()})"
+                ),
+                method=method,
+                t_events={k: np.array([]) for k in user_events},
+            )
         solver = METHODS[method](fun, t0, y0, t1, **solver_kwargs)
         next_obs = 0
         if te is None:
@@ -300,6 +336,12 @@ def gradient_flow(
             if solver.status == "failed":
                 status = "failed"
                 message = f"solver failed at t={solver.t:.6g}: {msg} ({params()})"
+                if cache["nonfinite_t"] is not None:
+                    status = "nan"
+                    message = (
+                        f"gradient became non-finite (first at t={cache['nonfinite_t']:.6g}); "
+                        f"then the {message}"
+                    )
                 W_end, t_end = solver.y.reshape(shape), solver.t
                 break
             nsteps += 1
@@ -431,8 +473,7 @@ def gradient_descent(
     max_norm = check_real(max_norm, "max_norm", minimum=0.0, strict=True)
     if loss_tol is not None:
         loss_tol = check_real(loss_tol, "loss_tol", minimum=0.0)
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    _check_dtype(dtype)
     observers = _check_observe(observe)
     rec = _Recorder(observers, lambda W: float(_loss_and_grad(W, target, model, reg, False)[0]))
     W = W0.astype(dtype, copy=True)
