@@ -5,9 +5,12 @@ Every error names the parameter and the value received.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 
 def check_int(value: object, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
@@ -43,3 +46,47 @@ def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def typed_cache(maxsize: int = 128) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``functools.lru_cache`` that first type-checks arguments annotated ``int`` and ``str``.
+
+    Without it ``f(3.0)`` or ``f(True)`` would hit the cache entry of ``f(3)`` / ``f(1)`` (equal hashes)
+    and never be rejected, and an unhashable argument would raise an error that names no parameter.
+    Integer arguments are normalised to ``int`` before the lookup.
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, value in bound.arguments.items():
+                ann = sig.parameters[name].annotation
+                if ann in ("int", int):
+                    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                        raise TypeError(f"{name} must be an integer, got {value!r}")
+                    bound.arguments[name] = int(value)
+                elif ann in ("str", str) and not isinstance(value, str):
+                    raise TypeError(f"{name} must be a string, got {value!r}")
+                else:
+                    try:
+                        hash(value)
+                    except TypeError:
+                        raise TypeError(
+                            f"{name} must be hashable, got {type(value).__name__}"
+                        ) from None
+            return cached(*bound.args, **bound.kwargs)
+
+        wrapper.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

@@ -29,12 +29,11 @@ Every derivation is cached per order ``l``; ``3 <= l <= MAX_DYNAMICS_ORDER`` tak
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Any
 
 import sympy as sp
 
-from ._checks import check_choice, check_order, check_positive
+from ._checks import check_choice, check_order, check_positive, typed_cache
 
 __all__ = [
     "A",
@@ -61,7 +60,7 @@ _T = sp.Symbol("t", nonnegative=True)
 _HALF = sp.Rational(1, 2)
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def _plain_escape(l: int) -> sp.Expr:
     """Blow-up time of ``dx/dt = l a x^{l-1}``, ``x(0) = x0``, in the symbols ``A``, ``X0`` (via dsolve)."""
     x = sp.Function("x")
@@ -119,7 +118,7 @@ def plain_escape_time(a: float, x0: float, l: int) -> float:
     return float(_plain_escape(l).subs({A: a, X0: x0}))
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def homogeneous_alignment_time_expr(l: int) -> sp.Expr:
     """Alignment time ``1/(l(l-2) a u0^{(l-2)/2})`` in the symbols :data:`A`, :data:`U0` [derived].
 
@@ -130,7 +129,7 @@ def homogeneous_alignment_time_expr(l: int) -> sp.Expr:
     return sp.simplify(_plain_escape(l).subs(X0, sp.sqrt(U0)))
 
 
-@lru_cache(maxsize=4)
+@typed_cache(maxsize=4)
 def homogeneous_growth_time_expr(growth: str = "exponential") -> sp.Expr:
     """Time for the weight ``s = ||w||²`` of an aligned component to grow from ``δ0²`` to ``q·a``.
 

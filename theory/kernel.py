@@ -18,11 +18,9 @@ milliseconds.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
 
-from ._checks import check_int, check_order
+from ._checks import check_int, check_order, typed_cache
 
 __all__ = [
     "MAX_KERNEL_ORDER",
@@ -47,7 +45,7 @@ SIGMA = sp.Symbol("sigma")
 M = sp.Symbol("m")
 
 
-@lru_cache(maxsize=256)
+@typed_cache(maxsize=256)
 def bivariate_gaussian_moment(a: int, b: int, v1: sp.Expr, v2: sp.Expr, c: sp.Expr) -> sp.Expr:
     """``E[X^a Y^b]`` for a centred Gaussian pair with ``Var X = v1``, ``Var Y = v2``, ``Cov = c``.
 
@@ -88,7 +86,7 @@ def wick_moment(a: int, b: int, rho: sp.Expr = RHO) -> sp.Expr:
     return sp.expand(total)
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def expected_ntk_poly(l: int) -> sp.Expr:
     """``P_l(ρ) = E[Z1^{l-1} Z2^{l-1}]`` for standard normals with correlation ``ρ`` (MATH.md §4).
 
@@ -106,7 +104,7 @@ def expected_ntk_poly(l: int) -> sp.Expr:
     return bivariate_gaussian_moment(l - 1, l - 1, one, one, RHO)
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def expected_ntk(l: int) -> sp.Expr:
     """``E K(x, y) = m l² σ^{2(l-1)} ρ P_l(ρ)`` for ``w_i ~ N(0, σ²I)`` and unit ``x, y`` (MATH.md §4).
 

@@ -26,13 +26,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from ._checks import check_choice, check_int, check_order
+from ._checks import check_choice, check_int, check_order, typed_cache
 
 __all__ = [
     "MAX_EXPLICIT_ENTRIES",
@@ -128,7 +127,7 @@ def _check_sizes(l: Any, d: Any, m: Any, r: Any, model: Any) -> tuple[int, int, 
     return l, d, m, r, model
 
 
-@lru_cache(maxsize=128)
+@typed_cache(maxsize=128)
 def problem_symbols(l: int, d: int, m: int, model: str = "plain", r: int = 1) -> SymbolicProblem:
     """Symbols of a problem with ``m`` components in ``R^d``, order ``l``, rank-``r`` target.
 
@@ -173,20 +172,20 @@ def _model_weights(P: SymbolicProblem) -> list[sp.Expr]:
     return [n ** (2 - P.l) for n in _norms(P)]  # ||w||^{2-l} w^{⊗l} = ||w||² w̄^{⊗l}
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def symbolic_model_tensor(l: int, d: int, m: int, model: str = "plain") -> tuple[sp.Expr, ...]:
     """The ``d^l`` entries (row-major multi-indices) of ``T(W)``, explicit (MATH.md §3)."""
     P = problem_symbols(l, d, m, model, 1)
     return tuple(_rank_one_sum(_model_weights(P), P.components, P.l))
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def _target_tensor(l: int, d: int, r: int) -> tuple[sp.Expr, ...]:
     P = problem_symbols(l, d, 1, "plain", r)
     return tuple(_rank_one_sum(list(P.c), P.U, l))
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def symbolic_loss(l: int, d: int, m: int, model: str = "plain", r: int = 1) -> sp.Expr:
     """``f = ½ Σ_idx (T(W)_idx - T*_idx)² + (λ/2)||W||_F²`` from explicit tensors (MATH.md §3), unexpanded.
 
@@ -201,7 +200,7 @@ def symbolic_loss(l: int, d: int, m: int, model: str = "plain", r: int = 1) -> s
     return sp.Rational(1, 2) * data + P.lam / 2 * reg
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def symbolic_gradient(l: int, d: int, m: int, model: str = "plain", r: int = 1) -> sp.Matrix:
     """``∇_W f`` by ``sympy.diff`` of :func:`symbolic_loss`, a Matrix shaped like ``W``."""
     P = problem_symbols(l, d, m, model, r)
@@ -363,7 +362,7 @@ def _sym_explicit(vectors: list[sp.Matrix], d: int) -> list[sp.Expr]:
     return out
 
 
-@lru_cache(maxsize=32)
+@typed_cache(maxsize=32)
 def tangent_gram_explicit(l: int, d: int) -> sp.Expr:
     """``<Sym(a^{⊗(l-1)}⊗u), Sym(b^{⊗(l-1)}⊗v)>`` by explicit symmetrisation over all ``l!`` permutations.
 
@@ -397,7 +396,7 @@ def verify_tangent_gram(l: int, d: int) -> IdentityCheck:
     return IdentityCheck("tangent-gram", (("l", l), ("d", d)), zero, res, time.perf_counter() - t0)
 
 
-@lru_cache(maxsize=32)
+@typed_cache(maxsize=32)
 def _tangent_kernel_matrix(l: int, d: int, m: int) -> sp.Matrix:
     """``K = JᵀJ`` of the plain model from explicit tensors: ``K[(i,p),(j,q)] = <∂T/∂w_ip, ∂T/∂w_jq>``."""
     P = problem_symbols(l, d, m, "plain", 1)
@@ -450,7 +449,6 @@ def verify_tangent_kernel_action(l: int, d: int, m: int) -> IdentityCheck:
 # --------------------------------------------------------------------------------------------
 # Taylor expansion at W = 0
 # --------------------------------------------------------------------------------------------
-@lru_cache(maxsize=32)
 def loss_taylor_coefficients(
     l: int, d: int = 2, m: int = 1, model: str = "plain", r: int = 1
 ) -> dict[int, sp.Expr]:
@@ -459,8 +457,15 @@ def loss_taylor_coefficients(
     For ``"plain"`` this is the Taylor expansion at ``W = 0`` grouped by total degree:
     ``-t^l <T(W), T*> + t^{2l} ||T(W)||²/2`` (MATH.md §5); ``"coefficient"`` starts at degree ``l+1``;
     for ``"homogeneous"`` (not analytic at 0 for odd ``l``) it is the expansion along rays ``t > 0``,
-    which starts at degree 2 (two-homogeneity).
+    which starts at degree 2 (two-homogeneity). Returns a new dict (the sympy work is cached).
     """
+    return dict(_taylor_coefficients(l, d, m, model, r))
+
+
+@typed_cache(maxsize=32)
+def _taylor_coefficients(
+    l: int, d: int, m: int, model: str, r: int
+) -> tuple[tuple[int, sp.Expr], ...]:
     l, d, m, r, model = _check_sizes(l, d, m, r, model)
     P = problem_symbols(l, d, m, model, r)
     t = sp.Symbol("t", positive=True)
@@ -472,13 +477,12 @@ def loss_taylor_coefficients(
         f = f.subs(subs)
         scale.update({nu: t * nu for nu in nus})
     ft = f.subs(scale, simultaneous=True)
-    f0 = sp.Rational(1, 2) * sp.Add(
-        *[e**2 for e in _target_tensor(l, d, r)]
-    )  # f at W = 0 (T(0) = 0)
+    # f at W = 0, where T(0) = 0
+    f0 = sp.Rational(1, 2) * sp.Add(*[e**2 for e in _target_tensor(l, d, r)])
     poly = sp.Poly(sp.expand(ft - f0), t)
-    return {
-        int(k[0]): sp.factor_terms(v) for k, v in zip(poly.monoms(), poly.coeffs(), strict=True)
-    }
+    return tuple(
+        (int(k[0]), sp.factor_terms(v)) for k, v in zip(poly.monoms(), poly.coeffs(), strict=True)
+    )
 
 
 def saddle_order_at_zero(l: int, d: int = 2, m: int = 1, model: str = "plain", r: int = 1) -> int:
@@ -503,7 +507,7 @@ def saddle_order_at_zero(l: int, d: int = 2, m: int = 1, model: str = "plain", r
 LossAndGrad = Callable[..., tuple[float, np.ndarray]]
 
 
-@lru_cache(maxsize=128)
+@typed_cache(maxsize=128)
 def lambdify_loss_and_grad(l: int, d: int, m: int, model: str = "plain", r: int = 1) -> LossAndGrad:
     """A numpy function ``(W, c, U, reg=0.0) -> (loss, grad)`` lambdified from the explicit symbolic loss.
 
@@ -539,7 +543,7 @@ def lambdify_loss_and_grad(l: int, d: int, m: int, model: str = "plain", r: int 
     return loss_and_grad
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def lambdify_contractions(l: int, d: int, r: int = 1) -> Callable[..., tuple[float, np.ndarray]]:
     """``(c, U, x) -> (T*(x^{⊗l}), T*(x^{⊗(l-1)}, ·))`` from the explicit target tensor (MATH.md §2).
 
@@ -578,7 +582,7 @@ def lambdify_contractions(l: int, d: int, r: int = 1) -> Callable[..., tuple[flo
     return contractions
 
 
-@lru_cache(maxsize=64)
+@typed_cache(maxsize=64)
 def tangent_kernel_reference(l: int, d: int, m: int) -> Callable[[Any], np.ndarray]:
     """``W -> K`` (shape ``(m·d, m·d)``): the plain model's tangent kernel ``K = JᵀJ``, lambdified.
 

@@ -228,3 +228,15 @@ def test_tangent_kernel_closed_form_numerically() -> None:
 def test_bad_input(call, exc, name: str) -> None:
     with pytest.raises(exc, match=name):
         call()
+
+
+def test_cached_builders_still_reject_equal_hashing_arguments() -> None:
+    from theory import symbolic_loss
+
+    symbolic_loss(2, 2, 1)  # populate the cache
+    with pytest.raises(TypeError, match="l"):
+        symbolic_loss(2.0, 2, 1)
+    with pytest.raises(TypeError, match="m"):
+        symbolic_loss(2, 2, True)
+    with pytest.raises(TypeError, match="model"):
+        symbolic_loss(2, 2, 1, ["plain"])
