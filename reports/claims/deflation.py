@@ -52,7 +52,7 @@ def _init(m: int, d: int, delta0: float, seed: int) -> np.ndarray:
     return delta0 * random_unit_vectors(m, d, np.random.default_rng([seed, 1]))
 
 
-def _homog_pred(a: Sequence[float], u0: Sequence[float], delta0: float, order: int) -> list[float]:
+def _homog_pred(a: Sequence[float], u0: Any, delta0: float, order: int) -> list[float]:
     return [
         theory.homogeneous_fit_time(float(ak), float(uk), delta0, order)
         if np.isfinite(uk)
@@ -335,7 +335,7 @@ def fit_time_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) 
     )
     if not ok:
         return Verdict("inconclusive", "no run produced metrics", predicted, "n/a")
-    devs = []
+    devs: list[float] = []
     worst_cfg = None
     groups: dict[tuple[str, int, int, int], list[tuple[float, list[float]]]] = {}
     for c, m in ok:
@@ -899,9 +899,16 @@ def norm_corr_judge(prediction: Mapping[str, Any], results: Sequence[RunResult])
         f"median for norm < δ1: {med_small:.2f}"
     )
     numbers = {"min_corr": worst, "pairs": n, "median_corr_small": med_small}
-    status = "holds" if worst >= NORM_CORR_MIN else "fails"
+    if worst >= NORM_CORR_MIN:
+        return Verdict(
+            "holds",
+            f"minimum correlation 1 - {1 - worst:.1e} >= {NORM_CORR_MIN}",
+            predicted,
+            measured,
+            numbers,
+        )
     return Verdict(
-        status, f"minimum correlation {worst:.4f} vs {NORM_CORR_MIN}", predicted, measured, numbers
+        "fails", f"minimum correlation {worst:.4f} < {NORM_CORR_MIN}", predicted, measured, numbers
     )
 
 
