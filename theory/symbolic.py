@@ -318,10 +318,15 @@ def verify_gram_identity(
     both sides are then Laurent polynomials in independent symbols ``(W, ν, c, U, λ)``, and a
     difference that vanishes identically in them vanishes at ``ν_i = ||w_i||`` — a sufficient proof.
 
-    Raises ``ValueError`` when the estimated cost exceeds :data:`MAX_PROOF_COST`
+    Raises ``ValueError`` for ``model="homogeneous"`` with ``d = 1`` (sympy writes ``||w|| = |w|``,
+    outside the ν-substitution) and when the estimated cost exceeds :data:`MAX_PROOF_COST`
     (e.g. ``l=5, d=3, m=3``): such a proof would take many minutes.
     """
     l, d, m, r, model = _check_sizes(l, d, m, r, model)
+    if model == "homogeneous" and d == 1:
+        # sympy turns sqrt(w²) into Abs(w) (and its derivative into sign(w)), which the ν-substitution
+        # does not cover: the expansion would report a spurious non-zero difference
+        raise ValueError("verify_gram_identity needs d >= 2 for model='homogeneous', got d=1")
     P = problem_symbols(l, d, m, model, r)
     cost = _proof_cost(l, d, m, r, P.W.shape[1], gradient)
     if cost > MAX_PROOF_COST:
