@@ -134,8 +134,13 @@ def collect_provenance(
         "wall_time_s": round(wall_time, 3),
         "database": db,
         "fresh": fresh,
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": " ".join([_program_name(), *sys.argv[1:]]),
     }
+
+
+def _program_name() -> str:
+    name = Path(sys.argv[0]).name
+    return "python -m reports" if name == "__main__.py" else name
 
 
 def _seeds(outcome: ClaimOutcome) -> list[Any]:
@@ -267,6 +272,14 @@ dd{margin:0} .muted{color:#656d76;font-size:.9em}
 """
 
 
+def _measured_cell(v: Any) -> str:
+    """The summary table's "measured" text; the verdict reason when nothing was measured."""
+    if v.measured.strip() and v.measured.strip() != "n/a":
+        return str(v.measured)
+    reason = " ".join(str(v.reason).split())
+    return "n/a: " + (reason if len(reason) <= 160 else reason[:157] + "...")
+
+
 def _badge(status: str) -> str:
     color = _BADGE.get(status, "#656d76")
     return f'<span class="badge" style="background:{color}">{html.escape(status)}</span>'
@@ -288,7 +301,8 @@ def _html(
         "<h1>overtensor verification report</h1>",
         f'<p class="muted">profile <b>{e(str(prov["profile"]))}</b> · {len(outcomes)} claim(s): '
         f"{counts['holds']} hold, {counts['fails']} fail, {counts['inconclusive']} inconclusive · "
-        f"generated {e(str(prov['generated']))} · wall time {prov['wall_time_s']:.1f} s</p>",
+        f"generated {e(str(prov['generated']))} · wall time {prov['wall_time_s']:.1f} s "
+        "(claims, runs and judging; rendering excluded)</p>",
         '<h2 id="summary">Summary</h2>',
         "<table><thead><tr><th>claim</th><th>source</th><th>prediction</th><th>measured</th>"
         "<th>verdict</th><th>time (s)</th></tr></thead><tbody>",
@@ -297,7 +311,7 @@ def _html(
         v = o.verdict
         parts.append(
             f'<tr><td><a href="#{e(_safe(o.claim.id))}">{e(o.claim.id)}</a></td>'
-            f"<td>{e(o.claim.source)}</td><td>{e(v.predicted)}</td><td>{e(v.measured)}</td>"
+            f"<td>{e(o.claim.source)}</td><td>{e(v.predicted)}</td><td>{e(_measured_cell(v))}</td>"
             f"<td>{_badge(v.status)}</td><td>{o.run_time:.2f}</td></tr>"
         )
     parts.append("</tbody></table>")
@@ -325,7 +339,7 @@ def _html(
         if c.model_choice:
             parts.append(
                 f'<p class="note"><b>[model choice]</b> This measurement depends on a '
-                f"reconstruction, not the papers' exact text: {e(c.model_choice)}.</p>"
+                f"reconstruction, not the papers' exact text: {e(c.model_choice.rstrip('.'))}.</p>"
             )
         if fig.png is not None:
             b64 = base64.b64encode(fig.png).decode("ascii")
@@ -375,7 +389,7 @@ def _html(
     parts.append('<h2 id="provenance">Provenance</h2><dl>')
     for k, val in prov.items():
         if isinstance(val, Mapping):
-            inner = ", ".join(f"{kk} {vv}" for kk, vv in val.items())
+            inner = ", ".join(f"{kk} {vv}" for kk, vv in val.items() if vv not in ("", None))
             parts.append(f"<dt>{e(k)}</dt><dd>{e(inner)}</dd>")
         else:
             parts.append(f"<dt>{e(k)}</dt><dd>{e(str(val))}</dd>")
@@ -413,7 +427,7 @@ def _markdown(
         v = o.verdict
         lines.append(
             f"| [{o.claim.id}](#{_safe(o.claim.id).replace('.', '')}) | {_md_cell(o.claim.source)} | "
-            f"{_md_cell(v.predicted)} | {_md_cell(v.measured)} | **{v.status}** | {o.run_time:.2f} |"
+            f"{_md_cell(v.predicted)} | {_md_cell(_measured_cell(v))} | **{v.status}** | {o.run_time:.2f} |"
         )
     for o in outcomes:
         c, v, fig = o.claim, o.verdict, figures[o.claim.id]
@@ -429,7 +443,7 @@ def _markdown(
             f"{o.run_time:.2f} s; seeds {', '.join(map(str, _seeds(o))) or 'none'}",
         ]
         if c.model_choice:
-            lines += ["", f"> **[model choice]** {c.model_choice}."]
+            lines += ["", f"> **[model choice]** {c.model_choice.rstrip('.')}."]
         lines.append("")
         if fig.png is not None:
             lines.append(f"![evidence for {c.id}](figures/{sid}.png)")
@@ -456,7 +470,7 @@ def _markdown(
     lines += ["", "## Provenance", ""]
     for k, val in prov.items():
         if isinstance(val, Mapping):
-            val = ", ".join(f"{kk} {vv}" for kk, vv in val.items())
+            val = ", ".join(f"{kk} {vv}" for kk, vv in val.items() if vv not in ("", None))
         lines.append(f"- **{k}:** {val}")
     for o in outcomes:
         lines.append(f"- **seeds, {o.claim.id}:** {', '.join(map(str, _seeds(o))) or 'none'}")

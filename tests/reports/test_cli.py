@@ -117,11 +117,25 @@ def test_check_fails_and_inconclusive_exit_codes(capsys, tmp_path, monkeypatch):
     assert "simulated divergence at x=0" in out
 
 
-def test_bench_without_benchmarks_is_a_clear_message(capsys):
-    if (ROOT / "benchmarks" / "__main__.py").is_file():
-        pytest.skip("benchmarks present: `overtensor bench` runs them (not timed in tests)")
+def test_bench_without_benchmarks_is_a_clear_message(capsys, tmp_path, monkeypatch):
+    import reports.cli
+
+    monkeypatch.setattr(reports.cli, "_repo_root", lambda: tmp_path)  # an installed copy, no clone
     code, _, err = _main(capsys, "bench")
-    assert code == 2 and "no benchmarks found" in err
+    assert code == 2 and "no benchmarks found" in err and str(tmp_path) in err
+
+
+def test_bench_passes_options_through():
+    if not (ROOT / "benchmarks" / "__main__.py").is_file():
+        pytest.skip("no benchmarks/ in this checkout")
+    res = subprocess.run(
+        [sys.executable, "-m", "reports", "bench", "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0 and res.stdout.strip(), res.stderr
 
 
 def test_python_m_reports_entry_point():

@@ -4,12 +4,11 @@ local process pool and a 2-worker Dask LocalCluster give identical numbers."""
 from __future__ import annotations
 
 import io
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from reports.registry import RunResult, Verdict, get_claim
+from reports.registry import RunResult, Verdict, all_claims, get_claim
 from reports.render import exit_code
 from reports.runner import (
     blas_threads_per_worker,
@@ -139,21 +138,14 @@ def _numbers(outcomes):
     return {o.claim.id: [r.metrics for r in o.results] for o in outcomes}
 
 
-def test_local_pool_and_dask_cluster_give_identical_numbers(tmp_path):
-    pytest.importorskip("dask.distributed")
-    claims = [
-        get_claim("foundation.gram-identity"),
-        get_claim("foundation.gradient-check"),
-        get_claim("foundation.loss-monotone"),
-    ]
-    start = time.perf_counter()
+def _equivalence(tmp_path, claims, profile):
     with (
         ResultStore(tmp_path / "local.sqlite") as store,
         make_executor("local", workers=2) as (ex, info),
     ):
         local = run_claims(
             claims,
-            "quick",
+            profile,
             store=store,
             executor=ex,
             blas_threads=info.blas_threads,
@@ -163,12 +155,11 @@ def test_local_pool_and_dask_cluster_give_identical_numbers(tmp_path):
         ResultStore(tmp_path / "dask.sqlite") as store,
         make_executor("dask", workers=2) as (ex, info),
     ):
-        assert (
-            info.kind == "dask" and info.workers == 2 and info.address.startswith("tcp://127.0.0.1")
-        )
+        assert info.kind == "dask" and info.workers == 2
+        assert info.address.startswith("tcp://127.0.0.1")  # loopback LocalCluster
         dask = run_claims(
             claims,
-            "quick",
+            profile,
             store=store,
             executor=ex,
             blas_threads=info.blas_threads,
@@ -177,4 +168,18 @@ def test_local_pool_and_dask_cluster_give_identical_numbers(tmp_path):
     assert all(o.n_failed == 0 and o.n_cached == 0 for o in local + dask)
     assert _numbers(local) == _numbers(dask)  # bit-for-bit: exact equality of every metric
     assert [o.verdict for o in local] == [o.verdict for o in dask]
-    print(f"equivalence sweep: {time.perf_counter() - start:.1f} s")
+
+
+def test_local_pool_and_dask_cluster_give_identical_numbers(tmp_path):
+    """Quick profile of the Gram and gradient claims (about 4 s idle, mostly Dask start-up)."""
+    pytest.importorskip("dask.distributed")
+    claims = [get_claim("foundation.gram-identity"), get_claim("foundation.gradient-check")]
+    _equivalence(tmp_path, claims, "quick")
+
+
+@pytest.mark.slow
+def test_local_pool_and_dask_cluster_identical_on_full_foundation_profile(tmp_path):
+    """Full profile of every foundation claim, ODE solves included (about a minute)."""
+    pytest.importorskip("dask.distributed")
+    claims = [c for c in all_claims() if c.id.startswith("foundation.")]
+    _equivalence(tmp_path, claims, "full")
