@@ -122,8 +122,8 @@ def _check_sizes(l: Any, d: Any, m: Any, r: Any, model: Any) -> tuple[int, int, 
             f"explicit symbolic tensors with d={d}, l={l} have d**l={d**l} entries, more than "
             f"MAX_EXPLICIT_ENTRIES={MAX_EXPLICIT_ENTRIES}: this would take very long; use smaller d or l"
         )
-    if m > 8 or r > 8:
-        raise ValueError(f"symbolic problems support m <= 8 and r <= 8, got m={m}, r={r}")
+    if m > 16 or r > 16:
+        raise ValueError(f"symbolic problems support m <= 16 and r <= 16, got m={m}, r={r}")
     return l, d, m, r, model
 
 
