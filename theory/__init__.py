@@ -27,6 +27,7 @@ from .kernel import (
     bivariate_gaussian_moment,
     expected_ntk,
     expected_ntk_poly,
+    lambdify_expected_ntk,
     wick_moment,
 )
 from .symbolic import (
@@ -60,6 +61,7 @@ __all__ = [
     "gram_gradient",
     "gram_loss",
     "lambdify_contractions",
+    "lambdify_expected_ntk",
     "lambdify_loss_and_grad",
     "loss_taylor_coefficients",
     "problem_symbols",

@@ -18,6 +18,9 @@ milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sympy as sp
 
 from ._checks import check_int, check_order, typed_cache
@@ -30,6 +33,7 @@ __all__ = [
     "bivariate_gaussian_moment",
     "expected_ntk",
     "expected_ntk_poly",
+    "lambdify_expected_ntk",
     "wick_moment",
 ]
 
@@ -122,3 +126,13 @@ def expected_ntk(l: int) -> sp.Expr:
     var = SIGMA**2
     moment = bivariate_gaussian_moment(l - 1, l - 1, var, var, var * RHO)
     return sp.factor_terms(M * l**2 * RHO * moment)
+
+
+@typed_cache(maxsize=64)
+def lambdify_expected_ntk(l: int) -> Callable[..., Any]:
+    """Numeric ``(m, sigma, rho) -> E K`` from :func:`expected_ntk` by ``sympy.lambdify`` (numpy).
+
+    Broadcasts over array arguments; cheap for every ``l <= MAX_KERNEL_ORDER``.
+    """
+    fn: Callable[..., Any] = sp.lambdify((M, SIGMA, RHO), expected_ntk(l), modules="numpy")
+    return fn

@@ -75,3 +75,14 @@ def test_bad_orders() -> None:
         expected_ntk(10_000)
     with pytest.raises(TypeError, match="l"):
         expected_ntk_poly(3.0)
+
+
+def test_lambdified_expected_ntk_matches_substitution() -> None:
+    from theory import lambdify_expected_ntk
+
+    rho = np.linspace(-1, 1, 7)
+    for l in (2, 3, 5):
+        exact = [float(expected_ntk(l).subs({M: 3, SIGMA: 0.5, RHO: r})) for r in rho]
+        np.testing.assert_allclose(
+            lambdify_expected_ntk(l)(3, 0.5, rho), exact, rtol=1e-13, atol=1e-15
+        )

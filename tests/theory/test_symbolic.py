@@ -241,3 +241,20 @@ def test_cached_builders_still_reject_equal_hashing_arguments() -> None:
         symbolic_loss(2, 2, True)
     with pytest.raises(TypeError, match="model"):
         symbolic_loss(2, 2, 1, ["plain"])
+
+
+@given(l=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=8)
+def test_tangent_kernel_reference_matches_numerics_lazy(l: int, seed: int) -> None:
+    # numerics.lazy.tangent_operator implements the closed form of MATH.md §4; the reference is the
+    # lambdified explicit JᵀJ. Rounding scale as in the Hessian test.
+    from numerics.lazy import tangent_operator
+
+    d, m = 2, 3
+    rng = np.random.default_rng(seed)
+    W, V = rng.standard_normal((m, d)), rng.standard_normal((m, d))
+    K = tangent_kernel_reference(l, d, m)(W)
+    scale = (1 + np.abs(W).sum()) ** (2 * l - 2) * (1 + np.abs(V).sum())
+    np.testing.assert_allclose(
+        tangent_operator(W, l) @ V.ravel(), K @ V.ravel(), rtol=0, atol=1e-12 * scale
+    )
