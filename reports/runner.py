@@ -124,8 +124,13 @@ def make_executor(
     n = workers or os.cpu_count() or 1
     if kind == "local":
         info = ExecutorInfo("local", n, blas_threads_per_worker(n))
-        with ProcessPoolExecutor(max_workers=n) as pool:
+        pool = ProcessPoolExecutor(max_workers=n)
+        try:
             yield pool, info
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # interrupted: drop queued runs
+            raise
+        pool.shutdown(wait=True)
         return
     try:
         from dask.distributed import Client, LocalCluster
@@ -169,7 +174,7 @@ class _Progress:
         self._next_log = 0.25
         self._bar: Any = None
         if mode == "bar":
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
 
             self._bar = tqdm(total=total, desc=desc, file=self.stream, unit="run")
 

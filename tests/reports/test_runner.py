@@ -134,6 +134,21 @@ def test_plain_log_lines_when_not_a_tty(tmp_path):
     assert lines[4].startswith("again: 8 of 8 runs reused from")
 
 
+class _FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    stream = _FakeTTY()
+    with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(2) as ex:
+        tasks = [("fake.bar", noisy_square, FakeConfig(x, fail=x == 1)) for x in range(5)]
+        run_sweep(tasks, store=store, executor=ex, stream=stream, desc="bar")
+    text = stream.getvalue()
+    assert "\r" in text and "5/5" in text and "failed=1" in text  # a tqdm bar, not log lines
+    assert "runs done" not in text
+
+
 def _numbers(outcomes):
     return {o.claim.id: [r.metrics for r in o.results] for o in outcomes}
 
