@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_choice, check_real
-from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
+from .tensors import DenseTensor, LowRankTensor, Tensor
 
 __all__ = [
     "MODELS",
@@ -85,18 +85,50 @@ def _split(W: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return n * n, W / safe[:, None], n
 
 
+def _power_inplace(a: np.ndarray, k: int, block_bytes: int = 1 << 22) -> np.ndarray:
+    """``a ← a^{∘k}`` (``k >= 1``) in place, by repeated multiplication over row blocks.
+
+    Same flops as :func:`~numerics.tensors.int_power`, but the only temporary is one block of about
+    ``block_bytes`` instead of a second full array (MATH.md §2, performance note).
+    """
+    if k == 1:
+        return a
+    rows = max(1, min(a.shape[0], block_bytes // max(1, a.shape[1] * a.itemsize)))
+    buf = np.empty((rows, a.shape[1]), dtype=a.dtype)
+    for i in range(0, a.shape[0], rows):
+        blk = a[i : i + rows]
+        base = buf[: blk.shape[0]]
+        np.copyto(base, blk)
+        for _ in range(k - 1):
+            blk *= base
+    return a
+
+
 def _contractions(
-    s: np.ndarray, X: np.ndarray, target: Tensor
-) -> tuple[np.ndarray, np.ndarray, Any, Any]:
-    """``P_i = E(x_i^{⊗(l-1)}, ·)``, ``e_i = E(x_i^{⊗l})``, ``<T(W), T(W)>``, ``<T(W), T*>``."""
+    s: np.ndarray, X: np.ndarray, target: Tensor, *, unit: bool = False, need_grad: bool = True
+) -> tuple[Any, Any, Any, Any]:
+    """``P_i = E(x_i^{⊗(l-1)}, ·)``, ``e_i = E(x_i^{⊗l})``, ``<T(W), T(W)>``, ``<T(W), T*>``.
+
+    ``unit``: all weights ``s_i`` are 1 (plain model), skip the weighting. ``need_grad=False``: only the
+    two inner products, with ``<T(W), T(W)> = sᵀ G^{∘l} s`` (``O(m²d)`` for ``G`` only, no ``G^{∘(l-1)} X``);
+    ``P`` and ``e`` are then None. ``G`` is overwritten in place by its powers: the peak extra memory is
+    one ``m×m`` array and three ``m×d`` arrays.
+    """
     order = target.order
-    gram = X @ X.T
-    a = int_power(gram, order - 1)
-    a *= s[None, :]
+    a = X @ X.T  # G; numpy dispatches X @ X.T to a symmetric rank-k update
+    if not need_grad:
+        t_values = target.evaluate_and_contract(X)[0]
+        model_values = _power_inplace(a, order) @ s  # Σ_j s_j G_ij^l = T(W)(x_i^{⊗l})
+        return None, None, s @ model_values, s @ t_values
+    _power_inplace(a, order - 1)
+    if not unit:
+        a *= s[None, :]
     model_part = a @ X  # Σ_j s_j G_ij^{l-1} x_j
+    del a
     t_values, t_contr = target.evaluate_and_contract(X)
     model_values = np.einsum("ij,ij->i", model_part, X)  # Σ_j s_j G_ij^l = T(W)(x_i^{⊗l})
-    P = model_part - t_contr
+    P = model_part
+    P -= t_contr
     e = model_values - t_values
     return P, e, s @ model_values, s @ t_values
 
@@ -110,14 +142,15 @@ def _loss_and_grad(
 ) -> tuple[Any, np.ndarray | None]:
     order = target.order
     s, X, n = _split(W, model)
-    P, e, model_sq, cross = _contractions(s, X, target)
+    P, e, model_sq, cross = _contractions(s, X, target, unit=model == "plain", need_grad=need_grad)
     value = 0.5 * (model_sq - 2.0 * cross + _target_norm_sq(target))
     if reg:
         value = value + 0.5 * reg * np.sum(W * W)
     if not need_grad:
         return value, None
     if model == "plain":
-        grad = order * P
+        P *= order
+        grad = P
     elif model == "coefficient":
         grad = np.empty_like(W, dtype=P.dtype)
         grad[:, 0] = e
