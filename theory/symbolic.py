@@ -11,11 +11,12 @@ Parametrisations (MATH.md §3): ``"plain"`` ``Σ_i w_i^{⊗l}``; ``"coefficient"
 with ``W = [c | U]`` of shape ``(m, d+1)``; ``"homogeneous"`` ``Σ_i ||w_i||^{2-l} w_i^{⊗l}``
 [model choice: the two-homogeneous parametrisation].
 
-Practical sizes (2-core machine, sympy 1.14): exact proofs cost about ``d^l (m+r)²`` expanded
-products per loss and ``m·d`` times that for the gradient — ``(l, d, m, r) = (4, 2, 2, 1)`` takes well
-under a second, ``(4, 3, 2, 1)`` a few seconds, ``(5, 3, 2, 2)`` tens of seconds; requests above
-:data:`MAX_PROOF_COST` raise ``ValueError``. The lambdified references build in about a second for
-``d^l <= 81`` and refuse ``d^l >`` :data:`MAX_EXPLICIT_ENTRIES`. All builders are cached
+Practical sizes (measured CPU time on the 2-core dev machine, sympy 1.14, 2026-11-23): an exact
+loss-and-gradient proof costs about ``d^l (m+r)² (1 + m·cols)`` term products — ``(l, d, m, r) =
+(4, 2, 2, 1)`` 0.1–0.5 s, ``(5, 3, 2, 2)`` homogeneous 1.5 s, ``(5, 4, 3, 2)`` coefficient 4 s,
+``(6, 3, 3, 2)`` homogeneous 5 s; requests whose estimate exceeds :data:`MAX_PROOF_COST` (roughly
+half a minute and more) raise ``ValueError``. The lambdified references build in 0.2–1.5 s for
+``d^l <= 243`` and refuse ``d^l >`` :data:`MAX_EXPLICIT_ENTRIES`. All builders are cached
 (``functools.lru_cache``) per size.
 """
 
@@ -62,8 +63,8 @@ MODELS = ("plain", "coefficient", "homogeneous")
 
 #: Largest number of explicit tensor entries ``d^l`` any builder accepts.
 MAX_EXPLICIT_ENTRIES = 1024
-#: Largest estimated cost ``d^l (m+r)² (1 + m·cols)`` of an exact proof (beyond: minutes to hours).
-MAX_PROOF_COST = 200_000
+#: Largest estimated cost ``d^l (m+r)² (1 + m·cols)`` of an exact proof (about 4 s of CPU per 4e5; beyond 2e6: minutes and more).
+MAX_PROOF_COST = 2_000_000
 
 
 # --------------------------------------------------------------------------------------------
