@@ -466,3 +466,32 @@ def test_pack_coefficient_rejects_mismatched_shapes():
         pack_coefficient(np.ones(2), np.ones(4))
     with pytest.raises(ValueError, match="model"):
         param_shape("bogus", 2, 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# in-place blocked powers (the large-m path)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_power_inplace_over_several_blocks(k):
+    from numerics.models import _power_inplace
+
+    a = np.random.default_rng(k).standard_normal((37, 11))
+    ref = a**k
+    out = _power_inplace(a, k, block_bytes=5 * 11 * 8)  # 5 rows per block, last block short
+    assert out is a
+    np.testing.assert_allclose(a, ref, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_large_m_uses_several_blocks_and_matches_dense(model):
+    """m = 800 > 4 MiB / (8 m) rows per block: the Gram powers are computed over several row blocks."""
+    rng = np.random.default_rng(99)
+    W = make_params(rng, model, 800, 3) / 3.0
+    target = make_target(rng, "lowrank", 2, 3, 3)
+    value, grad = loss_and_grad(W, target, model=model, reg=0.1)
+    ref_value, ref_grad = dense_loss_and_grad(W, target.dense(), model, 0.1)
+    assert value == pytest.approx(ref_value, rel=1e-10)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-10 * np.max(np.abs(ref_grad)))
+    assert loss(W, target, model=model, reg=0.1) == pytest.approx(ref_value, rel=1e-10)
