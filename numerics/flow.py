@@ -25,8 +25,8 @@ import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 from scipy.optimize import brentq
 
-from ._validate import as_float_array, check_int, check_real
-from .models import _loss_and_grad, model_tensor, validate_problem
+from ._validate import as_float_array, check_choice, check_int, check_order, check_real
+from .models import MODELS, _loss_and_grad, model_tensor, validate_problem
 from .tensors import Tensor
 
 __all__ = [
@@ -520,6 +520,8 @@ def gradient_descent(
 def component_fits(directions: Any, order: int, *, model: str = "plain") -> Observer:
     """Observer of the fitted values ``T(W)(e_k^{⊗l})`` along the rows ``e_k`` of ``directions``."""
     E = as_float_array(directions, "directions", ndim=2)
+    order = check_order(order)
+    model = check_choice(model, "model", MODELS)
 
     def fits(t: float, W: np.ndarray) -> np.ndarray:
         return model_tensor(W, order, model=model).evaluate(E)

@@ -222,6 +222,10 @@ def test_component_fits_rejects_bad_directions():
         component_fits(np.ones(3), 3)
     with pytest.raises(ValueError, match="directions"):
         component_fits(np.full((2, 3), np.nan), 3)
+    with pytest.raises(ValueError, match="order"):
+        component_fits(np.eye(3), 1)
+    with pytest.raises(ValueError, match="model"):
+        component_fits(np.eye(3), 3, model="nope")
 
 
 def test_non_symmetric_dense_target_is_rejected_before_any_flow():
