@@ -1,0 +1,868 @@
+"""Lazy (NTK) regime of the plain model: tangent kernel, lazy residual, linearised flow (MATH.md §4).
+
+The plain model ``T(W) = Σ_i w_i^{⊗l}`` (paper 1, eq. (1) with ``c_i = 1``) has the tangent map
+``J(V) = Σ_i l·Sym(w_i^{⊗(l-1)} ⊗ v_i)`` at ``W``. Everything here is computed without a ``d^l`` array:
+
+* the kernel ``K = JᵀJ`` acts on ``V`` (shape ``(m, d)``) by MATH.md §4's **[derived]** formula
+  ``K V = l·[G^{∘(l-1)} V + ((l-1) G^{∘(l-2)} ∘ (W Vᵀ)) W]`` with ``G = W Wᵀ``, cost ``O(m² d)``
+  (:func:`tangent_operator`, dense :func:`tangent_matrix`);
+* ``Jᵀ T = l·T(w_i^{⊗(l-1)}, ·)`` row by row (the plain gradient, :mod:`numerics.models`);
+* for small sizes :func:`tangent_jacobian` writes ``J`` itself in an orthonormal basis of ``Sym^l(R^d)``
+  (dimension ``D(d, l) = C(d+l-1, l)``), an independent route used by :func:`tangent_rank` and by the
+  dense lazy residual (no squaring of the condition number).
+
+The lazy residual (MATH.md §4) is ``min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²``. Since
+``J(W0) = l·T(W0)``, the offset ``T(W0)`` always lies in the tangent span: the lazy residual of the plain
+model does not depend on ``T(W0)`` nor on the scale of ``W0``, only on the directions of its rows.
+
+The α-scaling comparison (MATH.md §4, Chizat–Oyallon–Bach) trains ``F_α(W) = ||α(T(W) - T(W0)) - T*||²/(2α²)``,
+whose gradient flow is the plain flow towards the target ``T(W0) + T*/α``, and compares its output
+``α(T(W) - T(W0))`` with the linearised output ``J0 u(t)``, ``u' = J0ᵀT* - K0 u``, ``u(0) = 0``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+from scipy.integrate import solve_ivp
+from scipy.sparse.linalg import LinearOperator, minres
+
+from ._validate import as_float_array, check_choice, check_int, check_order, check_real
+from .flow import gradient_flow
+from .models import _loss_and_grad
+from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
+
+__all__ = [
+    "DENSE_MAX_ELEMENTS",
+    "AlphaComparison",
+    "LazyResult",
+    "LinearizedFlow",
+    "alpha_comparison",
+    "lazy_residual",
+    "linearized_flow",
+    "sym_basis_size",
+    "tangent_jacobian",
+    "tangent_matrix",
+    "tangent_operator",
+    "tangent_rank",
+    "tangent_singular_values",
+]
+
+#: Largest number of entries of the dense Jacobian ``J`` (``D(d, l) × m·d``) or of the dense kernel
+#: (``(m·d)²``) that the dense routes build (2**22 doubles = 32 MiB).
+DENSE_MAX_ELEMENTS = 2**22
+
+
+# --------------------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _check_W(W: Any, name: str = "W") -> np.ndarray:
+    return as_float_array(W, name, ndim=2)
+
+
+def _check_target(W: np.ndarray, target: Any) -> Tensor:
+    if not isinstance(target, LowRankTensor | DenseTensor):
+        raise TypeError(
+            f"target must be a LowRankTensor or DenseTensor, got {type(target).__name__}"
+        )
+    if target.dim != W.shape[1]:
+        raise ValueError(
+            f"W0 must have d={target.dim} columns (the target dimension), got shape {W.shape}"
+        )
+    if not target.squared_norm > 0:
+        raise ValueError(
+            f"target must be a nonzero tensor (the residual is relative to ||T*||²), got ||T*||² = {target.squared_norm!r}"
+        )
+    return target
+
+
+def sym_basis_size(d: int, order: int) -> int:
+    """``D(d, l) = C(d+l-1, l)``, the dimension of ``Sym^l(R^d)`` (MATH.md, notation)."""
+    d = check_int(d, "d")
+    order = check_order(order)
+    return math.comb(d + order - 1, order)
+
+
+def _check_dense(n: int, what: str, max_elements: int) -> None:
+    if n > max_elements:
+        raise ValueError(
+            f"refusing to build the dense {what}: {n} entries exceed max_elements={max_elements} "
+            f"({n * 8 / 2**20:.3g} MiB); use the matrix-free tangent_operator / method='cg' instead"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# the tangent kernel
+
+
+def _kernel_factors(W: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """``A = l·G^{∘(l-1)}`` and ``B = l(l-1)·G^{∘(l-2)}`` of the kernel formula."""
+    G = W @ W.T
+    A = int_power(G, order - 1)
+    A *= order
+    B = int_power(G, order - 2)
+    B *= order * (order - 1)
+    return A, B
+
+
+def _kernel_apply(W: np.ndarray, A: np.ndarray, B: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``K V = A V + (B ∘ (W Vᵀ)) W`` (MATH.md §4), ``O(m² d)``."""
+    C = W @ V.T
+    C *= B
+    out = A @ V
+    out += C @ W
+    return out
+
+
+def tangent_operator(W: Any, order: int) -> LinearOperator:
+    """The tangent kernel ``K = JᵀJ`` of the plain model at ``W`` as a matrix-free operator.
+
+    Implements MATH.md §4's **[derived]** formula
+    ``K V = l·[G^{∘(l-1)} V + ((l-1) G^{∘(l-2)} ∘ (W Vᵀ)) W]``, ``G = W Wᵀ``, on ``V`` of shape ``(m, d)``
+    flattened row-major (``V.ravel()``). Cost ``O(m² d)`` per product and ``O(m² + md)`` memory; no
+    ``d^l`` array is formed.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+        The point of linearisation (rows ``w_i``).
+    order : int
+        Tensor order ``l >= 2``.
+
+    Returns
+    -------
+    scipy.sparse.linalg.LinearOperator
+        Symmetric positive semi-definite, shape ``(m·d, m·d)``, float64.
+    """
+    W = _check_W(W)
+    order = check_order(order)
+    A, B = _kernel_factors(W, order)
+    m, d = W.shape
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        return _kernel_apply(W, A, B, np.asarray(v, dtype=np.float64).reshape(m, d)).ravel()
+
+    def matmat(X: np.ndarray) -> np.ndarray:
+        return np.column_stack([matvec(X[:, k]) for k in range(X.shape[1])])
+
+    return LinearOperator(
+        (m * d, m * d), matvec=matvec, rmatvec=matvec, matmat=matmat, dtype=np.float64
+    )
+
+
+def tangent_matrix(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS) -> np.ndarray:
+    """The tangent kernel ``K = JᵀJ`` as a dense ``(m·d, m·d)`` matrix (small sizes).
+
+    Entry ``K[(i,a), (j,b)] = l·[G_ij^{l-1} δ_ab + (l-1) G_ij^{l-2} w_ib w_ja]`` (MATH.md §4), indices
+    flattened row-major like :func:`tangent_operator`.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+    order : int
+    max_elements : int
+        Refuse (``ValueError``) when ``(m·d)²`` exceeds this.
+    """
+    W = _check_W(W)
+    order = check_order(order)
+    m, d = W.shape
+    _check_dense((m * d) ** 2, "tangent kernel", max_elements)
+    A, B = _kernel_factors(W, order)
+    K = A[:, None, :, None] * np.eye(d)[None, :, None, :]
+    K += B[:, None, :, None] * W.T[None, :, :, None] * W[:, None, None, :]
+    return K.reshape(m * d, m * d)
+
+
+def _multisets(d: int, degree: int) -> np.ndarray:
+    """Exponent vectors ``α`` (``|α| = degree``) of ``d`` variables, shape ``(C(d+degree-1, degree), d)``."""
+    rows = []
+    for combo in itertools.combinations_with_replacement(range(d), degree):
+        a = np.zeros(d, dtype=np.int64)
+        for k in combo:
+            a[k] += 1
+        rows.append(a)
+    return np.array(rows, dtype=np.int64).reshape(-1, d)
+
+
+def _multinomial(alpha: np.ndarray) -> np.ndarray:
+    """``|α|! / Π α_k!`` for each row of ``alpha``."""
+    total = alpha.sum(axis=1)
+    out = np.array([math.factorial(int(t)) for t in total], dtype=np.float64)
+    for col in alpha.T:
+        out /= np.array([math.factorial(int(a)) for a in col], dtype=np.float64)
+    return out
+
+
+def _monomials(X: np.ndarray, exps: np.ndarray) -> np.ndarray:
+    """``x_i^β = Π_k x_ik^{β_k}`` for rows ``x_i`` and exponent rows ``β``: shape ``(n, len(exps))``."""
+    out = np.ones((X.shape[0], exps.shape[0]))
+    for k in range(X.shape[1]):
+        col = exps[:, k]
+        for p in np.unique(col):
+            if p:
+                sel = col == p
+                out[:, sel] *= (X[:, k] ** int(p))[:, None]
+    return out
+
+
+def _sym_coordinates(target: Tensor, alphas: np.ndarray, mult: np.ndarray) -> np.ndarray:
+    """Coordinates ``sqrt(multinom(α))·T_α`` of a symmetric tensor in the orthonormal basis of ``Sym^l``."""
+    if isinstance(target, LowRankTensor):
+        entries = _monomials(target.components, alphas).T @ target.coeffs
+    else:
+        idx = np.array([np.repeat(np.arange(alphas.shape[1]), a) for a in alphas])  # (D, l)
+        entries = target.array[tuple(idx.T)]
+    return np.sqrt(mult) * entries
+
+
+def tangent_jacobian(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS) -> np.ndarray:
+    """The tangent map ``J`` of the plain model as a dense ``(D(d,l), m·d)`` matrix (small sizes).
+
+    Rows are coordinates in the orthonormal basis ``{sqrt(multinom(α))·Sym(e^α)}`` of ``Sym^l(R^d)``,
+    in which a symmetric tensor ``T`` has coordinates ``y_α = sqrt(multinom(α))·T_α`` and
+    ``||T||_F = ||y||``. Column ``(i, k)`` is ``l·Sym(w_i^{⊗(l-1)} ⊗ e_k)``, whose polynomial
+    ``l·(w_i·x)^{l-1} x_k`` gives ``J[α, (i,k)] = l·multinom(α - e_k)·w_i^{α-e_k} / sqrt(multinom(α))``.
+    Independent of the kernel formula: ``JᵀJ`` equals :func:`tangent_matrix` (tested).
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+    order : int
+    max_elements : int
+        Refuse (``ValueError``) when ``D(d,l)·m·d`` exceeds this.
+    """
+    W = _check_W(W)
+    order = check_order(order)
+    m, d = W.shape
+    D = sym_basis_size(d, order)
+    _check_dense(D * m * d, "tangent Jacobian", max_elements)
+    alphas = _multisets(d, order)
+    betas = _multisets(d, order - 1)
+    beta_index = {tuple(b): n for n, b in enumerate(betas)}
+    mono = _monomials(W, betas) * _multinomial(betas)[None, :]  # (m, nβ): multinom(β) w^β
+    inv_sqrt = 1.0 / np.sqrt(_multinomial(alphas))
+    J = np.zeros((D, m, d))
+    for a_idx, alpha in enumerate(alphas):
+        for k in np.flatnonzero(alpha):
+            beta = alpha.copy()
+            beta[k] -= 1
+            J[a_idx, :, k] = order * inv_sqrt[a_idx] * mono[:, beta_index[tuple(beta)]]
+    return J.reshape(D, m * d)
+
+
+def tangent_singular_values(
+    W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS
+) -> np.ndarray:
+    """Singular values of the tangent map ``J`` (:func:`tangent_jacobian`), descending, ``min(D, m·d)`` of them."""
+    return np.linalg.svd(tangent_jacobian(W, order, max_elements=max_elements), compute_uv=False)
+
+
+def _rank_tolerance(sigma: np.ndarray, shape: tuple[int, int]) -> float:
+    return float(sigma[0] * max(shape) * np.finfo(np.float64).eps) if sigma.size else 0.0
+
+
+def tangent_rank(
+    W: Any, order: int, *, tol: float | None = None, max_elements: int = DENSE_MAX_ELEMENTS
+) -> int:
+    """Dimension of the tangent space ``span{Sym(w_i^{⊗(l-1)} ⊗ v)}`` at ``W`` (Terracini, MATH.md §4).
+
+    The rank of the dense tangent map :func:`tangent_jacobian` (``D(d,l) × m·d``, orthonormal
+    coordinates, so the condition number is not squared as it would be with ``K = JᵀJ``) by SVD.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+    order : int
+    tol : float, optional
+        Singular values ``> tol`` count. Default: ``σ_max · max(D, m·d) · ε_float64``, the
+        convention of ``numpy.linalg.matrix_rank`` (Golub & Van Loan; Numerical Recipes): the size
+        of rounding errors in the SVD of a matrix with that norm. At random unit ``W`` the gap is
+        wide (the smallest nonzero singular value is above ``1e-4·σ_max`` and zero ones are below
+        ``1e-13·σ_max`` on the sizes of the tests).
+    max_elements : int
+        Size bound of the dense Jacobian.
+    """
+    W = _check_W(W)
+    order = check_order(order)
+    sigma = tangent_singular_values(W, order, max_elements=max_elements)
+    D = sym_basis_size(W.shape[1], order)
+    if tol is None:
+        thresh = _rank_tolerance(sigma, (D, W.size))
+    else:
+        thresh = check_real(tol, "tol", minimum=0.0)
+    return int(np.count_nonzero(sigma > thresh))
+
+
+# --------------------------------------------------------------------------------------------------
+# lazy residual
+
+
+@dataclass(frozen=True)
+class LazyResult:
+    """Result of :func:`lazy_residual`.
+
+    Attributes
+    ----------
+    residual : float
+        ``min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²`` (MATH.md §4); ``nan`` when the iterative solve did not
+        converge (see ``converged`` and ``residual_bound``).
+    residual_bound : float
+        ``||T(W0) + J ΔW - T*||² / ||T*||²`` at the returned ``delta``: an upper bound on the lazy
+        residual that is attained by a concrete ``ΔW``, finite even without convergence.
+    converged : bool
+        Dense solves always converge; iterative solves converge when
+        ``||K ΔW - Jᵀb|| <= tol·||Jᵀb||`` (checked after the solve, not taken from the solver's flag).
+    iterations : int
+        Kernel products of the iterative solver (0 for ``method="dense"``).
+    method : str
+        ``"dense"``, ``"cg"`` or ``"minres"``.
+    normal_residual : float
+        ``||K ΔW - Jᵀb|| / ||Jᵀb||`` with ``b = T* - T(W0)`` (0 when ``Jᵀb = 0``).
+    delta : ndarray, shape (m, d)
+        The displacement ``ΔW`` of the best linearised fit.
+    rank : int
+        Rank of ``J`` found by the dense solve (``-1`` for iterative methods).
+    message : str
+        What happened, with the parameters.
+    """
+
+    residual: float
+    residual_bound: float
+    converged: bool
+    iterations: int
+    method: str
+    normal_residual: float
+    delta: np.ndarray
+    rank: int
+    message: str
+
+    def require(self) -> float:
+        """The residual, or ``RuntimeError`` with :attr:`message` when the solve did not converge."""
+        if not self.converged:
+            raise RuntimeError(self.message)
+        return self.residual
+
+
+def _offset_problem(W0: np.ndarray, target: Tensor, order: int) -> tuple[float, np.ndarray]:
+    """``||b||²`` and ``g = Jᵀb`` for ``b = T* - T(W0)``: ``g = -∇f_plain(W0)`` (MATH.md §3–4)."""
+    value, grad = _loss_and_grad(W0, target, "plain", 0.0)
+    assert grad is not None
+    return 2.0 * float(value), -np.asarray(grad, dtype=np.float64)
+
+
+def _quadratic(b_sq: float, g: np.ndarray, x: np.ndarray, Kx: np.ndarray) -> float:
+    """``||J x - b||² = ||b||² - 2 gᵀx + xᵀK x`` (clipped at 0 against rounding)."""
+    return max(b_sq - 2.0 * float(np.vdot(g, x)) + float(np.vdot(x, Kx)), 0.0)
+
+
+def _cg(
+    matvec: Any,
+    g: np.ndarray,
+    b_sq: float,
+    t_sq: float,
+    tol: float,
+    maxiter: int,
+    stop_below: float | None,
+) -> tuple[np.ndarray, int]:
+    """Conjugate gradients on ``K x = g`` from ``x = 0`` (CGLS in kernel form).
+
+    Its iterates minimise ``||J x - b||²`` over growing Krylov spaces, and satisfy ``xᵀKx = gᵀx``, so
+    ``(||b||² - gᵀx)/||T*||²`` tracks the residual bound; with ``stop_below`` the loop ends once that
+    running value is below it and the exact ``||J x - b||²/||T*||²`` (one more product) confirms it. Returns ``(x, info)``:
+    0 converged, 1 maxiter, 2 stopped below, 3 breakdown.
+    """
+    x = np.zeros_like(g)
+    r = g.copy()
+    p = r.copy()
+    rr = float(r @ r)
+    g_norm = math.sqrt(rr)
+    for _ in range(maxiter):
+        Kp = matvec(p)
+        pKp = float(p @ Kp)
+        if not pKp > 0:
+            return x, 3
+        step = rr / pKp
+        x += step * p
+        r -= step * Kp
+        rr_new = float(r @ r)
+        if math.sqrt(rr_new) <= tol * g_norm:
+            return x, 0
+        if stop_below is not None and (b_sq - float(g @ x)) / t_sq <= stop_below:
+            # the running value drifts in floating point (lost orthogonality): confirm exactly
+            if _quadratic(b_sq, g, x, matvec(x)) / t_sq <= stop_below:
+                return x, 2
+        p *= rr_new / rr
+        p += r
+        rr = rr_new
+    return x, 1
+
+
+def lazy_residual(
+    W0: Any,
+    target: Tensor,
+    *,
+    method: str = "auto",
+    tol: float = 1e-8,
+    maxiter: int | None = None,
+    stop_below: float | None = None,
+    max_elements: int = DENSE_MAX_ELEMENTS,
+) -> LazyResult:
+    """Smallest relative squared error reachable by the linearised plain model at ``W0`` (MATH.md §4).
+
+    ``residual = min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²`` — paper 1's lazy (NTK) regime: the linearised
+    model fits a generic target only once ``m·d >= D(d, l)``, i.e. ``m = Ω(d^{l-1})``.
+
+    Parameters
+    ----------
+    W0 : array_like, shape (m, d)
+        Initialisation (plain model). Only the row directions matter: ``T(W0) = J(W0)/l`` lies in the
+        tangent span, so neither the offset nor the scale of ``W0`` changes the residual.
+    target : LowRankTensor or DenseTensor
+        Nonzero ``T*``.
+    method : {"auto", "dense", "cg", "minres"}
+        ``"dense"``: least squares on the explicit Jacobian :func:`tangent_jacobian` by SVD (exact to
+        rounding; small sizes). ``"cg"`` / ``"minres"``: the normal equations ``K ΔW = Jᵀb``,
+        ``b = T* - T(W0)``, solved matrix-free with :func:`tangent_operator` (``O(m² d)`` per iteration);
+        ``Jᵀb`` lies in the range of ``K``, so the singular system is consistent. ``"auto"``: dense when
+        the Jacobian has at most ``max_elements`` entries, else ``"cg"``.
+    tol : float
+        Iterative methods: converged when ``||K ΔW - Jᵀb|| <= tol·||Jᵀb||``, checked after the solve.
+        The residual then exceeds the true minimum by ``δᵀKδ <= tol²·||Jᵀb||²/λ_min⁺(K)``.
+    maxiter : int, optional
+        Iteration cap of the iterative methods (default ``10·m·d``).
+    stop_below : float, optional
+        ``"cg"`` only: stop as soon as the residual bound is ``<= stop_below`` (enough to decide
+        "residual <= ε" without converging; the result then has ``converged=False`` and the bound in
+        ``residual_bound``).
+    max_elements : int
+        Size bound of the dense Jacobian for ``"dense"`` and ``"auto"``.
+
+    Returns
+    -------
+    LazyResult
+        A non-converged iterative solve is reported with ``residual = nan`` and ``converged = False``;
+        ``residual_bound`` still holds the (valid) upper bound reached; :meth:`LazyResult.require`
+        raises instead.
+    """
+    W0 = _check_W(W0, "W0")
+    target = _check_target(W0, target)
+    method = check_choice(method, "method", ("auto", "dense", "cg", "minres"))
+    tol = check_real(tol, "tol", minimum=0.0, strict=True)
+    max_elements = check_int(max_elements, "max_elements")
+    m, d = W0.shape
+    order = target.order
+    n = m * d
+    if maxiter is None:
+        maxiter = 10 * n
+    maxiter = check_int(maxiter, "maxiter")
+    if stop_below is not None:
+        stop_below = check_real(stop_below, "stop_below", minimum=0.0)
+    D = sym_basis_size(d, order)
+    if method == "auto":
+        method = "dense" if D * n <= max_elements else "cg"
+    t_sq = float(target.squared_norm)
+    params = f"m={m}, d={d}, order={order}, method={method!r}, tol={tol:g}"
+
+    if method == "dense":
+        J = tangent_jacobian(W0, order, max_elements=max_elements)
+        alphas = _multisets(d, order)
+        mult = _multinomial(alphas)
+        model = LowRankTensor(np.ones(m), W0, order)
+        b = _sym_coordinates(target, alphas, mult) - _sym_coordinates(model, alphas, mult)
+        U, sigma, Vt = np.linalg.svd(J, full_matrices=False)
+        rank = int(np.count_nonzero(sigma > _rank_tolerance(sigma, J.shape)))
+        coef = U[:, :rank].T @ b
+        x = Vt[:rank].T @ (coef / sigma[:rank])
+        r = b - U[:, :rank] @ coef
+        res = float(r @ r) / t_sq
+        g = J.T @ b
+        Kx = J.T @ (J @ x)
+        g_norm = float(np.linalg.norm(g))
+        nres = float(np.linalg.norm(Kx - g)) / g_norm if g_norm > 0 else 0.0
+        return LazyResult(
+            residual=res,
+            residual_bound=res,
+            converged=True,
+            iterations=0,
+            method="dense",
+            normal_residual=nres,
+            delta=x.reshape(m, d),
+            rank=rank,
+            message=f"dense least squares, rank {rank} of J ({D}×{n}); {params}",
+        )
+
+    b_sq, g = _offset_problem(W0, target, order)
+    A, B = _kernel_factors(W0, order)
+    count = 0
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        nonlocal count
+        count += 1
+        return _kernel_apply(W0, A, B, v.reshape(m, d)).ravel()
+
+    op = LinearOperator((n, n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
+    gv = g.ravel()
+    g_norm = float(np.linalg.norm(gv))
+    if g_norm == 0.0:
+        x = np.zeros(n)
+        info = 0
+    elif method == "cg":
+        x, info = _cg(matvec, gv, b_sq, t_sq, tol, maxiter, stop_below)
+    else:
+        # scipy's MINRES stops on ||r|| <= rtol·(||K||·||x|| + ||g||), weaker than our test: restart
+        # from the iterate with a tenfold tighter rtol until ours holds or maxiter is spent.
+        x, info, inner_tol = np.zeros(n), 0, tol
+        while count < maxiter:
+            x, info = minres(op, gv, x0=x, rtol=inner_tol, maxiter=maxiter - count)
+            r_norm = float(np.linalg.norm(matvec(x) - gv))
+            if r_norm <= tol * g_norm or inner_tol < 1e-15:
+                break
+            inner_tol /= 10.0
+    iterations = count
+    Kx = _kernel_apply(W0, A, B, x.reshape(m, d)).ravel()
+    nres = float(np.linalg.norm(Kx - gv)) / g_norm if g_norm > 0 else 0.0
+    bound = _quadratic(b_sq, gv, x, Kx) / t_sq
+    finite = bool(np.all(np.isfinite(x))) and np.isfinite(bound)
+    converged = finite and nres <= tol
+    if info == 2 and finite and stop_below is not None and bound <= stop_below:
+        message = (
+            f"cg stopped after {iterations} kernel products: residual bound {bound:.4g} <= "
+            f"stop_below={stop_below:g} (not converged: normal residual {nres:.3g}); {params}"
+        )
+        return LazyResult(
+            residual=bound if converged else float("nan"),
+            residual_bound=bound,
+            converged=converged,
+            iterations=iterations,
+            method=method,
+            normal_residual=nres,
+            delta=x.reshape(m, d),
+            rank=-1,
+            message=message,
+        )
+    if converged:
+        message = f"{method} converged in {iterations} kernel products (normal residual {nres:.2e}); {params}"
+    else:
+        message = (
+            f"{method} did not converge: normal residual {nres:.3g} > tol={tol:g} after {iterations} "
+            f"kernel products (solver info {info}, maxiter={maxiter}); residual bound {bound:.4g}; {params}"
+        )
+    return LazyResult(
+        residual=bound if converged else float("nan"),
+        residual_bound=bound if finite else float("nan"),
+        converged=converged,
+        iterations=iterations,
+        method=method,
+        normal_residual=nres,
+        delta=x.reshape(m, d),
+        rank=-1,
+        message=message,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# linearised gradient flow
+
+
+@dataclass(frozen=True)
+class LinearizedFlow:
+    """Result of :func:`linearized_flow`.
+
+    Attributes
+    ----------
+    t : ndarray, shape (k,)
+        Observation times.
+    residual : ndarray, shape (k,)
+        ``||T(W0)·[offset] + J Δ(t) - T*||² / ||T*||²`` along the flow.
+    delta : ndarray, shape (k, m, d)
+        The displacement ``Δ(t) = W(t) - W0`` of the linearised model at the observation times.
+    W : ndarray, shape (m, d)
+        ``W0 + Δ`` at the final time.
+    nfev : int
+        Kernel products made by the integrator.
+    status : str
+        ``"finished"`` or ``"failed"`` (solver failure or non-finite state).
+    message : str
+    method : str
+        Integrator name or ``"exact"``.
+    """
+
+    t: np.ndarray
+    residual: np.ndarray
+    delta: np.ndarray
+    W: np.ndarray
+    nfev: int
+    status: str
+    message: str
+    method: str
+
+    @property
+    def success(self) -> bool:
+        return self.status == "finished"
+
+
+def linearized_flow(
+    W0: Any,
+    target: Tensor,
+    t_span: tuple[float, float],
+    *,
+    t_eval: Any = None,
+    method: str = "RK45",
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    include_offset: bool = True,
+    max_elements: int = DENSE_MAX_ELEMENTS,
+) -> LinearizedFlow:
+    """Gradient flow of the linearised plain model ``T(W0) + J Δ`` (MATH.md §4).
+
+    ``dΔ/dt = Jᵀ(T* - T(W0) - J Δ) = g - K Δ``, ``Δ(0) = 0``; as ``t → ∞`` its residual decreases to the lazy
+    residual of :func:`lazy_residual` (the flow converges to the minimum-norm least-squares solution).
+
+    Parameters
+    ----------
+    W0 : array_like, shape (m, d)
+    target : LowRankTensor or DenseTensor
+    t_span : (float, float)
+        ``(t0, t1)``, ``t1 > t0``; the flow starts at ``t0``.
+    t_eval : array_like, optional
+        Increasing observation times in ``t_span`` (default: 51 equally spaced).
+    method : str
+        A ``scipy.integrate.solve_ivp`` method (``"RK45"``, ``"DOP853"``, ...) on the matrix-free kernel,
+        or ``"exact"``: ``Δ(t) = Q·diag((1 - e^{-λ(t-t0)})/λ)·Qᵀ g`` from the eigendecomposition of the dense
+        :func:`tangent_matrix` (small sizes; the reference the integrators are tested against).
+    rtol, atol : float
+        Integrator tolerances.
+    include_offset : bool
+        True: fit ``T* - T(W0)`` (the model starts at ``T(W0)``). False: the centred linearisation of
+        MATH.md §4's α-scaling, ``f_lin(0) = 0`` fitting ``T*``.
+    max_elements : int
+        Size bound of the dense kernel for ``method="exact"``.
+    """
+    W0 = _check_W(W0, "W0")
+    target = _check_target(W0, target)
+    try:
+        t0, t1 = (check_real(v, "t_span") for v in t_span)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"t_span must be a pair of finite numbers (t0, t1), got {t_span!r}"
+        ) from None
+    if not t1 > t0:
+        raise ValueError(f"t_span must be non-empty with t1 > t0, got {t_span!r}")
+    if t_eval is None:
+        te = np.linspace(t0, t1, 51)
+    else:
+        te = as_float_array(t_eval, "t_eval", ndim=1)
+        if np.any(np.diff(te) <= 0) or te[0] < t0 or te[-1] > t1:
+            raise ValueError(
+                f"t_eval must be strictly increasing within t_span=({t0}, {t1}), got {te!r}"
+            )
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, got {method!r}")
+    rtol = check_real(rtol, "rtol", minimum=0.0, strict=True)
+    atol = check_real(atol, "atol", minimum=0.0, strict=True)
+    order = target.order
+    m, d = W0.shape
+    n = m * d
+    if include_offset:
+        b_sq, g = _offset_problem(W0, target, order)
+    else:
+        # Jᵀ T* = l·T*(w_i^{⊗(l-1)}, ·) row by row (MATH.md §4)
+        g = order * np.atleast_2d(target.contract(W0))
+        b_sq = float(target.squared_norm)
+    gv = g.ravel()
+    A, B = _kernel_factors(W0, order)
+    t_sq = float(target.squared_norm)
+    params = f"m={m}, d={d}, order={order}, method={method!r}, rtol={rtol:g}, atol={atol:g}"
+
+    def K(v: np.ndarray) -> np.ndarray:
+        return _kernel_apply(W0, A, B, v.reshape(m, d)).ravel()
+
+    nfev = 0
+    status, message = "finished", ""
+    if method == "exact":
+        Kd = tangent_matrix(W0, order, max_elements=max_elements)
+        lam, Q = scipy.linalg.eigh(Kd)
+        lam = np.clip(lam, 0.0, None)
+        c = Q.T @ gv
+        s = te - t0
+        small = lam * max(s[-1], 1e-300) < 1e-8
+        lam_safe = np.where(small, 1.0, lam)
+        factor = np.where(
+            small[None, :], s[:, None], -np.expm1(-np.outer(s, lam)) / lam_safe[None, :]
+        )
+        X = (factor * c[None, :]) @ Q.T  # (k, n)
+        message = f"exact solution by eigendecomposition of the dense kernel; {params}"
+    else:
+
+        def rhs(t: float, y: np.ndarray) -> np.ndarray:
+            nonlocal nfev
+            nfev += 1
+            return gv - K(y)
+
+        try:
+            sol = solve_ivp(
+                rhs, (t0, t1), np.zeros(n), method=method, t_eval=te, rtol=rtol, atol=atol
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"method must be a solve_ivp method or 'exact', got {method!r}: {exc}"
+            ) from None
+        if sol.status < 0 or sol.y.shape[1] != te.size:
+            status = "failed"
+            message = f"solve_ivp failed: {sol.message} ({params})"
+            X = np.full((te.size, n), np.nan)
+            X[: sol.y.shape[1]] = sol.y.T
+        else:
+            X = sol.y.T
+            message = f"reached t={t1:g} ({params})"
+    residual = np.array(
+        [_quadratic(b_sq, gv, x, K(x)) / t_sq if np.all(np.isfinite(x)) else np.nan for x in X]
+    )
+    if status == "finished" and not np.all(np.isfinite(residual)):
+        status = "failed"
+        message = f"non-finite state in the linearised flow ({params})"
+    delta = X.reshape(te.size, m, d)
+    return LinearizedFlow(
+        t=te,
+        residual=residual,
+        delta=delta,
+        W=W0 + delta[-1],
+        nfev=nfev,
+        status=status,
+        message=message,
+        method=method,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# α-scaling: true flow vs linearised flow
+
+
+@dataclass(frozen=True)
+class AlphaComparison:
+    """Result of :func:`alpha_comparison` (MATH.md §4, lazy scaling).
+
+    Attributes
+    ----------
+    alphas : ndarray, shape (a,)
+        Output scales ``α``.
+    output_distance : ndarray, shape (a,)
+        ``sup_{t in t} ||α(T(W(t)) - T(W0)) - J0 u(t)||_F`` (absolute; divide by ``target_norm`` for relative).
+    param_distance : ndarray, shape (a,)
+        ``sup_{t in t} ||W(t) - W0||_F``.
+    t : ndarray
+        The time grid on which the suprema are taken.
+    target_norm : float
+        ``||T*||_F``.
+    nfev : ndarray of int, shape (a,)
+        Gradient evaluations of each true flow.
+    """
+
+    alphas: np.ndarray
+    output_distance: np.ndarray
+    param_distance: np.ndarray
+    t: np.ndarray
+    target_norm: float
+    nfev: np.ndarray
+
+
+def _output_distance_sq(
+    alpha: float, W: np.ndarray, W0: np.ndarray, u: np.ndarray, order: int, Ku: np.ndarray
+) -> float:
+    """``||α(T(W) - T(W0)) - J0 u||²`` in Gram form (MATH.md §2, §4)."""
+    X = np.vstack([W, W0])
+    c = np.concatenate([np.ones(W.shape[0]), -np.ones(W0.shape[0])])
+    GX = X @ X.T
+    f_sq = alpha * alpha * float(c @ int_power(GX, order) @ c)
+    P = X @ W0.T  # x_k · w0_i
+    cross = alpha * order * float(c @ np.einsum("ki,ki->k", int_power(P, order - 1), X @ u.T))
+    lin_sq = float(np.vdot(u, Ku))
+    return max(f_sq - 2.0 * cross + lin_sq, 0.0)
+
+
+def alpha_comparison(
+    W0: Any,
+    target: LowRankTensor,
+    alphas: Any,
+    t_end: float,
+    *,
+    n_times: int = 51,
+    rtol: float = 1e-9,
+    atol: float = 1e-12,
+) -> AlphaComparison:
+    """Distance between the true flow of the centred, scaled objective and the linearised flow.
+
+    MATH.md §4 [classical, Chizat–Oyallon–Bach]: gradient flow on
+    ``F_α(W) = ||α(T(W) - T(W0)) - T*||² / (2α²)`` — which is the plain flow towards the target
+    ``T(W0) + T*/α``, run here by :func:`numerics.flow.gradient_flow` — has output ``α(T(W) - T(W0))``
+    within ``O(1/α)`` of the linearised output ``J0 u(t)`` (:func:`linearized_flow` with
+    ``include_offset=False``, exact solution), and ``sup ||W(t) - W0|| = O(1/α)``.
+
+    Parameters
+    ----------
+    W0 : array_like, shape (m, d)
+    target : LowRankTensor
+    alphas : array_like of positive floats
+    t_end : float
+        Horizon; suprema over ``n_times`` equally spaced times in ``[0, t_end]``.
+    n_times : int
+    rtol, atol : float
+        Tolerances of the true flow (tight: the distances reach ``1e-3``).
+    """
+    W0 = _check_W(W0, "W0")
+    if not isinstance(target, LowRankTensor):
+        raise TypeError(f"target must be a LowRankTensor, got {type(target).__name__}")
+    target = _check_target(W0, target)  # type: ignore[assignment]
+    al = as_float_array(alphas, "alphas", ndim=1)
+    if np.any(al <= 0):
+        raise ValueError(f"alphas must be positive, got {al.tolist()}")
+    t_end = check_real(t_end, "t_end", minimum=0.0, strict=True)
+    n_times = check_int(n_times, "n_times", minimum=2)
+    order = target.order
+    m, d = W0.shape
+    ts = np.linspace(0.0, t_end, n_times)
+    lin = linearized_flow(W0, target, (0.0, t_end), t_eval=ts, method="exact", include_offset=False)
+    A, B = _kernel_factors(W0, order)
+    Ku = [_kernel_apply(W0, A, B, u) for u in lin.delta]
+    out_d, par_d, nfevs = [], [], []
+    for alpha in al:
+        shifted = LowRankTensor(
+            np.concatenate([np.ones(m), target.coeffs / alpha]),
+            np.vstack([W0, target.components]),
+            order,
+        )
+        traj = gradient_flow(
+            W0,
+            shifted,
+            (0.0, t_end),
+            t_eval=ts,
+            rtol=rtol,
+            atol=atol,
+            observe={"W": lambda t, W: np.array(W, copy=True)},
+        )
+        if not traj.success or traj.observations["W"].shape[0] != ts.size:
+            raise RuntimeError(
+                f"true flow failed for alpha={alpha:g}: {traj.status}: {traj.message}"
+            )
+        Ws = traj.observations["W"]
+        dist = [
+            math.sqrt(_output_distance_sq(float(alpha), Wt, W0, u, order, Kut))
+            for Wt, u, Kut in zip(Ws, lin.delta, Ku, strict=True)
+        ]
+        out_d.append(max(dist))
+        par_d.append(float(np.max(np.linalg.norm((Ws - W0).reshape(ts.size, -1), axis=1))))
+        nfevs.append(traj.nfev)
+    return AlphaComparison(
+        alphas=al,
+        output_distance=np.array(out_d),
+        param_distance=np.array(par_d),
+        t=ts,
+        target_norm=math.sqrt(float(target.squared_norm)),
+        nfev=np.array(nfevs),
+    )
