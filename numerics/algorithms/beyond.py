@@ -177,6 +177,8 @@ class BeyondLazyResult:
         What happened, with the parameters.
     model : str
         Parametrisation used.
+    order : int
+        Tensor order ``l``.
     scale : float
         Target scale ``s`` (:func:`target_scale`).
     step_size, reg, delta, reinit_threshold : float
@@ -202,15 +204,16 @@ class BeyondLazyResult:
     reg: float
     delta: float
     reinit_threshold: float
+    order: int
 
     @property
     def norms(self) -> np.ndarray:
         """Final row norms ``||w_i||`` (the homogeneous model's weights are their squares)."""
         return np.sqrt(np.einsum("ij,ij->i", self.W, self.W))
 
-    def components(self, order: int) -> LowRankTensor:
-        """``T(W)`` as a :class:`~numerics.tensors.LowRankTensor` of the given order."""
-        return model_tensor(self.W, order, model=self.model)
+    def components(self) -> LowRankTensor:
+        """The fitted tensor ``T(W)`` as a :class:`~numerics.tensors.LowRankTensor` (no ``d^l`` array)."""
+        return model_tensor(self.W, self.order, model=self.model)
 
 
 def _rel_from_loss(value: float, W: np.ndarray, reg: float, norm_sq: float) -> float:
@@ -428,6 +431,7 @@ def beyond_lazy_descent(
         reg=lam,
         delta=delta_abs,
         reinit_threshold=thr_abs,
+        order=target.order,
     )
 
 
@@ -446,8 +450,9 @@ class BaselineResult:
         ``relative_error <= eps``.
     eps : float
     grad_norm : float
-        Final relative gradient norm ``||∇f(W)||_F / (l·||T*||_F·s^{(l-1)/l})`` (the scale of the gradient
-        of ``½||E||²`` for a component of norm ``s^{1/l}``, ``s`` = :func:`target_scale`).
+        Final relative gradient norm ``||∇f(W)||_F / (l·||T*||_F·s/ν)`` with the natural component norm
+        ``ν = s^{1/l}`` (plain) or ``√s`` (homogeneous): the scale of the gradient of ``½||E||²`` for a
+        component of norm ``ν`` (``s`` = :func:`target_scale`). Plain model: ``s/ν = s^{(l-1)/l}``.
     critical : bool
         ``grad_norm <= gtol``: the run ended at (numerically) a critical point.
     stuck : bool
@@ -455,7 +460,8 @@ class BaselineResult:
     W : ndarray, shape (m, d)
         Final parameters.
     t, errors : ndarray
-        Relative error along the run (descent: ``t = k·η``).
+        Relative error along the run (descent: ``t = k·η``); NaN when ``reg > 0`` (the recorded loss
+        then includes the regulariser).
     status, message : str
         From the underlying :class:`~numerics.flow.Trajectory`.
     model, method : str
@@ -505,7 +511,8 @@ def plain_descent_baseline(
 
     Scaling (so that ``T* → c·T*`` gives the same run): the plain model has ``W → c^{1/l}W``, curvature at
     a fitted component ``l²·a^{2-2/l}``; the absolute step is ``η = step/(l²·s^{2-2/l})`` and the flow
-    time ``t_end/s^{2-2/l}``. Defaults, measured (orthogonal targets, r = 3, d = 5, l = 3 and 4, 10 seeds): ``step = 0.05``
+    time ``t_end/s^{2-2/l}``. For ``model="homogeneous"`` (``W → √c·W``) ``s^{2-2/l}`` is replaced by
+    ``s``. Defaults, measured (orthogonal targets, r = 3, d = 5, l = 3 and 4, 10 seeds): ``step = 0.05``
     (``η·curvature = 0.05``, stable), ``n_steps = 5000`` (flow time ``≈ 28/s^{2-2/l}``; ``t_end = 30`` is
     the same for ``method="flow"``) and ``gtol = 1e-3``. The degenerate (high-order) directions make the
     gradient decay only polynomially: runs stuck at error 0.577 (one component missing) had relative
@@ -521,7 +528,8 @@ def plain_descent_baseline(
     model : {"plain", "homogeneous"}
     method : {"gd", "flow"}
     init : float
-        Initial norm in units of ``s^{1/l}`` (``init > 0``).
+        Initial norm in units of ``ν`` (``init > 0``): ``ν = s^{1/l}`` for the plain model, ``√s`` for
+        the homogeneous one.
     step, n_steps : float, int
         Relative step and number of steps for ``method="gd"``.
     t_end : float
@@ -550,10 +558,12 @@ def plain_descent_baseline(
     gen = as_rng(rng)
     order, d = target.order, target.dim
     s = target_scale(target)
-    time_scale = s ** (2.0 - 2.0 / order)
+    # plain: W ~ s^{1/l}, curvature l²s^{2-2/l}; homogeneous: W ~ √s, curvature ~ l·s (MATH.md §3.3)
+    unit = s ** (1.0 / order) if model == "plain" else math.sqrt(s)
+    time_scale = s ** (2.0 - 2.0 / order) if model == "plain" else s
     lam = reg * s
     if W0 is None:
-        W = init * s ** (1.0 / order) * random_unit_vectors(m, d, gen)
+        W = init * unit * random_unit_vectors(m, d, gen)
     else:
         W = as_float_array(W0, "W0", shape=(m, d), copy=True)
     norm_t = math.sqrt(target.squared_norm)
@@ -570,7 +580,7 @@ def plain_descent_baseline(
     if traj.success:
         grad = _loss_and_grad(W_end, target, model, lam)[1]
         assert grad is not None
-        gnorm = float(np.linalg.norm(grad)) / (order * norm_t * s ** ((order - 1.0) / order))
+        gnorm = float(np.linalg.norm(grad)) / (order * norm_t * s / unit)
         err = relative_error(model_tensor(W_end, order, model=model), target)
     else:
         gnorm, err = math.nan, math.nan

@@ -165,6 +165,7 @@ def test_result_structure_and_gram_error_history() -> None:
     assert res.errors[-1] == pytest.approx(res.relative_error, rel=1e-8, abs=1e-12)
     direct = relative_error(model_tensor(res.W, 3, model="homogeneous"), t)
     assert res.relative_error == direct
+    assert relative_error(res.components(), t) == direct
     s = target_scale(t)
     assert res.step_size == pytest.approx(0.1 / s) and res.reg == pytest.approx(1e-2 * s)
     assert res.W.shape == (6, 8)
@@ -283,3 +284,14 @@ def test_hessian_iterative_matches_dense() -> None:
     g = loss_and_grad(W, t)[1]
     rq = float(np.vdot(g, hessian_vector_product(W, g, t))) / float(np.vdot(g, g))
     assert dense[0] <= rq + 1e-9
+
+
+@pytest.mark.parametrize("model", ["plain", "homogeneous"])
+def test_baseline_scale_equivariance(model: str) -> None:
+    # T* -> 8 T* (l = 3): plain runs map by W -> 2W, homogeneous by W -> sqrt(8) W; same errors
+    t = random_low_rank(2, 5, 3, coeffs=[1.0, 0.6], rng=4)
+    ts = LowRankTensor(8.0 * t.coeffs, t.components, 3)
+    a = plain_descent_baseline(t, 3, model=model, rng=9, n_steps=400)
+    b = plain_descent_baseline(ts, 3, model=model, rng=9, n_steps=400)
+    assert b.relative_error == pytest.approx(a.relative_error, rel=1e-6)
+    assert b.grad_norm == pytest.approx(a.grad_norm, rel=1e-6)
