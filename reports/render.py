@@ -280,6 +280,11 @@ def _measured_cell(v: Any) -> str:
     return "n/a: " + (reason if len(reason) <= 160 else reason[:157] + "...")
 
 
+def _failed_note(o: ClaimOutcome) -> str:
+    n = o.n_failed
+    return f'<br><span class="muted">{n} run(s) failed</span>' if n else ""
+
+
 def _badge(status: str) -> str:
     color = _BADGE.get(status, "#656d76")
     return f'<span class="badge" style="background:{color}">{html.escape(status)}</span>'
@@ -312,7 +317,7 @@ def _html(
         parts.append(
             f'<tr><td><a href="#{e(_safe(o.claim.id))}">{e(o.claim.id)}</a></td>'
             f"<td>{e(o.claim.source)}</td><td>{e(v.predicted)}</td><td>{e(_measured_cell(v))}</td>"
-            f"<td>{_badge(v.status)}</td><td>{o.run_time:.2f}</td></tr>"
+            f"<td>{_badge(v.status)}{_failed_note(o)}</td><td>{o.run_time:.2f}</td></tr>"
         )
     parts.append("</tbody></table>")
     parts.append(
@@ -427,7 +432,7 @@ def _markdown(
         v = o.verdict
         lines.append(
             f"| [{o.claim.id}](#{_safe(o.claim.id).replace('.', '')}) | {_md_cell(o.claim.source)} | "
-            f"{_md_cell(v.predicted)} | {_md_cell(_measured_cell(v))} | **{v.status}** | {o.run_time:.2f} |"
+            f"{_md_cell(v.predicted)} | {_md_cell(_measured_cell(v))} | **{v.status}**{f' ({o.n_failed} run(s) failed)' if o.n_failed else ''} | {o.run_time:.2f} |"
         )
     for o in outcomes:
         c, v, fig = o.claim, o.verdict, figures[o.claim.id]

@@ -114,6 +114,7 @@ def test_html_parses_embeds_figures_and_lists_every_claim(report_dir):
     assert "plot failed: RuntimeError: plot is broken" in text
     assert "[model choice]" in text and "a reconstructed variant" in text
     assert "simulated divergence at x=2" in text  # the failed run is shown with its error
+    assert "1 run(s) failed" in text  # and counted in the summary table
     for field in ("git_commit", "versions", "machine", "wall_time_s", "seeds"):
         assert field in text
 
