@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -12,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports.runner import run_sweep
 from reports.store import ResultStore, config_json, run_key
@@ -35,6 +38,20 @@ def test_config_json_is_canonical_and_rejects_non_dataclasses():
     assert '"fields":{"delay":0.0,"fail":false,"marker_dir":"","seed":0,"x":2}' in text
     with pytest.raises(TypeError, match="config must be a dataclass instance"):
         config_json({"x": 2})
+
+
+@given(
+    x=st.integers(-(2**40), 2**40),
+    seed=st.integers(0, 2**32),
+    delay=st.floats(0, 1e3, allow_nan=False),
+    marker=st.text(max_size=8),
+)
+def test_config_json_round_trips_and_keys_separate_configs(x, seed, delay, marker):
+    cfg = FakeConfig(x, seed=seed, delay=delay, marker_dir=marker)
+    fields = json.loads(config_json(cfg))["fields"]
+    assert FakeConfig(**fields) == cfg  # the stored JSON determines the config
+    other = FakeConfig(x + 1, seed=seed, delay=delay, marker_dir=marker)
+    assert run_key("c", "e", cfg, "v") != run_key("c", "e", other, "v")
 
 
 def test_put_get_round_trip_and_wal(tmp_path):
@@ -132,7 +149,7 @@ from reports.runner import run_sweep
 from reports.store import ResultStore
 from tests.reports.fake_claims import FakeConfig, noisy_square
 db, marks, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-configs = [FakeConfig(x, seed=x, delay=0.15, marker_dir=marks) for x in range(n)]
+configs = [FakeConfig(x, seed=x, delay=0.1, marker_dir=marks) for x in range(n)]
 with ResultStore(db) as store, ProcessPoolExecutor(2) as ex:
     run_sweep([("fake.kill", noisy_square, c) for c in configs], store=store, executor=ex,
               progress="log")
@@ -145,7 +162,7 @@ def _executions(marks: Path) -> dict[int, int]:
 
 
 def test_killed_sweep_loses_no_finished_row_and_recomputes_none(tmp_path):
-    db, marks, n = tmp_path / "r.sqlite", tmp_path / "marks", 24
+    db, marks, n = tmp_path / "r.sqlite", tmp_path / "marks", 40
     marks.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-c", _SWEEP_SCRIPT, str(db), str(marks), str(n)],
@@ -174,10 +191,10 @@ def test_killed_sweep_loses_no_finished_row_and_recomputes_none(tmp_path):
         before = {r.key: r for r in store.rows()}
     assert 6 <= len(before) < n
     assert all(r.status == "ok" for r in before.values())
-    done_x = {int(__import__("json").loads(r.config)["fields"]["x"]) for r in before.values()}
+    done_x = {int(json.loads(r.config)["fields"]["x"]) for r in before.values()}
     runs_before = _executions(marks)
 
-    configs = [FakeConfig(x, seed=x, delay=0.15, marker_dir=str(marks)) for x in range(n)]
+    configs = [FakeConfig(x, seed=x, delay=0.1, marker_dir=str(marks)) for x in range(n)]
     with ResultStore(db) as store, ThreadPoolExecutor(2) as ex:
         results = run_sweep(
             [("fake.kill", noisy_square, c) for c in configs],
