@@ -17,6 +17,7 @@ THEORY_CLAIMS = [
     "theory.expected-kernel",
     "theory.saddle-order",
     "theory.escape-time",
+    "theory.homogeneous-growth",
 ]
 
 
@@ -78,6 +79,14 @@ def test_judges_can_fail(quick_runs) -> None:
     pred, res = quick_runs["theory.escape-time"]
     assert (
         get_claim("theory.escape-time").judge(pred, _perturbed(res, "t_fit", 1.05)).status
+        == "fails"
+    )
+
+    pred, res = quick_runs["theory.homogeneous-growth"]
+    assert (
+        get_claim("theory.homogeneous-growth")
+        .judge(pred, _perturbed(res, "t_fit", 1 + 1e-5))
+        .status
         == "fails"
     )
 
