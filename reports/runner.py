@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .registry import PROFILES, Claim, RunResult, Verdict
-from .store import ResultStore, config_json, experiment_name, package_version, run_key, to_jsonable
+from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
 
 __all__ = [
     "ClaimOutcome",
@@ -206,6 +206,7 @@ class _Task:
     config: Any
     key: str
     config_json: str
+    version: str
 
 
 def run_sweep(
@@ -224,13 +225,16 @@ def run_sweep(
     Stored ``ok`` rows with the same key are reused (``cached=True``) unless ``fresh``; identical
     tasks run once. Every finished run is committed to ``store`` as it arrives.
     """
-    version = package_version()
+    versions: dict[str, str] = {}
     items = []
     for claim_id, experiment, config in tasks:
         cj = config_json(config)  # TypeError for a non-dataclass config
         hash(config)  # configs must be hashable (frozen dataclasses)
-        key = run_key(claim_id, experiment_name(experiment), config, version)
-        items.append(_Task(claim_id, experiment, config, key, cj))
+        name = experiment_name(experiment)
+        if name not in versions:
+            versions[name] = code_version(experiment)
+        key = run_key(claim_id, name, config, versions[name])
+        items.append(_Task(claim_id, experiment, config, key, cj, versions[name]))
     stored = {} if fresh else store.get_many(t.key for t in items)
     done: dict[str, RunResult] = {}
     for t in items:
@@ -260,7 +264,7 @@ def run_sweep(
                 claim_id=t.claim_id,
                 experiment=experiment_name(t.experiment),
                 config=t.config_json,
-                version=version,
+                version=t.version,
                 metrics=metrics,
                 error=error,
                 wall_time=wall,

@@ -1,7 +1,9 @@
 """Results store: one SQLite row per experiment run (standard-library :mod:`sqlite3`).
 
 A run is keyed by :func:`run_key`, a SHA-256 of the claim id, the experiment's qualified name, the
-config (``dataclasses.asdict`` as sorted JSON, with its class name) and the package version. The
+config (``dataclasses.asdict`` as sorted JSON, with its class name) and the version of the code
+(:func:`code_version`: the package version plus a fingerprint of the source of ``numerics``,
+``theory`` and the experiment's own module, so an edited experiment never reuses stale rows). The
 database runs in WAL mode and every finished run is committed in its own transaction as soon as it
 arrives, so a sweep killed half-way keeps every finished row, and its rerun recomputes none of them.
 
@@ -13,16 +15,28 @@ Rows with ``status = 'ok'`` are reused by later sweeps (unless ``fresh``); rows 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import importlib.util
 import json
 import math
+import os
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ResultStore", "StoredRun", "config_json", "package_version", "run_key", "to_jsonable"]
+__all__ = [
+    "ResultStore",
+    "StoredRun",
+    "code_version",
+    "config_json",
+    "package_version",
+    "run_key",
+    "to_jsonable",
+]
 
 SCHEMA_VERSION = 1
 
@@ -52,6 +66,60 @@ def package_version() -> str:
         return version("overtensor")
     except PackageNotFoundError:
         return "unknown"
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def _source_digest(files: list[tuple[str, str]]) -> str:
+    """SHA-256 over ``(name, content digest)`` of ``(name, path)`` pairs (names are relative)."""
+    h = hashlib.sha256()
+    for name, path in sorted(set(files)):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        h.update(name.encode())
+        h.update(_file_digest(path, st.st_mtime_ns, st.st_size).encode())
+    return h.hexdigest()
+
+
+def _package_files(name: str) -> list[tuple[str, str]]:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return []
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    files = []
+    for root in spec.submodule_search_locations:
+        base = os.path.dirname(os.path.abspath(root))
+        for dirpath, _, names in os.walk(root):
+            for n in names:
+                if n.endswith(".py"):
+                    path = os.path.join(dirpath, n)
+                    files.append((os.path.relpath(path, base), path))
+    return files
+
+
+def code_version(experiment: Any) -> str:
+    """``"<package version>+src.<12 hex>"``: the version of the code behind ``experiment``.
+
+    The fingerprint hashes every ``.py`` file of :mod:`numerics` and :mod:`theory` and the module
+    that defines ``experiment`` (contents and relative names, not timestamps or locations), so rows
+    computed by older code are never reused. Reports' own modules (runner, rendering) are left
+    out: they do not change metrics.
+    """
+    files = _package_files("numerics") + _package_files("theory")
+    module_name = getattr(experiment, "__module__", "") or ""
+    module = sys.modules.get(module_name)
+    mod_file = getattr(module, "__file__", None)
+    if mod_file:
+        files.append((module_name, mod_file))
+    return f"{package_version()}+src.{_source_digest(files)[:12]}"
 
 
 def to_jsonable(value: Any) -> Any:

@@ -213,3 +213,32 @@ def test_killed_sweep_loses_no_finished_row_and_recomputes_none(tmp_path):
         extra = runs_after.get(x, 0) - runs_before.get(x, 0)
         assert extra == (0 if x in done_x else 1), (x, extra)
     assert [r.cached for r in results] == [x in done_x for x in range(n)]
+
+
+def test_code_version_follows_the_experiment_source(tmp_path, monkeypatch):
+    import importlib
+
+    from reports.store import code_version, package_version
+
+    mod = tmp_path / "ot_fake_exp_mod.py"
+    mod.write_text("def exp(cfg):\n    return {'v': 1}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("ot_fake_exp_mod")
+    first = code_version(module.exp)
+    assert first == code_version(module.exp)
+    assert first.startswith(f"{package_version()}+src.")
+    mod.write_text("def exp(cfg):\n    return {'v': 2}  # edited\n")
+    assert code_version(module.exp) != first
+
+
+def test_edited_code_is_recomputed(tmp_path, monkeypatch):
+    import reports.runner
+
+    configs = [FakeConfig(x) for x in range(3)]
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        monkeypatch.setattr(reports.runner, "code_version", lambda exp: "1.0+src.aaaa")
+        _sweep(store, configs)
+        assert all(r.cached for r in _sweep(store, configs))
+        monkeypatch.setattr(reports.runner, "code_version", lambda exp: "1.0+src.bbbb")
+        assert not any(r.cached for r in _sweep(store, configs))
+        assert {r.version for r in store.rows()} == {"1.0+src.aaaa", "1.0+src.bbbb"}
