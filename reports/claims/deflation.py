@@ -155,6 +155,8 @@ def _order_summary(ok: list[tuple[Any, Mapping[str, Any]]]) -> dict[str, Any]:
         out[variant] = {
             "seeds": len(rows),
             "in_order": sum(bool(m["in_order"]) for m in rows),
+            # not in order because a direction was not fitted within the horizon (vs fitted out of order)
+            "missed": sum(m["n_fitted"] < len(m["fit_times"]) for m in rows),
         }
     plain = [(c, m) for c, m in ok if c.variant == "plain"]
     agree = 0
@@ -180,8 +182,10 @@ def order_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> 
     p = s["plain"]
     fr_plain = p["matches_prediction"] / p["seeds"] if p["seeds"] else float("nan")
     rate = p["out_of_order"] / p["seeds"] if p["seeds"] else float("nan")
+    missed = s["homogeneous"]["missed"] + s["modified"]["missed"]
     measured = (
-        f"in order: homogeneous {fr['homogeneous']:.0%}, modified {fr['modified']:.0%}; plain "
+        f"in order: homogeneous {fr['homogeneous']:.0%}, modified {fr['modified']:.0%} "
+        f"({missed} run(s) with a direction not fitted in the window); plain "
         f"(a={CLOSE}): matches escape-time order {fr_plain:.0%}, out of a-order {rate:.0%}"
     )
     numbers = {**s, "fraction": fr, "plain_match_fraction": fr_plain, "plain_out_of_order": rate}

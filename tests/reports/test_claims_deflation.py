@@ -46,7 +46,13 @@ def test_order_judge_fails_when_out_of_order():
     good = [
         _rr(
             D.OrderCase(v, D.A5, 4, 10, 20, 1e-3, s),
-            {"in_order": True, "fit_order": [0, 1, 2, 3, 4], "x0": []},
+            {
+                "in_order": True,
+                "fit_order": [0, 1, 2, 3, 4],
+                "fit_times": [1.0, 2.0, 3.0, 4.0, 5.0],
+                "n_fitted": 5,
+                "x0": [],
+            },
         )
         for v in ("homogeneous", "modified")
         for s in range(5)
