@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_gradient", description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    repeats = 2 if args.quick else 5
+    repeats = 3 if args.quick else 7
 
     t_impl, t_dense, diff = implicit_vs_dense(repeats)
     speedup = t_dense / t_impl
