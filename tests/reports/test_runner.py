@@ -198,3 +198,28 @@ def test_local_pool_and_dask_cluster_identical_on_full_foundation_profile(tmp_pa
     pytest.importorskip("dask.distributed")
     claims = [c for c in all_claims() if c.id.startswith("foundation.")]
     _equivalence(tmp_path, claims, "full")
+
+
+@pytest.mark.slow
+def test_dask_scheduler_address(tmp_path):
+    """``--scheduler ADDRESS``: a Client on an existing cluster (here a LocalCluster we start)."""
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        addr = cluster.scheduler_address
+        with (
+            ResultStore(tmp_path / "r.sqlite") as store,
+            make_executor("dask", scheduler=addr) as (ex, info),
+        ):
+            assert info.address == addr and info.workers == 2
+            (o,) = run_claims(
+                [make_claim("fake.remote", failing=[1])],
+                "quick",
+                store=store,
+                executor=ex,
+                blas_threads=info.blas_threads,
+                progress="none",
+            )
+    assert [r.ok for r in o.results] == [True, False, True, True]
+    assert o.verdict.status == "inconclusive"
