@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -59,6 +59,8 @@ def _check_profile(profile: str) -> str:
 @dataclass(frozen=True)
 class IdentityCase:
     """One exact identity: ``kind`` in {"gram", "tangent-gram", "tangent-kernel"} at sizes (l, d, m, r)."""
+
+    deterministic: ClassVar[bool] = True  # draws no random numbers
 
     kind: str
     l: int
@@ -309,7 +311,7 @@ def kernel_plot(
         "mc_mean": [],
         "mc_se": [],
     }
-    for r, e in zip(results, prediction["expected"], strict=True):
+    for r, e in zip(results, prediction["expected"], strict=bool(results)):
         if r.ok and r.metrics is not None:
             data["l"].append(r.config.l)
             data["rho"].append(r.config.rho)
@@ -556,6 +558,8 @@ register(
 class EscapeCase:
     """One plain component ``w(0) = x0·e_1`` against ``T* = Σ_k a_k e_k^{⊗l}`` (``a_1 = a``)."""
 
+    deterministic: ClassVar[bool] = True  # draws no random numbers
+
     l: int
     a: float
     x0: float
@@ -683,7 +687,7 @@ def escape_plot(
         "lower": [],
         "upper": [],
     }
-    for r, t, b in zip(results, prediction["t_star"], prediction["bounds"], strict=True):
+    for r, t, b in zip(results, prediction["t_star"], prediction["bounds"], strict=bool(results)):
         if r.ok and r.metrics is not None:
             for key in ("l", "a", "x0"):
                 data[key].append(getattr(r.config, key))
@@ -743,6 +747,8 @@ register(
 @dataclass(frozen=True)
 class GrowthCase:
     """One two-homogeneous component ``w(0) = δ0·e_1`` against ``T* = Σ_k a_k e_k^{⊗l}`` (``a_1 = a``)."""
+
+    deterministic: ClassVar[bool] = True  # draws no random numbers
 
     l: int
     a: float
@@ -862,7 +868,7 @@ def growth_plot(
         "t_exponential": [],
     }
     for r, tl, te in zip(
-        results, prediction["t_logistic"], prediction["t_exponential"], strict=True
+        results, prediction["t_logistic"], prediction["t_exponential"], strict=bool(results)
     ):
         if r.ok and r.metrics is not None:
             for key in ("l", "a", "delta0"):
