@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import pkgutil
 
-__all__ = ["available"]
+__all__ = ["RECORDS", "available", "record"]
+
+#: Ratios recorded by the modules during this process: ``{module: {name: (value, higher_is_better)}}``;
+#: :mod:`benchmarks.__main__` prints them as a table, writes them as JSON and checks them against
+#: ``benchmarks/thresholds.json``.
+RECORDS: dict[str, dict[str, tuple[float, bool]]] = {}
+
+
+def record(module: str, name: str, value: float, *, higher_is_better: bool = True) -> None:
+    """Record a ratio measured against a same-process baseline (for the table and the threshold check)."""
+    RECORDS.setdefault(module, {})[name] = (float(value), bool(higher_is_better))
 
 
 def available() -> list[str]:
