@@ -191,7 +191,8 @@ def rank_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: 
     ax.set_xlabel("m·d / D(d,l)")
     ax.set_ylabel("tangent rank / D(d,l)")
     ax.set_title("Tangent dimension at random init (Terracini + AH)")
-    ax.legend(fontsize=7)
+    if data["rank"]:
+        ax.legend(fontsize=7)
     return data
 
 
