@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks import record
 from numerics.algorithms import track_components, track_flow
 from numerics.algorithms.tracking import tracking_observers
 from numerics.flow import gradient_descent
@@ -128,6 +129,12 @@ def _print(d: int, m: int, rows: list[Row]) -> None:
     if good:
         win = min(good, key=lambda r: r.wall)
         print(f"fastest accurate: {win.method} ({win.setting})")
+    if base is not None:
+        # > 1: the default (RK45) is cheaper; unmatched methods are recorded at their finest setting
+        for r in rows:
+            if r.method != "RK45":
+                record("flow_methods", f"{r.method}_over_rk45_nfev_d{d}", r.nfev / base.nfev)
+                record("flow_methods", f"{r.method}_over_rk45_wall_d{d}", r.wall / base.wall)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
