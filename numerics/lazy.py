@@ -283,8 +283,9 @@ def tangent_rank(
         Singular values ``> tol`` count. Default: ``σ_max · max(D, m·d) · ε_float64``, the
         convention of ``numpy.linalg.matrix_rank`` (Golub & Van Loan; Numerical Recipes): the size
         of rounding errors in the SVD of a matrix with that norm. At random unit ``W`` the gap is
-        wide (the smallest nonzero singular value is above ``1e-4·σ_max`` and zero ones are below
-        ``1e-13·σ_max`` on the sizes of the tests).
+        wide: over the 324 cases of ``lazy.tangent-dimension`` (full profile, l <= 5, d <= 9) the
+        smallest nonzero singular value was above ``1.9e-6·σ_max`` and the zero ones below
+        ``1.8e-16·σ_max`` (measured 2026-11-23).
     max_elements : int
         Size bound of the dense Jacobian.
     """
