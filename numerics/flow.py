@@ -176,6 +176,24 @@ def _check_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
+class _LazyDenseOutput:
+    """The solver's dense output of its last step, built on the first call only.
+
+    ``solver.dense_output()`` costs a ``(n, stages)·(stages, 4)`` product and an ``(n, 4)`` array; most
+    steps (no observation, event crossing or terminal time inside them) never need it. Valid until
+    the solver's next step.
+    """
+
+    def __init__(self, solver: OdeSolver) -> None:
+        self.solver = solver
+        self.sol: Any = None
+
+    def __call__(self, t: float) -> np.ndarray:
+        if self.sol is None:
+            self.sol = self.solver.dense_output()
+        return np.asarray(self.sol(t))
+
+
 def _max_row_norm(W: np.ndarray) -> float:
     return float(np.sqrt(np.max(np.einsum("ij,ij->i", W, W))))
 
@@ -283,7 +301,7 @@ def gradient_flow(
         assert grad is not None
         if cache["nonfinite_t"] is None and not np.all(np.isfinite(grad)):
             cache["nonfinite_t"] = t  # the solver may recover (rejected trial step) or fail
-        return -grad.astype(np.float64, copy=False).ravel()
+        return np.negative(grad, dtype=np.float64).ravel()  # one pass, also for float32
 
     def loss_at(W: np.ndarray) -> float:
         return float(_loss_and_grad(W, target, model, reg, need_grad=False)[0])
@@ -348,7 +366,7 @@ def gradient_flow(
             t_new = solver.t
             y_new = solver.y
             W_new = y_new.reshape(shape)
-            sol = solver.dense_output()
+            sol = _LazyDenseOutput(solver)  # built only if a point inside the step is needed
             stop_t = t_new
             if not np.all(np.isfinite(y_new)):
                 status = "nan"
