@@ -157,7 +157,12 @@ def _loss_and_grad(
         grad[:, 1:] = order * s[:, None] * P
     else:
         assert n is not None
-        grad = n[:, None] * (order * P - (order - 2) * e[:, None] * X)
+        # n·(l·P - (l-2)·e·X) in place on P (a fresh array): one m×d temporary instead of four
+        P *= order
+        if order != 2:
+            P -= ((order - 2) * e)[:, None] * X
+        P *= n[:, None]
+        grad = P
     if reg:
         grad += reg * W
     return value, grad
