@@ -63,8 +63,43 @@ def _check_dense_size(d: int, order: int, max_elements: int) -> None:
         )
 
 
+class _SymmetricTensorMixin:
+    """Contractions and norms shared by both tensor kinds, on top of ``evaluate_and_contract``."""
+
+    @property
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def evaluate_and_contract(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def norm_sq(self) -> float:
+        raise NotImplementedError
+
+    def evaluate(self, x: Any) -> np.ndarray:
+        """``T(x^{⊗l})`` for a vector (returns a scalar) or for the rows of a matrix."""
+        xs = _as_points(x, self.dim)
+        values = self.evaluate_and_contract(xs)[0]
+        return values[0] if np.ndim(x) == 1 else values
+
+    def contract(self, x: Any) -> np.ndarray:
+        """``T(x^{⊗(l-1)}, ·)`` for a vector or for the rows of a matrix."""
+        xs = _as_points(x, self.dim)
+        out = self.evaluate_and_contract(xs)[1]
+        return out[0] if np.ndim(x) == 1 else out
+
+    @cached_property
+    def squared_norm(self) -> float:
+        """``||T||_F²``, computed once and cached (the tensor is immutable)."""
+        return self.norm_sq()
+
+    def norm(self) -> float:
+        """Frobenius norm ``||T||_F``."""
+        return math.sqrt(max(self.norm_sq(), 0.0))
+
+
 @dataclass(frozen=True, eq=False)
-class LowRankTensor:
+class LowRankTensor(_SymmetricTensorMixin):
     """Symmetric tensor ``T = Σ_k c_k u_k^{⊗l}`` kept as its coefficients and components.
 
     Parameters
@@ -124,30 +159,9 @@ class LowRankTensor:
         values = np.einsum("ij,ij->i", p, corr)
         return values, contraction
 
-    def evaluate(self, x: Any) -> np.ndarray:
-        """``T(x^{⊗l}) = Σ_k c_k (u_k·x)^l`` for a vector (returns a float) or rows of a matrix."""
-        xs = _as_points(x, self.dim)
-        values = self.evaluate_and_contract(xs)[0]
-        return values[0] if np.ndim(x) == 1 else values
-
-    def contract(self, x: Any) -> np.ndarray:
-        """``T(x^{⊗(l-1)}, ·) = Σ_k c_k (u_k·x)^{l-1} u_k`` for a vector or rows of a matrix."""
-        xs = _as_points(x, self.dim)
-        out = self.evaluate_and_contract(xs)[1]
-        return out[0] if np.ndim(x) == 1 else out
-
     def norm_sq(self) -> float:
         """``||T||_F² = cᵀ (U Uᵀ)^{∘l} c`` in ``O(r² d)``."""
         return float(inner(self, self))
-
-    @cached_property
-    def squared_norm(self) -> float:
-        """``||T||_F²``, computed once and cached (the tensor is immutable)."""
-        return self.norm_sq()
-
-    def norm(self) -> float:
-        """Frobenius norm ``||T||_F``."""
-        return math.sqrt(max(self.norm_sq(), 0.0))
 
     def dense(self, max_elements: int = MAX_DENSE_ELEMENTS) -> np.ndarray:
         """The ``d^l`` array; refuses when it would have more than ``max_elements`` entries."""
@@ -177,7 +191,7 @@ class LowRankTensor:
 
 
 @dataclass(frozen=True, eq=False)
-class DenseTensor:
+class DenseTensor(_SymmetricTensorMixin):
     """A symmetric tensor stored as a dense ``d^l`` array (small ``d`` only).
 
     Parameters
@@ -233,30 +247,9 @@ class DenseTensor:
         values = np.einsum("ij,ij->i", r, x)
         return values, r
 
-    def evaluate(self, x: Any) -> np.ndarray:
-        """``T(x^{⊗l})`` for a vector or rows of a matrix."""
-        xs = _as_points(x, self.dim)
-        values = self.evaluate_and_contract(xs)[0]
-        return values[0] if np.ndim(x) == 1 else values
-
-    def contract(self, x: Any) -> np.ndarray:
-        """``T(x^{⊗(l-1)}, ·)`` for a vector or rows of a matrix."""
-        xs = _as_points(x, self.dim)
-        out = self.evaluate_and_contract(xs)[1]
-        return out[0] if np.ndim(x) == 1 else out
-
     def norm_sq(self) -> float:
         """``||T||_F²``."""
         return float(np.vdot(self.array, self.array))
-
-    @cached_property
-    def squared_norm(self) -> float:
-        """``||T||_F²``, computed once and cached (the tensor is immutable)."""
-        return self.norm_sq()
-
-    def norm(self) -> float:
-        """Frobenius norm."""
-        return math.sqrt(self.norm_sq())
 
     def dense(self, max_elements: int = MAX_DENSE_ELEMENTS) -> np.ndarray:
         """The stored array (read-only)."""
