@@ -33,6 +33,7 @@ from numerics.algorithms import (
 from numerics.models import loss, loss_and_grad, model_tensor
 from numerics.tensors import inner, orthogonal_tensor, random_low_rank, random_unit_vectors
 
+from ..plotting import legend
 from ..registry import Claim, RunResult, Verdict, register
 
 MODEL_CHOICE = (
@@ -245,7 +246,7 @@ def mvd_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: A
     ax.set_xlabel("dimension d")
     ax.set_ylabel("components m")
     ax.set_title(f"Beyond lazy vs lazy, rank r = {prediction['r']} (MATH.md §5)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -378,7 +379,7 @@ def mvr_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: A
     ax.set_xlabel("rank r")
     ax.set_ylabel("components m")
     ax.set_title("Smallest successful m against the rank (MATH.md §5)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -567,7 +568,7 @@ def plain_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig:
     ax1.set_xlabel("over-parametrization m / r")
     ax1.set_ylabel("fraction of seeds stuck")
     ax1.set_title("Plain GD: non-global critical points")
-    ax1.legend(fontsize=7)
+    legend(ax1, fontsize=7)
     ax2.scatter(
         np.maximum(data["grad_norm"], 1e-16),
         data["relative_error"],
@@ -739,7 +740,7 @@ def ray_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: A
     ax.set_xlabel("tensor order l")
     ax.set_ylabel("order of the loss change along rays from 0")
     ax.set_title("0 is a saddle of order l of the plain loss")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -920,7 +921,7 @@ def escape_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig
     ax.set_xlabel("epoch")
     ax.set_ylabel("relative error at epoch end")
     ax.set_title("Error staircase under re-initialisation (m = r = 3, l = 3)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 

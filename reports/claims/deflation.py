@@ -33,6 +33,7 @@ import theory
 from numerics.algorithms import initial_alignment, modified_gradient_flow, track_flow
 from numerics.tensors import orthogonal_tensor, random_low_rank, random_unit_vectors
 
+from ..plotting import legend
 from ..registry import Claim, RunResult, Verdict, register
 
 A5 = (1.0, 0.8, 0.6, 0.4, 0.2)
@@ -428,7 +429,7 @@ def fit_time_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
         break
     ax.set_xlabel("t")
     ax.set_ylabel("T(W)(e_k^{⊗4})")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -564,7 +565,7 @@ def recovery_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
     ax.axhline(RECOVERY_MIN, color="k", ls=":", lw=0.8)
     ax.set_xticks(x, keys)
     ax.set_ylabel("fraction of seeds with ||T - T*||_F <= ε")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return {"size": keys, "modified": mod, "no_reinit": pl}
 
 
@@ -697,7 +698,7 @@ def staircase_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], 
     ax.set_xlabel("t")
     ax.set_ylabel("||T(W) - T*||_F")
     ax.set_title("Residual staircase; dotted: deflation residuals")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 

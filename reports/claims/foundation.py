@@ -31,6 +31,7 @@ from numerics.tensors import (
     random_low_rank,
 )
 
+from ..plotting import legend
 from ..registry import Claim, RunResult, Verdict, register
 
 MODELS = ("plain", "coefficient", "homogeneous")
@@ -224,7 +225,7 @@ def gram_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: 
     ax.set_xlabel("dense array size d^l")
     ax.set_ylabel("relative error, Gram form vs dense\n(exact zeros drawn at 1e-18)")
     ax.set_title("Gram identities (MATH.md §2)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -370,7 +371,7 @@ def gradient_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
     ax.set_xlabel("case (order, model, λ, seed)")
     ax.set_ylabel("|FD - <∇f, V>| / ||∇f||")
     ax.set_title("Analytic gradient vs 4th-order central differences")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -564,7 +565,7 @@ def monotone_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
     ax.set_ylabel("f(W(t)) / f(W(0))")
     ax.set_title("Loss along gradient flow")
     if data["run"]:
-        ax.legend(fontsize=7)
+        legend(ax, fontsize=7)
     return data
 
 

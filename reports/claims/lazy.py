@@ -35,6 +35,7 @@ from numerics.lazy import (
 )
 from numerics.tensors import random_low_rank, random_unit_vectors
 
+from ..plotting import legend
 from ..registry import Claim, RunResult, Verdict, register
 
 
@@ -192,7 +193,7 @@ def rank_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: 
     ax.set_ylabel("tangent rank / D(d,l)")
     ax.set_title("Tangent dimension at random init (Terracini + AH)")
     if data["rank"]:
-        ax.legend(fontsize=7)
+        legend(ax, fontsize=7)
     return data
 
 
@@ -415,7 +416,7 @@ def threshold_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], 
     ax1.plot([0, 1], [1, 0], "k--", lw=1, label="1 - m·d/D")
     ax1.set_xlabel("m / (D(d,l)/d)")
     ax1.set_ylabel("lazy residual (rank-one target)")
-    ax1.legend(fontsize=5, ncol=2)
+    legend(ax1, fontsize=5, ncol=2)
     ax1.set_title("Residual collapses in m/(D/d)")
     per = _thresholds(results)
     for l, p in prediction["orders"].items():
@@ -427,7 +428,7 @@ def threshold_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], 
     ax2.set_yscale("log")
     ax2.set_xlabel("d")
     ax2.set_ylabel(f"m* (residual <= {EPS})")
-    ax2.legend(fontsize=6)
+    legend(ax2, fontsize=6)
     return data
 
 
@@ -928,7 +929,7 @@ def alpha_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig:
     ax.set_xlabel("α")
     ax.set_ylabel("sup_t distance (blue: outputs, green: parameters)")
     ax.set_title("True vs linearised flow: O(1/α)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 

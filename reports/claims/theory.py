@@ -40,6 +40,7 @@ from theory import (
 )
 from theory.kernel import RHO, SIGMA, M
 
+from ..plotting import legend
 from ..registry import Claim, RunResult, Verdict, register
 
 
@@ -341,7 +342,7 @@ def kernel_plot(
     ax.set_xlabel("ρ = x·y")
     ax.set_ylabel("E K / (|exact| + se)  (x: exact; bars: ±n_se·se)")
     ax.set_title("Expected NTK vs Monte Carlo (MATH.md §4)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -519,7 +520,7 @@ def saddle_plot(
     ax.set_xlabel("symbolic lowest degree at W = 0")
     ax.set_ylabel("measured log-log slope of f(tW) - f(0)")
     ax.set_title("Order of the saddle at 0 (MATH.md §5)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -709,7 +710,7 @@ def escape_plot(
     ax.set_xlabel("t* = 1/(l(l-2) a x0^{l-2})  (sympy.dsolve)")
     ax.set_ylabel("fit time of the integrated flow")
     ax.set_title("Plain-model escape time (MATH.md §6)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
@@ -896,7 +897,7 @@ def growth_plot(
     ax.set_xlabel("ln(1/δ0²)")
     ax.set_ylabel("a · fit time")
     ax.set_title("Two-homogeneous growth phase (MATH.md §6)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return data
 
 
