@@ -1,0 +1,47 @@
+"""`tox -e verify`: every registered claim holds under its ``full`` profile (the evidence sizes).
+
+One sweep runs all claims through a local process pool into a temporary results store; each claim is
+then a separate test so that a failure names the claim and its verdict reason. Slow (tens of minutes
+on 2 cores), so marked ``slow`` and excluded from the default env.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+
+from reports.registry import all_claims
+from reports.runner import blas_threads_per_worker, make_executor, run_claims
+from reports.store import ResultStore
+
+matplotlib.use("Agg")
+
+CLAIMS = all_claims()
+
+
+@pytest.fixture(scope="module")
+def full_outcomes(tmp_path_factory):
+    db = tmp_path_factory.mktemp("full") / "results.sqlite"
+    workers = os.cpu_count() or 1
+    with make_executor("local", workers=workers) as (executor, _info):
+        outcomes = run_claims(
+            CLAIMS,
+            "full",
+            store=ResultStore(db),
+            executor=executor,
+            blas_threads=blas_threads_per_worker(workers),
+            progress="none",
+        )
+    return {o.claim.id: o for o in outcomes}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim_id", [c.id for c in CLAIMS])
+def test_claim_holds_on_full_profile(claim_id, full_outcomes):
+    outcome = full_outcomes[claim_id]
+    failed = [r.error for r in outcome.results if not r.ok]
+    assert not failed, f"{claim_id}: {len(failed)} failed run(s), first: {failed[0]}"
+    v = outcome.verdict
+    assert v.status == "holds", f"{claim_id}: {v.status}: {v.reason} (measured: {v.measured})"
