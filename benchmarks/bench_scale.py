@@ -204,14 +204,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dtype", choices=("float64", "float32", "both"), default="both")
     parser.add_argument("--d", type=int, default=None, help="dimension of the scale run")
     parser.add_argument("--m", type=int, default=None, help="components of the scale run")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS threads (threadpoolctl; default: the library's)",
+    )
+    parser.add_argument(
+        "--sections", default="1,2,3", help="comma-separated sections to run (default 1,2,3)"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=args.threads):
+        threads = sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+        return _run(args, threads)
+
+
+def _run(args: argparse.Namespace, threads: list[int]) -> int:
+    sections = {int(x) for x in args.sections.split(",") if x.strip()}
     d = args.d or (300 if args.quick else 2000)
     m = args.m or (300 if args.quick else 2000)
     print(
-        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start "
-        "(shared machine: times depend on it; ratios are measured side by side)"
+        f"machine: {os.cpu_count()} CPUs, BLAS threads {threads}, load average {os.getloadavg()[0]:.1f} "
+        "at start (shared machine: times depend on it; ratios are measured side by side)"
     )
+    if 1 in sections:
+        _section_speed(args)
+    if 2 in sections:
+        _section_accuracy()
+    if 3 in sections:
+        _section_scale(args, d, m)
+    return 0
 
+
+def _section_speed(args: argparse.Namespace) -> None:
     sizes = [(1000, 2000)] if args.quick else [(1000, 2000), (2000, 2000)]
     print(
         "1. one loss+gradient, float32 vs float64 (two-homogeneous, l=4), best of interleaved runs"
@@ -227,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     record("scale", "f32_speedup", min(ratios), higher_is_better=True)
 
+
+def _section_accuracy() -> None:
     print(
         "2. fit times of the first three directions, float32 flow vs float64 flow (same W0), (d, m) = (100, 200)"
     )
@@ -241,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"   max relative difference {err:.1e}   target <= {FIT_TOL:g}   {_verdict(err <= FIT_TOL)}"
     )
 
+
+def _section_scale(args: argparse.Namespace, d: int, m: int) -> None:
     print(
         f"3. scale run: gradient flow to the third fit at d={d}, m={m}, l={ORDER} "
         f"(a dense T would need {8 * d**ORDER / 1e12:.3g} TB)"
@@ -269,7 +300,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{rss / 1e9:.2f} GB   target < 2 GB   {_verdict(rss < MEMORY_BUDGET_B)}"
     )
     print(f"   load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    return 0
 
 
 if __name__ == "__main__":
