@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from benchmarks import record
 from numerics.models import loss_and_grad
 from numerics.tensors import random_low_rank
 
@@ -140,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"   implicit {t_impl * 1e6:9.1f} us   dense {t_dense * 1e3:8.2f} ms   (max rel. difference {diff:.1e})"
     )
     print(f"   speed-up {speedup:8.0f}x   target >= 100x   {_verdict(speedup >= 100)}")
+    record("gradient", "implicit_over_dense_speedup", speedup)
 
     res = large_gradient(repeats)
     frac = res["rate_grad"] / res["rate_mm"]
@@ -151,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"   matmul {res['n']}x{res['n']} @ {res['n']}x{res['n']}: {res['t_mm'] * 1e3:8.1f} ms = {res['rate_mm']:6.1f} GFLOP/s"
     )
     print(f"   fraction of the matmul rate {frac:6.2f}   target >= 0.7   {_verdict(frac >= 0.7)}")
+    record("gradient", "matmul_fraction", frac)
     mem = res["peak"] / res["ref_bytes"]
+    record("gradient", "peak_over_w_plus_gram", mem, higher_is_better=False)
     print(
         f"3. peak traced memory of that gradient {res['peak'] / 2**20:7.1f} MiB; W + Gram = "
         f"{res['ref_bytes'] / 2**20:.1f} MiB; ratio {mem:.2f}   target <= 3   {_verdict(mem <= 3)}"
