@@ -174,9 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"ratios written to {json_path}")
     if update:
-        for module, entries in RECORDS.items():
+        for mod_name, entries in RECORDS.items():
             for name, (value, higher) in entries.items():
-                thresholds.setdefault(module, {})[name] = {
+                thresholds.setdefault(mod_name, {})[name] = {
                     "value": round(value, 4),
                     "higher_is_better": higher,
                 }

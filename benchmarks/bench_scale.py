@@ -276,7 +276,11 @@ def _section_scale(args: argparse.Namespace, d: int, m: int) -> None:
         f"3. scale run: gradient flow to the third fit at d={d}, m={m}, l={ORDER} "
         f"(a dense T would need {8 * d**ORDER / 1e12:.3g} TB)"
     )
-    dtypes = {"float64": [np.float64], "float32": [np.float32], "both": [np.float32, np.float64]}
+    dtypes: dict[str, list[type]] = {
+        "float64": [np.float64],
+        "float32": [np.float32],
+        "both": [np.float32, np.float64],
+    }
     runs: dict[str, ScaleRun] = {}
     for dt in dtypes[args.dtype]:
         r = scale_run(d, m, dt, trace=True)

@@ -132,9 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     record("sweep", "local2_speedup", speedup, higher_is_better=True)
     if ("dask", 2) in walls:
         base = walls[("local", 2)]
-        dask = walls[("dask", 2)]
-        over = dask[2] / base[2]
-        over_cold = (dask[0] + dask[1]) / (base[0] + base[1])
+        dsk = walls[("dask", 2)]
+        over = dsk[2] / base[2]
+        over_cold = (dsk[0] + dsk[1]) / (base[0] + base[1])
         ok = "PASS" if over <= OVERHEAD_TARGET else "MISS"
         print(
             f"Dask LocalCluster (2 workers) vs local pool (2 workers): overhead {over:.2f}x warm "
