@@ -211,7 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="BLAS threads (threadpoolctl; default: the library's)",
     )
     parser.add_argument(
-        "--sections", default="1,2,3", help="comma-separated sections to run (default 1,2,3)"
+        "--sections",
+        default="1,2,3",
+        help="comma-separated sections to run (default 1,2,3; 4: flow cost vs GD, long)",
+    )
+    parser.add_argument(
+        "--flow-size", default="1000,2000", help="d,m of section 4 (default 1000,2000)"
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -235,7 +240,48 @@ def _run(args: argparse.Namespace, threads: list[int]) -> int:
         _section_accuracy()
     if 3 in sections:
         _section_scale(args, d, m)
+    if 4 in sections:
+        _section_flow_cost(args.flow_size)
     return 0
+
+
+def _section_flow_cost(size: str) -> None:
+    """Issue 8, benchmark 3 at a large size: RK45 (the default) vs fixed-step GD at 1% fit-time accuracy.
+
+    Uses :mod:`benchmarks.bench_flow_methods`' problem and helpers (five fits, ``δ0 = 1e-3``); reference:
+    RK45 at ``rtol = 1e-7`` (DOP853 at 1e-10 costs too much here). GD's fit-time error is close to
+    linear in the step (measured at (100, 200): 0.85·step), so one step, 0.01, is tried.
+    """
+    from benchmarks.bench_flow_methods import _flow, _gd
+
+    d, m = (int(x) for x in size.split(","))
+    target = orthogonal_tensor(A5, d, ORDER, basis="random", rng=0)
+    W0 = DELTA0 * random_unit_vectors(m, d, 1)
+    t_end = 1.2 * float(np.nanmax(predicted_fit_times(W0, target)))
+    print(
+        f"4. flow cost to the fifth fit at (d, m) = ({d}, {m}), t_end = {t_end:.1f}, 1% fit-time accuracy"
+    )
+    ref, n_ref, w_ref = _flow(target, W0, t_end, "RK45", 1e-7, 1e-10)
+    print(
+        f"   reference RK45 rtol=1e-7: {n_ref} evaluations, {w_ref:.1f} s, fit times {np.round(ref, 3)}"
+    )
+    rows = []
+    for label, run in (
+        ("RK45 rtol=1e-4", lambda: _flow(target, W0, t_end, "RK45", 1e-4, 1e-7)),
+        ("GD step=0.01", lambda: _gd(target, W0, t_end, 0.01)),
+    ):
+        ft, nfev, wall = run()
+        err = float(np.max(np.abs(ft / ref - 1)))
+        rows.append((label, nfev, wall, err))
+        print(
+            f"   {label:>15}: {nfev:6d} evaluations, {wall:7.1f} s, max rel. fit-time error {err:.1e}"
+        )
+    ratio = rows[1][1] / rows[0][1]
+    ok = all(r[3] <= FIT_TOL for r in rows)
+    print(
+        f"   GD / RK45 evaluations {ratio:.1f}x (target >= 3, both within 1%: {ok})   "
+        f"{_verdict(ratio >= 3 and ok)}"
+    )
 
 
 def _section_speed(args: argparse.Namespace) -> None:
