@@ -7,8 +7,10 @@ them all (see :mod:`benchmarks.__main__`), ``python -m benchmarks <name>`` runs 
 from __future__ import annotations
 
 import pkgutil
+import time
+from collections.abc import Callable
 
-__all__ = ["RECORDS", "available", "record"]
+__all__ = ["RECORDS", "available", "best_of", "record"]
 
 #: Ratios recorded by the modules during this process: ``{module: {name: (value, higher_is_better)}}``;
 #: :mod:`benchmarks.__main__` prints them as a table, writes them as JSON and checks them against
@@ -28,3 +30,13 @@ def available() -> list[str]:
         for info in pkgutil.iter_modules(__path__)
         if info.name.startswith("bench_")
     )
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """Best wall time of ``repeats`` calls of ``fn`` (seconds): the least disturbed by other load."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best

@@ -17,25 +17,17 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from benchmarks import best_of
 from numerics.algorithms import beyond_lazy_descent
 from numerics.tensors import random_low_rank
 
 D, ORDER, RANK = 200, 3, 3
 EPOCH_STEPS = 300
 POINT_BUDGET_S = 60.0
-
-
-def _best_of(fn: Callable[[], object], repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
 
 
 def _blas_floor(m: int, steps: int) -> float:
@@ -52,7 +44,7 @@ def _blas_floor(m: int, steps: int) -> float:
             X @ U.T
             C @ U
 
-    return _best_of(run, 3)
+    return best_of(run, 3)
 
 
 def _epoch_time(m: int) -> float:
@@ -62,7 +54,7 @@ def _epoch_time(m: int) -> float:
         # one epoch, no early stop: exactly EPOCH_STEPS gradient steps (plus the records)
         beyond_lazy_descent(target, m, rng=1, epochs=1, epoch_steps=EPOCH_STEPS, stop_at_eps=False)
 
-    return _best_of(run, 3)
+    return best_of(run, 3)
 
 
 def _point_time(seeds: int) -> tuple[float, int]:

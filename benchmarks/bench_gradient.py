@@ -24,24 +24,14 @@ Usage: ``python -m benchmarks gradient [--quick]``.
 from __future__ import annotations
 
 import argparse
-import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks import record
+from benchmarks import best_of, record
 from numerics.models import loss_and_grad
 from numerics.tensors import random_low_rank
-
-
-def _best_of(fn: Callable[[], object], repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
 
 
 def _verdict(ok: bool) -> str:
@@ -86,8 +76,8 @@ def implicit_vs_dense(repeats: int) -> tuple[float, float, float]:
     diff = max(abs(v_i - v_d) / abs(v_d), float(np.max(np.abs(g_i - g_d)) / np.max(np.abs(g_d))))
     t_impl = t_dense = np.inf
     for _ in range(repeats):  # interleaved: both see the same machine load
-        t_impl = min(t_impl, _best_of(lambda: loss_and_grad(W, target), 20))
-        t_dense = min(t_dense, _best_of(lambda: dense_loss_and_grad(W, T_dense), 1))
+        t_impl = min(t_impl, best_of(lambda: loss_and_grad(W, target), 20))
+        t_dense = min(t_dense, best_of(lambda: dense_loss_and_grad(W, T_dense), 1))
     return t_impl, t_dense, diff
 
 
@@ -105,8 +95,8 @@ def large_gradient(repeats: int) -> dict[str, float]:
     A @ B
     t_grad = t_mm = np.inf
     for _ in range(repeats):
-        t_grad = min(t_grad, _best_of(lambda: loss_and_grad(W, target), 1))
-        t_mm = min(t_mm, _best_of(lambda: A @ B, 1))
+        t_grad = min(t_grad, best_of(lambda: loss_and_grad(W, target), 1))
+        t_mm = min(t_mm, best_of(lambda: A @ B, 1))
     tracemalloc.start()
     tracemalloc.reset_peak()
     loss_and_grad(W, target)

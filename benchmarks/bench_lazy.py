@@ -17,8 +17,13 @@ BLAS threads matter: on a shared 2-core machine OpenBLAS's own threads contend (
 one kernel product at d=64 took 8 ms with ``OPENBLAS_NUM_THREADS=1`` and 36 ms with 2 threads under
 load). ``--threads N`` limits them with threadpoolctl when it is installed.
 
-Usage: ``python -m benchmarks.bench_lazy [--quick] [--threads N] [--budget SECONDS] [--tol TOL]``
-(``--quick``: d = 32 instead of 64).
+Across ``d`` (issue 8, benchmark 4): at ``m = D/(2d)`` (half the lazy threshold, where CG converges
+well), time and traced peak memory (tracemalloc) of the matrix-free CG residual and of the dense
+solve, for ``d`` from 8 up to 64; the dense solve only where its Jacobian fits under ``DENSE_MAX_ELEMENTS``, and the bytes it
+would need otherwise. The two residuals must agree where both run (printed).
+
+Usage: ``python -m benchmarks.bench_lazy [--quick] [--threads N] [--budget SECONDS] [--tol TOL]
+[--no-across]`` (``--quick``: d = 32 instead of 64, and the sweep across d stops at 32).
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ import argparse
 import contextlib
 import math
 import time
+import tracemalloc
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from benchmarks import record
 from numerics.lazy import DENSE_MAX_ELEMENTS, lazy_residual, sym_basis_size, tangent_operator
 from numerics.tensors import random_low_rank, random_unit_vectors
 
@@ -66,6 +73,57 @@ def _problem(d: int, m: int, seed: int = 1) -> tuple[np.ndarray, Any]:
     return random_unit_vectors(m, d, rng), target
 
 
+def _timed_and_traced(fn: Any) -> tuple[Any, float, float]:
+    """``(result, seconds, traced peak bytes)``: one untraced timed call, then one traced call."""
+    t0 = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - t0
+    tracemalloc.start()
+    try:
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, seconds, float(peak)
+
+
+def _across_d(d_max: int, tol: float) -> None:
+    """Matrix-free CG vs dense solve at m = D/(2d), time and memory, across d (issue 8, benchmark 4)."""
+    print(
+        f"lazy residual across d (l={ORDER}, m = D/(2d), rank-one target): matrix-free CG vs dense"
+    )
+    print(
+        f"  {'d':>3} {'m':>5} {'m·d':>7} | {'CG s':>7} {'CG MiB':>8} | {'dense s':>8} {'dense MiB':>10} | ratio t, mem"
+    )
+    last_ratio: tuple[float, float] | None = None
+    for d in [d for d in (8, 12, 16, 20, 22, 32, 48, 64) if d <= d_max]:
+        D = sym_basis_size(d, ORDER)
+        m = max(1, D // (2 * d))
+        W, target = _problem(d, m)
+        cg, t_cg, mem_cg = _timed_and_traced(
+            lambda W=W, target=target: lazy_residual(W, target, method="cg", tol=tol)
+        )
+        line = f"  {d:>3} {m:>5} {m * d:>7} | {t_cg:>7.3f} {mem_cg / 2**20:>8.2f} | "
+        if D * m * d <= DENSE_MAX_ELEMENTS:
+            dense, t_dn, mem_dn = _timed_and_traced(
+                lambda W=W, target=target: lazy_residual(W, target, method="dense")
+            )
+            last_ratio = (t_dn / t_cg, mem_dn / mem_cg)
+            line += (
+                f"{t_dn:>8.3f} {mem_dn / 2**20:>10.2f} | dense/CG {last_ratio[0]:.3g}×, {last_ratio[1]:.3g}×"
+                f"  (residuals {cg.residual:.4f} vs {dense.residual:.4f})"
+            )
+        else:
+            line += (
+                f"dense refused: J would need {8 * D * m * d / 2**30:.2f} GiB "
+                f"(cap DENSE_MAX_ELEMENTS = {DENSE_MAX_ELEMENTS:.3g} entries)"
+            )
+        print(line)
+    if last_ratio is not None:
+        record("lazy", "dense_over_cg_time_largest_dense_d", last_ratio[0])
+        record("lazy", "dense_over_cg_memory_largest_dense_d", last_ratio[1])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_lazy", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="d = 32 instead of 64")
@@ -74,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--budget", type=float, default=40.0, help="time budget of the tol-1e-8 run at m = D/d (s)"
     )
     parser.add_argument("--tol", type=float, default=1e-4, help="CG tolerance (normal residual)")
+    parser.add_argument("--no-across", action="store_true", help="skip the sweep across d")
     args = parser.parse_args(list(argv or []))
     d = 32 if args.quick else 64
     D = sym_basis_size(d, ORDER)
@@ -145,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"matrix-free CG at m = D/d, tol 1e-8: {t_tight:.1f} s ({t_tight / t_dense:.3g} × dense), "
             f"{tight.iterations} products; {state}"
         )
+        if not args.no_across:
+            _across_d(d, args.tol)
     return 0
 
 
