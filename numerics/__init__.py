@@ -8,6 +8,7 @@ from .models import hessian_vector_product, loss, loss_and_grad, model_tensor
 from .tensors import (
     DenseTensor,
     LowRankTensor,
+    distance,
     inner,
     orthogonal_tensor,
     random_dense_symmetric,
@@ -21,6 +22,7 @@ __all__ = [
     "Trajectory",
     "component_fits",
     "component_norms",
+    "distance",
     "gradient_descent",
     "gradient_flow",
     "hessian_vector_product",

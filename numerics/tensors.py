@@ -28,6 +28,7 @@ __all__ = [
     "DenseTensor",
     "LowRankTensor",
     "Tensor",
+    "distance",
     "inner",
     "int_power",
     "orthogonal_tensor",
@@ -294,6 +295,16 @@ def inner(a: Tensor, b: Tensor) -> float:
     if isinstance(b, LowRankTensor):
         return float(b.coeffs @ a.evaluate_and_contract(b.components)[0])
     return float(np.vdot(a.array, b.array))
+
+
+def distance(a: Tensor, b: Tensor) -> float:
+    """``||A - B||_F`` by the Gram identity ``<A, A> - 2<A, B> + <B, B>`` (MATH.md §2), no ``d^l`` array.
+
+    The squared difference is clipped at 0 before the square root: rounding can make it slightly
+    negative at a perfect fit. Reuses ``B.squared_norm`` (cached) for the last term.
+    """
+    sq = inner(a, a) - 2.0 * inner(a, b) + b.squared_norm
+    return math.sqrt(max(sq, 0.0))
 
 
 def random_unit_vectors(n: int, d: int, rng: RNGLike = None) -> np.ndarray:

@@ -37,7 +37,7 @@ import numpy as np
 from .._validate import RNGLike, as_float_array, as_rng, check_choice, check_int, check_real
 from ..flow import gradient_descent, gradient_flow
 from ..models import _loss_and_grad, hessian_vector_product, model_tensor, validate_problem
-from ..tensors import DenseTensor, LowRankTensor, Tensor, inner, random_unit_vectors
+from ..tensors import DenseTensor, LowRankTensor, Tensor, distance, inner, random_unit_vectors
 from .reinit import reinitialize
 
 __all__ = [
@@ -81,8 +81,7 @@ def relative_error(estimate: Tensor, target: Tensor) -> float:
     tt = inner(target, target)
     if not tt > 0:
         raise ValueError(f"target must be non-zero to define a relative error, got ||T*||² = {tt}")
-    sq = inner(estimate, estimate) - 2.0 * inner(estimate, target) + tt
-    return math.sqrt(max(sq, 0.0) / tt)
+    return distance(estimate, target) / math.sqrt(tt)
 
 
 def fit_succeeded(estimate: Tensor, target: Tensor, eps: float) -> bool:

@@ -30,7 +30,7 @@ from scipy.stats import kendalltau
 from .._validate import as_float_array, check_real
 from ..flow import Trajectory, gradient_flow
 from ..models import model_tensor
-from ..tensors import LowRankTensor, inner
+from ..tensors import LowRankTensor, distance
 
 __all__ = [
     "ComponentTracking",
@@ -119,12 +119,9 @@ def _directions(target: LowRankTensor) -> tuple[np.ndarray, np.ndarray]:
 def residual_observer(target: LowRankTensor, model: str) -> Callable[[float, np.ndarray], float]:
     """Observer of ``||T(W) - T*||_F`` by the Gram identity (MATH.md §2), cost ``O((m + r) m d)``."""
     order = target.order
-    t_sq = target.squared_norm
 
     def residual(t: float, W: np.ndarray) -> float:
-        T = model_tensor(W, order, model=model)
-        val = inner(T, T) - 2.0 * inner(T, target) + t_sq
-        return float(np.sqrt(max(val, 0.0)))
+        return distance(model_tensor(W, order, model=model), target)
 
     return residual
 

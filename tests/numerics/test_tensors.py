@@ -13,6 +13,7 @@ from numerics.tensors import (
     MAX_DENSE_ELEMENTS,
     DenseTensor,
     LowRankTensor,
+    distance,
     inner,
     int_power,
     orthogonal_tensor,
@@ -360,3 +361,15 @@ def test_random_unit_vectors_rejects_bad_input(args, exc, match):
 def test_random_dense_symmetric_rejects_bad_input(args, exc, match):
     with pytest.raises(exc, match=match):
         random_dense_symmetric(*args)
+
+
+def test_distance_matches_dense_frobenius_norm_and_rejects_non_tensors():
+    rng = np.random.default_rng(7)
+    a = random_low_rank(3, 4, 3, coeffs=[1.0, -0.5, 2.0], rng=rng)
+    b = random_dense_symmetric(4, 3, rng=rng)
+    expected = np.linalg.norm(a.dense() - b.dense())
+    assert distance(a, b) == pytest.approx(expected, rel=1e-12)
+    assert distance(b, a) == pytest.approx(expected, rel=1e-12)
+    assert distance(a, a) == pytest.approx(0.0, abs=1e-7)  # sqrt of rounding ~1e-15·||a||²
+    with pytest.raises(TypeError, match="b must be"):
+        distance(a, a.dense())
