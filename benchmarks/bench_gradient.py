@@ -1,4 +1,4 @@
-"""Benchmark of the Gram-form gradient (:func:`numerics.models.loss_and_grad`, MATH.md §2–3).
+"""Benchmark of the Gram-form gradient (:func:`numerics.models.loss_and_grad`, docs/math.md §2–3).
 
 Prints, in one process (issue 2's targets; PASS/MISS, never a failing assertion):
 
@@ -71,12 +71,12 @@ def implicit_vs_dense(repeats: int) -> tuple[float, float, float]:
     target = random_low_rank(r, d, order, rng=rng)
     T_dense = target.dense()
     W = rng.standard_normal((m, d)) / np.sqrt(d)
-    v_i, g_i = loss_and_grad(W, target)
+    v_i, g_i = loss_and_grad(W, target, model="plain")
     v_d, g_d = dense_loss_and_grad(W, T_dense)
     diff = max(abs(v_i - v_d) / abs(v_d), float(np.max(np.abs(g_i - g_d)) / np.max(np.abs(g_d))))
     t_impl = t_dense = np.inf
     for _ in range(repeats):  # interleaved: both see the same machine load
-        t_impl = min(t_impl, best_of(lambda: loss_and_grad(W, target), 20))
+        t_impl = min(t_impl, best_of(lambda: loss_and_grad(W, target, model="plain"), 20))
         t_dense = min(t_dense, best_of(lambda: dense_loss_and_grad(W, T_dense), 1))
     return t_impl, t_dense, diff
 
@@ -91,15 +91,15 @@ def large_gradient(repeats: int) -> dict[str, float]:
     n = round((flops / 2) ** (1 / 3))  # square matmul with the same flop count 2n³
     A = rng.standard_normal((n, n))
     B = rng.standard_normal((n, n))
-    loss_and_grad(W, target)  # warm-up (BLAS threads, page faults)
+    loss_and_grad(W, target, model="plain")  # warm-up (BLAS threads, page faults)
     A @ B
     t_grad = t_mm = np.inf
     for _ in range(repeats):
-        t_grad = min(t_grad, best_of(lambda: loss_and_grad(W, target), 1))
+        t_grad = min(t_grad, best_of(lambda: loss_and_grad(W, target, model="plain"), 1))
         t_mm = min(t_mm, best_of(lambda: A @ B, 1))
     tracemalloc.start()
     tracemalloc.reset_peak()
-    loss_and_grad(W, target)
+    loss_and_grad(W, target, model="plain")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return {

@@ -1,4 +1,4 @@
-"""Benchmark of the matrix-free lazy residual (MATH.md §4, issue 5).
+"""Benchmark of the matrix-free lazy residual (docs/math.md §4, issue 5).
 
 Target: the lazy residual at ``l = 3, d = 64, m = D(d,l)/d = 715`` (``m·d = D = 45,760`` unknowns) by
 matrix-free CG on the tangent kernel in under a minute on 2 cores. Baseline, measured in the same

@@ -1,10 +1,10 @@
 """One loss+gradient evaluation: our implicit Gram form vs the ways a researcher would write it by hand.
 
-Problem: plain model ``T(W) = Σ_i w_i^{⊗l}`` (MATH.md §3.1), target a random rank-5 tensor, loss
+Problem: plain model ``T(W) = Σ_i w_i^{⊗l}`` (docs/math.md §3.1), target a random rank-5 tensor, loss
 ``½||T(W) - T*||_F²`` and its gradient ``l·E(w_i^{⊗(l-1)}, ·)``. Competitors, timed interleaved in one process
 (best of N, the machine is shared):
 
-* **implicit** — :func:`numerics.models.loss_and_grad` (Gram form, MATH.md §2, ``O(m²d)``);
+* **implicit** — :func:`numerics.models.loss_and_grad` (Gram form, docs/math.md §2, ``O(m²d)``);
 * **dense einsum** — ``T(W) = einsum('ia,ib,ic(,id)->abc(d)')``, residual, gradient
   ``l·einsum(E, w_i, ..., w_i)`` (``numpy.einsum(optimize=True)``): ``d^l`` and ``m·d^{l-1}`` arrays;
 * **TensorLy** — ``tensorly.cp_to_tensor`` reconstruction, Frobenius loss, gradient by its formula
@@ -52,7 +52,7 @@ def dense_bytes(order: int, d: int, m: int) -> int:
 
 
 def implicit(target: LowRankTensor) -> Impl:
-    return lambda W: loss_and_grad(W, target)
+    return lambda W: loss_and_grad(W, target, model="plain")
 
 
 def dense_einsum(T_star: np.ndarray) -> Impl:

@@ -1,7 +1,7 @@
 """Scale target and float32 path of the gradient flow (issue 8).
 
-Problem (MATH.md §6, the deflation illustration): ``T* = Σ_k a_k e_k^{⊗4}``, ``a = (1, .8, .6, .4, .2)``, random
-orthonormal basis, two-homogeneous model ([model choice], MATH.md §3.3), ``w_i = δ0·uniform(S^{d-1})`` with
+Problem (docs/math.md §6, the deflation illustration): ``T* = Σ_k a_k e_k^{⊗4}``, ``a = (1, .8, .6, .4, .2)``, random
+orthonormal basis, two-homogeneous model ([model choice], docs/math.md §3.3), ``w_i = δ0·uniform(S^{d-1})`` with
 ``δ0 = 1e-3``, gradient flow by :func:`numerics.flow.gradient_flow` (RK45, ``rtol=1e-6, atol=1e-9``, the
 defaults). The run stops (terminal event) once the three largest directions are fitted — fit
 ``T(W)(e_k^{⊗4}) = Σ_i (w_i·e_k)^4/||w_i||²`` reaches ``a_k/2`` — and the three fit times are located exactly on
@@ -12,7 +12,7 @@ the solver's dense output. Prints (ratios and PASS/MISS, never an assertion):
 2. **float32 fit-time accuracy**: the three fit times of a float32 flow vs the float64 flow from the same
    ``W0`` at ``(d, m) = (100, 200)`` (and at the scale size when both dtypes are run there); target ``<= 1%``.
 3. **scale run** at ``d = m = 2000`` (a ``d^4`` array would need 128 TB): wall time, gradient evaluations,
-   fit times (with the MATH.md §6 prediction ``t_k ≈ 1/(8 a_k u_0) + ln(a_k/(2δ0²))/(4a_k)`` beside them),
+   fit times (with the docs/math.md §6 prediction ``t_k ≈ 1/(8 a_k u_0) + ln(a_k/(2δ0²))/(4a_k)`` beside them),
    peak traced memory (:mod:`tracemalloc`) and peak resident set size (``getrusage``, what
    ``/usr/bin/time -v`` prints as "Maximum resident set size"), and the load average; targets: < 600 s,
    < 2 GB.
@@ -76,8 +76,8 @@ def problem(d: int, m: int) -> tuple[LowRankTensor, np.ndarray]:
 
 
 def predicted_fit_times(W0: np.ndarray, target: LowRankTensor) -> np.ndarray:
-    """MATH.md §6 (l = 4): ``t_k ≈ 1/(8 a_k u_0) + ln(a_k/(2δ0²))/(4 a_k)`` [derived]."""
-    u0 = initial_alignment(W0, target)
+    """docs/math.md §6 (l = 4): ``t_k ≈ 1/(8 a_k u_0) + ln(a_k/(2δ0²))/(4 a_k)`` [derived]."""
+    u0 = initial_alignment(W0, target, model="homogeneous")
     delta0 = float(np.linalg.norm(W0[0]))
     return 1.0 / (8 * A5 * u0) + np.log(A5 / (2 * delta0**2)) / (4 * A5)
 
@@ -190,7 +190,7 @@ def _print_run(r: ScaleRun) -> None:
         f"   {r.dtype}: {r.status}; {r.wall:7.1f} s, {r.nfev} gradient evaluations, {r.nsteps} steps "
         f"({r.wall / max(r.nfev, 1):.3f} s/evaluation); load average {r.load_before:.1f} -> {r.load_after:.1f}"
     )
-    print(f"   fit times ({ft}); MATH.md §6 prediction ({pr})")
+    print(f"   fit times ({ft}); docs/math.md §6 prediction ({pr})")
     if r.peak_traced:
         print(f"   peak traced memory {r.peak_traced / 2**20:.1f} MiB")
 

@@ -4,6 +4,7 @@ Never imports :mod:`theory`: the two are independent routes to the same numbers.
 """
 
 from .flow import Trajectory, component_fits, component_norms, gradient_descent, gradient_flow
+from .init import gaussian_init, sphere_init
 from .models import hessian_vector_product, loss, loss_and_grad, model_tensor
 from .tensors import (
     DenseTensor,
@@ -24,6 +25,7 @@ __all__ = [
     "component_norms",
     "distance",
     "gradient_descent",
+    "gaussian_init",
     "gradient_flow",
     "hessian_vector_product",
     "inner",
@@ -34,4 +36,5 @@ __all__ = [
     "random_dense_symmetric",
     "random_low_rank",
     "random_unit_vectors",
+    "sphere_init",
 ]

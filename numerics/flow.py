@@ -203,7 +203,7 @@ def gradient_flow(
     target: Tensor,
     t_span: tuple[float, float],
     *,
-    model: str = "plain",
+    model: str,
     reg: float = 0.0,
     method: str = "RK45",
     rtol: float = 1e-6,
@@ -229,7 +229,7 @@ def gradient_flow(
     t_span : (float, float)
         ``(t0, t1)`` with ``t1 > t0``.
     model, reg
-        Parametrisation and ℓ2 coefficient ``λ`` (MATH.md §3).
+        Parametrisation and ℓ2 coefficient ``λ`` (docs/math.md §3).
     method : str
         A key of :data:`METHODS` (``"RK45"``, ``"DOP853"``, ``"LSODA"``, ...).
     rtol, atol : float
@@ -460,7 +460,7 @@ def gradient_descent(
     *,
     step: float,
     n_steps: int,
-    model: str = "plain",
+    model: str,
     reg: float = 0.0,
     observe: Mapping[str, Observer] | None = None,
     observe_every: int = 1,
@@ -535,7 +535,7 @@ def gradient_descent(
     )
 
 
-def component_fits(directions: Any, order: int, *, model: str = "plain") -> Observer:
+def component_fits(directions: Any, order: int, *, model: str) -> Observer:
     """Observer of the fitted values ``T(W)(e_k^{⊗l})`` along the rows ``e_k`` of ``directions``."""
     E = as_float_array(directions, "directions", ndim=2)
     order = check_order(order)

@@ -1,9 +1,9 @@
-"""Lazy (NTK) regime of the plain model: tangent kernel, lazy residual, linearised flow (MATH.md §4).
+"""Lazy (NTK) regime of the plain model: tangent kernel, lazy residual, linearised flow (docs/math.md §4).
 
 The plain model ``T(W) = Σ_i w_i^{⊗l}`` (paper 1, eq. (1) with ``c_i = 1``) has the tangent map
 ``J(V) = Σ_i l·Sym(w_i^{⊗(l-1)} ⊗ v_i)`` at ``W``. Everything here is computed without a ``d^l`` array:
 
-* the kernel ``K = JᵀJ`` acts on ``V`` (shape ``(m, d)``) by MATH.md §4's **[derived]** formula
+* the kernel ``K = JᵀJ`` acts on ``V`` (shape ``(m, d)``) by docs/math.md §4's **[derived]** formula
   ``K V = l·[G^{∘(l-1)} V + ((l-1) G^{∘(l-2)} ∘ (W Vᵀ)) W]`` with ``G = W Wᵀ``, cost ``O(m² d)``
   (:func:`tangent_operator`, dense :func:`tangent_matrix`);
 * ``Jᵀ T = l·T(w_i^{⊗(l-1)}, ·)`` row by row (the plain gradient, :mod:`numerics.models`);
@@ -11,11 +11,11 @@ The plain model ``T(W) = Σ_i w_i^{⊗l}`` (paper 1, eq. (1) with ``c_i = 1``) h
   (dimension ``D(d, l) = C(d+l-1, l)``), an independent route used by :func:`tangent_rank` and by the
   dense lazy residual (no squaring of the condition number).
 
-The lazy residual (MATH.md §4) is ``min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²``. Since
+The lazy residual (docs/math.md §4) is ``min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²``. Since
 ``J(W0) = l·T(W0)``, the offset ``T(W0)`` always lies in the tangent span: the lazy residual of the plain
 model does not depend on ``T(W0)`` nor on the scale of ``W0``, only on the directions of its rows.
 
-The α-scaling comparison (MATH.md §4, Chizat–Oyallon–Bach) trains ``F_α(W) = ||α(T(W) - T(W0)) - T*||²/(2α²)``,
+The α-scaling comparison (docs/math.md §4, Chizat–Oyallon–Bach) trains ``F_α(W) = ||α(T(W) - T(W0)) - T*||²/(2α²)``,
 whose gradient flow is the plain flow towards the target ``T(W0) + T*/α``, and compares its output
 ``α(T(W) - T(W0))`` with the linearised output ``J0 u(t)``, ``u' = J0ᵀT* - K0 u``, ``u(0) = 0``.
 """
@@ -83,7 +83,7 @@ def _check_target(W: np.ndarray, target: Any) -> Tensor:
 
 
 def sym_basis_size(d: int, order: int) -> int:
-    """``D(d, l) = C(d+l-1, l)``, the dimension of ``Sym^l(R^d)`` (MATH.md, notation)."""
+    """``D(d, l) = C(d+l-1, l)``, the dimension of ``Sym^l(R^d)`` (docs/math.md, notation)."""
     d = check_int(d, "d")
     order = check_order(order)
     return math.comb(d + order - 1, order)
@@ -112,7 +112,7 @@ def _kernel_factors(W: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kernel_apply(W: np.ndarray, A: np.ndarray, B: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """``K V = A V + (B ∘ (W Vᵀ)) W`` (MATH.md §4), ``O(m² d)``."""
+    """``K V = A V + (B ∘ (W Vᵀ)) W`` (docs/math.md §4), ``O(m² d)``."""
     C = W @ V.T
     C *= B
     out = A @ V
@@ -123,7 +123,7 @@ def _kernel_apply(W: np.ndarray, A: np.ndarray, B: np.ndarray, V: np.ndarray) ->
 def tangent_operator(W: Any, order: int) -> LinearOperator:
     """The tangent kernel ``K = JᵀJ`` of the plain model at ``W`` as a matrix-free operator.
 
-    Implements MATH.md §4's **[derived]** formula
+    Implements docs/math.md §4's **[derived]** formula
     ``K V = l·[G^{∘(l-1)} V + ((l-1) G^{∘(l-2)} ∘ (W Vᵀ)) W]``, ``G = W Wᵀ``, on ``V`` of shape ``(m, d)``
     flattened row-major (``V.ravel()``). Cost ``O(m² d)`` per product and ``O(m² + md)`` memory; no
     ``d^l`` array is formed.
@@ -159,7 +159,7 @@ def tangent_operator(W: Any, order: int) -> LinearOperator:
 def tangent_matrix(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS) -> np.ndarray:
     """The tangent kernel ``K = JᵀJ`` as a dense ``(m·d, m·d)`` matrix (small sizes).
 
-    Entry ``K[(i,a), (j,b)] = l·[G_ij^{l-1} δ_ab + (l-1) G_ij^{l-2} w_ib w_ja]`` (MATH.md §4), indices
+    Entry ``K[(i,a), (j,b)] = l·[G_ij^{l-1} δ_ab + (l-1) G_ij^{l-2} w_ib w_ja]`` (docs/math.md §4), indices
     flattened row-major like :func:`tangent_operator`.
 
     Parameters
@@ -270,7 +270,7 @@ def _rank_tolerance(sigma: np.ndarray, shape: tuple[int, int]) -> float:
 def tangent_rank(
     W: Any, order: int, *, tol: float | None = None, max_elements: int = DENSE_MAX_ELEMENTS
 ) -> int:
-    """Dimension of the tangent space ``span{Sym(w_i^{⊗(l-1)} ⊗ v)}`` at ``W`` (Terracini, MATH.md §4).
+    """Dimension of the tangent space ``span{Sym(w_i^{⊗(l-1)} ⊗ v)}`` at ``W`` (Terracini, docs/math.md §4).
 
     The rank of the dense tangent map :func:`tangent_jacobian` (``D(d,l) × m·d``, orthonormal
     coordinates, so the condition number is not squared as it would be with ``K = JᵀJ``) by SVD.
@@ -311,7 +311,7 @@ class LazyResult:
     Attributes
     ----------
     residual : float
-        ``min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²`` (MATH.md §4); ``nan`` when the iterative solve did not
+        ``min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²`` (docs/math.md §4); ``nan`` when the iterative solve did not
         converge (see ``converged`` and ``residual_bound``).
     residual_bound : float
         ``||T(W0) + J ΔW - T*||² / ||T*||²`` at the returned ``delta``: an upper bound on the lazy
@@ -351,7 +351,7 @@ class LazyResult:
 
 
 def _offset_problem(W0: np.ndarray, target: Tensor, order: int) -> tuple[float, np.ndarray]:
-    """``||b||²`` and ``g = Jᵀb`` for ``b = T* - T(W0)``: ``g = -∇f_plain(W0)`` (MATH.md §3–4)."""
+    """``||b||²`` and ``g = Jᵀb`` for ``b = T* - T(W0)``: ``g = -∇f_plain(W0)`` (docs/math.md §3–4)."""
     value, grad = _loss_and_grad(W0, target, "plain", 0.0)
     assert grad is not None
     return 2.0 * float(value), -np.asarray(grad, dtype=np.float64)
@@ -414,7 +414,7 @@ def lazy_residual(
     stop_below: float | None = None,
     max_elements: int = DENSE_MAX_ELEMENTS,
 ) -> LazyResult:
-    """Smallest relative squared error reachable by the linearised plain model at ``W0`` (MATH.md §4).
+    """Smallest relative squared error reachable by the linearised plain model at ``W0`` (docs/math.md §4).
 
     ``residual = min_ΔW ||T(W0) + J ΔW - T*||² / ||T*||²`` — paper 1's lazy (NTK) regime: the linearised
     model fits a generic target only once ``m·d >= D(d, l)``, i.e. ``m = Ω(d^{l-1})``.
@@ -620,7 +620,7 @@ def linearized_flow(
     include_offset: bool = True,
     max_elements: int = DENSE_MAX_ELEMENTS,
 ) -> LinearizedFlow:
-    """Gradient flow of the linearised plain model ``T(W0) + J Δ`` (MATH.md §4).
+    """Gradient flow of the linearised plain model ``T(W0) + J Δ`` (docs/math.md §4).
 
     ``dΔ/dt = Jᵀ(T* - T(W0) - J Δ) = g - K Δ``, ``Δ(0) = 0``; as ``t → ∞`` its residual decreases to the lazy
     residual of :func:`lazy_residual` (the flow converges to the minimum-norm least-squares solution).
@@ -641,7 +641,7 @@ def linearized_flow(
         Integrator tolerances.
     include_offset : bool
         True: fit ``T* - T(W0)`` (the model starts at ``T(W0)``). False: the centred linearisation of
-        MATH.md §4's α-scaling, ``f_lin(0) = 0`` fitting ``T*``.
+        docs/math.md §4's α-scaling, ``f_lin(0) = 0`` fitting ``T*``.
     max_elements : int
         Size bound of the dense kernel for ``method="exact"``.
     """
@@ -673,7 +673,7 @@ def linearized_flow(
     if include_offset:
         b_sq, g = _offset_problem(W0, target, order)
     else:
-        # Jᵀ T* = l·T*(w_i^{⊗(l-1)}, ·) row by row (MATH.md §4)
+        # Jᵀ T* = l·T*(w_i^{⊗(l-1)}, ·) row by row (docs/math.md §4)
         g = order * np.atleast_2d(target.contract(W0))
         b_sq = float(target.squared_norm)
     gv = g.ravel()
@@ -747,7 +747,7 @@ def linearized_flow(
 
 @dataclass(frozen=True)
 class AlphaComparison:
-    """Result of :func:`alpha_comparison` (MATH.md §4, lazy scaling).
+    """Result of :func:`alpha_comparison` (docs/math.md §4, lazy scaling).
 
     Attributes
     ----------
@@ -776,7 +776,7 @@ class AlphaComparison:
 def _output_distance_sq(
     alpha: float, W: np.ndarray, W0: np.ndarray, u: np.ndarray, order: int, Ku: np.ndarray
 ) -> float:
-    """``||α(T(W) - T(W0)) - J0 u||²`` in Gram form (MATH.md §2, §4)."""
+    """``||α(T(W) - T(W0)) - J0 u||²`` in Gram form (docs/math.md §2, §4)."""
     X = np.vstack([W, W0])
     c = np.concatenate([np.ones(W.shape[0]), -np.ones(W0.shape[0])])
     GX = X @ X.T
@@ -799,7 +799,7 @@ def alpha_comparison(
 ) -> AlphaComparison:
     """Distance between the true flow of the centred, scaled objective and the linearised flow.
 
-    MATH.md §4 [classical, Chizat–Oyallon–Bach]: gradient flow on
+    docs/math.md §4 [classical, Chizat–Oyallon–Bach]: gradient flow on
     ``F_α(W) = ||α(T(W) - T(W0)) - T*||² / (2α²)`` — which is the plain flow towards the target
     ``T(W0) + T*/α``, run here by :func:`numerics.flow.gradient_flow` — has output ``α(T(W) - T(W0))``
     within ``O(1/α)`` of the linearised output ``J0 u(t)`` (:func:`linearized_flow` with
@@ -846,6 +846,7 @@ def alpha_comparison(
             rtol=rtol,
             atol=atol,
             observe={"W": lambda t, W: np.array(W, copy=True)},
+            model="plain",
         )
         if not traj.success or traj.observations["W"].shape[0] != ts.size:
             raise RuntimeError(

@@ -1,4 +1,4 @@
-"""The three parametrisations of MATH.md §3: loss, gradient, Hessian-vector product in Gram form.
+"""The three parametrisations of docs/math.md §3: loss, gradient, Hessian-vector product in Gram form.
 
 Loss ``f = ½||T(W) - T*||_F² + (λ/2)||W||_F²`` with residual ``E = T(W) - T*``.
 
@@ -89,7 +89,7 @@ def _power_inplace(a: np.ndarray, k: int, block_bytes: int = 1 << 22) -> np.ndar
     """``a ← a^{∘k}`` (``k >= 1``) in place, by repeated multiplication over row blocks.
 
     Same flops as :func:`~numerics.tensors.int_power`, but the only temporary is one block of about
-    ``block_bytes`` instead of a second full array (MATH.md §2, performance note).
+    ``block_bytes`` instead of a second full array (docs/math.md §2, performance note).
     """
     if k == 1:
         return a
@@ -169,11 +169,11 @@ def _loss_and_grad(
 
 
 def loss_and_grad(
-    W: Any, target: Tensor, *, model: str = "plain", reg: float = 0.0
+    W: Any, target: Tensor, *, model: str, reg: float = 0.0
 ) -> tuple[float, np.ndarray]:
-    """Loss ``½||T(W) - T*||_F² + (λ/2)||W||_F²`` and its gradient in Gram form (MATH.md §2–3).
+    """Loss ``½||T(W) - T*||_F² + (λ/2)||W||_F²`` and its gradient in Gram form (docs/math.md §2–3).
 
-    Gradients (MATH.md §3): plain ``∇_{w_i} f = l·E(w_i^{⊗(l-1)}, ·) + λw_i``; coefficient
+    Gradients (docs/math.md §3): plain ``∇_{w_i} f = l·E(w_i^{⊗(l-1)}, ·) + λw_i``; coefficient
     ``∂_{c_i} f = E(u_i^{⊗l}) + λc_i``, ``∇_{u_i} f = l c_i E(u_i^{⊗(l-1)}, ·) + λu_i``; homogeneous
     ``∇_{w_i} f = ||w_i||·[l·E(w̄_i^{⊗(l-1)}, ·) - (l-2)·E(w̄_i^{⊗l}) w̄_i] + λw_i``.
 
@@ -202,14 +202,14 @@ def loss_and_grad(
     return float(value), grad
 
 
-def loss(W: Any, target: Tensor, *, model: str = "plain", reg: float = 0.0) -> float:
+def loss(W: Any, target: Tensor, *, model: str, reg: float = 0.0) -> float:
     """The loss of :func:`loss_and_grad` without the gradient."""
     W, model, reg = validate_problem(W, target, model, reg)
     return float(_loss_and_grad(W, target, model, reg, need_grad=False)[0])
 
 
 def hessian_vector_product(
-    W: Any, V: Any, target: Tensor, *, model: str = "plain", reg: float = 0.0, h: float = 1e-30
+    W: Any, V: Any, target: Tensor, *, model: str, reg: float = 0.0, h: float = 1e-30
 ) -> np.ndarray:
     """Hessian-vector product ``∇²f(W)[V]`` by the complex-step derivative of the gradient.
 
@@ -235,7 +235,7 @@ def hessian_vector_product(
     return grad.imag / h
 
 
-def model_tensor(W: Any, order: int, *, model: str = "plain") -> LowRankTensor:
+def model_tensor(W: Any, order: int, *, model: str) -> LowRankTensor:
     """``T(W)`` as a :class:`LowRankTensor` (no ``d^l`` array): ``Σ_i s_i x_i^{⊗l}``."""
     from ._validate import check_order
 

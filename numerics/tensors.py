@@ -1,6 +1,6 @@
 """Symmetric tensors without ``d^l`` arrays: low-rank (Gram form) and small dense ones.
 
-Every identity used here is classical (MATH.md §2):
+Every identity used here is classical (docs/math.md §2):
 
 * ``<x^{⊗l}, y^{⊗l}> = (x·y)^l``;
 * ``T(x^{⊗l}) = Σ_k c_k (u_k·x)^l`` and ``T(x^{⊗(l-1)}, ·) = Σ_k c_k (u_k·x)^{l-1} u_k``;
@@ -45,7 +45,7 @@ def int_power(a: np.ndarray, k: int) -> np.ndarray:
     """Elementwise ``a**k`` for a small non-negative integer ``k`` by repeated multiplication.
 
     ``a ** 3.0`` with a float exponent goes through ``pow`` and is several times slower than two
-    multiplications (MATH.md §2, performance note).
+    multiplications (docs/math.md §2, performance note).
     """
     if k == 0:
         return np.ones_like(a)
@@ -274,7 +274,7 @@ def _as_points(x: Any, d: int) -> np.ndarray:
 def inner(a: Tensor, b: Tensor) -> float:
     """Frobenius inner product ``<A, B>`` without forming ``d^l`` arrays for low-rank operands.
 
-    Low-rank/low-rank uses ``cᵀ (U Vᵀ)^{∘l} b`` (MATH.md §2); low-rank/dense uses ``Σ_k c_k B(u_k^{⊗l})``;
+    Low-rank/low-rank uses ``cᵀ (U Vᵀ)^{∘l} b`` (docs/math.md §2); low-rank/dense uses ``Σ_k c_k B(u_k^{⊗l})``;
     dense/dense uses the flattened dot product.
     """
     for name, t in (("a", a), ("b", b)):
@@ -298,7 +298,7 @@ def inner(a: Tensor, b: Tensor) -> float:
 
 
 def distance(a: Tensor, b: Tensor) -> float:
-    """``||A - B||_F`` by the Gram identity ``<A, A> - 2<A, B> + <B, B>`` (MATH.md §2), no ``d^l`` array.
+    """``||A - B||_F`` by the Gram identity ``<A, A> - 2<A, B> + <B, B>`` (docs/math.md §2), no ``d^l`` array.
 
     The squared difference is clipped at 0 before the square root: rounding can make it slightly
     negative at a perfect fit. Reuses ``B.squared_norm`` (cached) for the last term.
@@ -326,7 +326,7 @@ def orthogonal_tensor(
     basis: str | np.ndarray = "standard",
     rng: RNGLike = None,
 ) -> LowRankTensor:
-    """Orthogonally decomposable target ``T* = Σ_k a_k e_k^{⊗l}`` (MATH.md §1, paper 2).
+    """Orthogonally decomposable target ``T* = Σ_k a_k e_k^{⊗l}`` (docs/math.md §1, paper 2).
 
     Parameters
     ----------

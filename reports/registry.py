@@ -83,7 +83,7 @@ class Claim:
         ``{column: list}`` (written as CSV beside the figure). It must also work when no run
         succeeded (``results`` empty or all failed): the report still renders that claim.
     model_choice : str
-        Empty, or the MATH.md **[model choice]** this claim's measurement depends on (shown in reports).
+        Empty, or the docs/math.md **[model choice]** this claim's measurement depends on (shown in reports).
     """
 
     id: str

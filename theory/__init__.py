@@ -4,8 +4,8 @@ Never imports :mod:`numerics`: the two are independent routes to the same number
 
 Modules
 -------
-``dimensions``  ``sym_dim``, ``generic_tangent_dim`` (Alexander–Hirschowitz), ``lazy_threshold`` (MATH.md §4).
-``kernel``      expected NTK ``P_l(ρ)`` and ``E K(x, y)`` from Gaussian moments (MATH.md §4).
+``dimensions``  ``sym_dim``, ``generic_tangent_dim`` (Alexander–Hirschowitz), ``lazy_threshold`` (docs/math.md §4).
+``kernel``      expected NTK ``P_l(ρ)`` and ``E K(x, y)`` from Gaussian moments (docs/math.md §4).
 ``dynamics``    reduced 1-D dynamics by ``dsolve``: plain escape time, two-homogeneous fit time (§6).
 ``symbolic``    explicit symbolic tensors, losses, gradients, Gram-form identities, tangent Gram,
                 Taylor expansion at 0, and ``lambdify`` references for :mod:`numerics` (§2–5).

@@ -1,4 +1,4 @@
-"""Dimension counts for the lazy (NTK) regime: MATH.md §4.
+"""Dimension counts for the lazy (NTK) regime: docs/math.md §4.
 
 * ``D(d, l) = C(d+l-1, l)``: the dimension of ``Sym^l(R^d)`` [classical].
 * Terracini + Alexander–Hirschowitz [classical]: at a generic ``W0`` the tangent space
@@ -26,7 +26,7 @@ AH_DEFECTIVE: frozenset[tuple[int, int, int]] = frozenset(
 
 
 def sym_dim(d: int, l: int) -> int:
-    """``D(d, l) = C(d+l-1, l)``, the dimension of the symmetric tensors ``Sym^l(R^d)`` (MATH.md, notation).
+    """``D(d, l) = C(d+l-1, l)``, the dimension of the symmetric tensors ``Sym^l(R^d)`` (docs/math.md, notation).
 
     Parameters
     ----------
@@ -46,7 +46,7 @@ def sym_dim(d: int, l: int) -> int:
 
 
 def generic_tangent_dim(d: int, l: int, m: int) -> int:
-    """Dimension of the plain model's tangent space at a generic ``W`` with ``m`` components (MATH.md §4).
+    """Dimension of the plain model's tangent space at a generic ``W`` with ``m`` components (docs/math.md §4).
 
     ``min(m·d, D(d, l))`` for ``l >= 3`` (Terracini's lemma with the Alexander–Hirschowitz theorem),
     minus one in the defective cases :data:`AH_DEFECTIVE`; for ``l = 2`` the tangent space
@@ -71,7 +71,7 @@ def generic_tangent_dim(d: int, l: int, m: int) -> int:
 
 
 def lazy_threshold(d: int, l: int) -> int:
-    """``m*(d, l)``: the smallest ``m`` with ``generic_tangent_dim(d, l, m) == sym_dim(d, l)`` (MATH.md §4).
+    """``m*(d, l)``: the smallest ``m`` with ``generic_tangent_dim(d, l, m) == sym_dim(d, l)`` (docs/math.md §4).
 
     Below it the linearised (lazy) model at a generic small initialisation cannot reach a generic
     target. For ``l >= 3`` it is ``ceil(D(d, l)/d)`` (plus one in the defective cases

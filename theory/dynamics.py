@@ -1,4 +1,4 @@
-"""Reduced one-dimensional dynamics and the escape / fit times they predict: MATH.md §6 [derived].
+"""Reduced one-dimensional dynamics and the escape / fit times they predict: docs/math.md §6 [derived].
 
 Setting: an orthogonal target ``T* = Σ_k a_k e_k^{⊗l}`` and one component aligned (or aligning) with
 one direction ``e_k``; write ``a = a_k``.
@@ -8,7 +8,7 @@ one direction ``e_k``; write ``a = a_k``.
   ``l >= 3`` the solution, obtained with ``sympy.dsolve`` in separable (implicit) form
   ``-1/((l-2) x^{l-2}) = l a t + C1``, blows up at ``t* = 1/(l(l-2) a x0^{l-2})``: polynomial in
   ``1/x0``. (For ``l = 2`` it is exponential and never blows up.)
-* **Two-homogeneous model** [model choice, MATH.md §3.3]: the direction ``w̄`` follows
+* **Two-homogeneous model** [model choice, docs/math.md §3.3]: the direction ``w̄`` follows
   ``dw̄_k/dt ≈ l w̄_k (a w̄_k^{l-2} - Σ_j a_j w̄_j^l)``; dropping the (initially small) sum gives the
   plain equation for ``w̄_k`` with ``w̄_k(0) = √u0``, hence the *alignment time*
   ``1/(l(l-2) a u0^{(l-2)/2})``. Once aligned, the weight ``s = ||w||²`` follows the reduced ODE
@@ -20,7 +20,7 @@ Approximations of the two-homogeneous prediction (documented, not hidden): the t
 treated as consecutive (weight growth during alignment is ignored) and the growth phase uses the
 exponential (linearised) solution by default. ``growth="logistic"`` solves the full reduced ODE
 ``ds/dt = 4s(a - s)`` instead, giving ``ln(q(a - δ0²)/((1-q)δ0²))/(4a)``, larger by about
-``ln(1/(1-q))/(4a)`` (``ln 2/(4a)`` at ``q = ½``). MATH.md reports the default within 5–10% of
+``ln(1/(1-q))/(4a)`` (``ln 2/(4a)`` at ``q = ½``). docs/math.md reports the default within 5–10% of
 simulations.
 
 Every derivation is cached per order ``l``; ``3 <= l <= MAX_DYNAMICS_ORDER`` takes well under a second.
@@ -93,7 +93,7 @@ def _sym(value: Any, name: str, default: sp.Symbol) -> sp.Expr:
 
 
 def plain_escape_time_expr(a: Any = None, x0: Any = None, l: int = 3) -> sp.Expr:
-    """Exact blow-up time ``t* = 1/(l(l-2) a x0^{l-2})`` of ``dx/dt = l a x^{l-1}`` (MATH.md §6, plain model).
+    """Exact blow-up time ``t* = 1/(l(l-2) a x0^{l-2})`` of ``dx/dt = l a x^{l-1}`` (docs/math.md §6, plain model).
 
     Derived with ``sympy.dsolve`` (separable, implicit form), the integration constant fixed by
     ``x(0) = x0`` and ``t*`` solved from ``F(x(t*)) = F(+∞)``.
@@ -122,7 +122,7 @@ def plain_escape_time(a: float, x0: float, l: int) -> float:
 def homogeneous_alignment_time_expr(l: int) -> sp.Expr:
     """Alignment time ``1/(l(l-2) a u0^{(l-2)/2})`` in the symbols :data:`A`, :data:`U0` [derived].
 
-    The early direction flow ``dw̄_k/dt ≈ l a w̄_k^{l-1}`` (MATH.md §6, the ``Σ_j a_j w̄_j^l`` term
+    The early direction flow ``dw̄_k/dt ≈ l a w̄_k^{l-1}`` (docs/math.md §6, the ``Σ_j a_j w̄_j^l`` term
     dropped) is the plain model's equation; its blow-up time with ``w̄_k(0) = √u0``.
     """
     l = check_order(l, "l", minimum=3, maximum=MAX_DYNAMICS_ORDER)
@@ -162,7 +162,7 @@ def homogeneous_fit_time_expr(
     *,
     growth: str = "exponential",
 ) -> sp.Expr:
-    """Fit time of the two-homogeneous model (MATH.md §6): alignment time plus growth time.
+    """Fit time of the two-homogeneous model (docs/math.md §6): alignment time plus growth time.
 
     ``1/(l(l-2) a u0^{(l-2)/2}) + ln(q a/δ0²)/(4a)`` (``l = 4, q = ½``:
     ``1/(8 a u0) + ln(a/(2δ0²))/(4a)``). See the module docstring for the approximations.
@@ -191,7 +191,7 @@ def homogeneous_fit_time_expr(
 def homogeneous_fit_time(
     a: float, u0: float, delta0: float, l: int, q: float = 0.5, *, growth: str = "exponential"
 ) -> float:
-    """Float value of :func:`homogeneous_fit_time_expr` (MATH.md §6).
+    """Float value of :func:`homogeneous_fit_time_expr` (docs/math.md §6).
 
     Raises ``ValueError`` unless ``a > 0``, ``0 < u0 <= 1``, ``δ0 > 0``, ``0 < q < 1`` and
     ``δ0² < q·a`` (otherwise the component starts already grown and the formula does not apply).

@@ -1,4 +1,4 @@
-"""The expected lazy-regime (NTK) kernel under Gaussian initialisation: MATH.md §4 [derived].
+"""The expected lazy-regime (NTK) kernel under Gaussian initialisation: docs/math.md §4 [derived].
 
 For the polynomial view ``p_W(x) = Σ_i (w_i·x)^l`` of the plain model the tangent kernel is
 ``K(x, y) = l² Σ_i (w_i·x)^{l-1}(w_i·y)^{l-1}(x·y)``. For ``w_i ~ N(0, σ²I)`` and unit ``x, y`` with
@@ -92,7 +92,7 @@ def wick_moment(a: int, b: int, rho: sp.Expr = RHO) -> sp.Expr:
 
 @typed_cache(maxsize=64)
 def expected_ntk_poly(l: int) -> sp.Expr:
-    """``P_l(ρ) = E[Z1^{l-1} Z2^{l-1}]`` for standard normals with correlation ``ρ`` (MATH.md §4).
+    """``P_l(ρ) = E[Z1^{l-1} Z2^{l-1}]`` for standard normals with correlation ``ρ`` (docs/math.md §4).
 
     Derived from the bivariate Gaussian moment generating function (not typed in); an exact
     polynomial in the symbol :data:`RHO` (``"rho"``) with integer coefficients, of degree ``l-1``.
@@ -110,7 +110,7 @@ def expected_ntk_poly(l: int) -> sp.Expr:
 
 @typed_cache(maxsize=64)
 def expected_ntk(l: int) -> sp.Expr:
-    """``E K(x, y) = m l² σ^{2(l-1)} ρ P_l(ρ)`` for ``w_i ~ N(0, σ²I)`` and unit ``x, y`` (MATH.md §4).
+    """``E K(x, y) = m l² σ^{2(l-1)} ρ P_l(ρ)`` for ``w_i ~ N(0, σ²I)`` and unit ``x, y`` (docs/math.md §4).
 
     Built from ``K(x, y) = l² Σ_i (w_i·x)^{l-1}(w_i·y)^{l-1}(x·y)``: each of the ``m`` i.i.d. terms has
     expectation ``l² ρ E[X^{l-1} Y^{l-1}]`` with ``(X, Y) = (w·x, w·y)`` of covariance

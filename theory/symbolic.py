@@ -2,12 +2,12 @@
 
 Everything here is built from *explicit* symbolic tensors: the ``d^l`` entries of ``T(W)`` and of the
 target ``T* = Σ_k c_k u_k^{⊗l}`` are sympy polynomials in the symbols of a :class:`SymbolicProblem`,
-the loss is ``½ Σ_idx (T(W)_idx - T*_idx)² + (λ/2)||W||_F²`` (MATH.md §3) and the gradient comes from
-``sympy.diff``. Against these stand the Gram-form closed forms of MATH.md §2–4 (the ones
+the loss is ``½ Σ_idx (T(W)_idx - T*_idx)² + (λ/2)||W||_F²`` (docs/math.md §3) and the gradient comes from
+``sympy.diff``. Against these stand the Gram-form closed forms of docs/math.md §2–4 (the ones
 :mod:`numerics` evaluates); :func:`verify_gram_identity`, :func:`verify_tangent_gram` and
 :func:`verify_tangent_kernel_action` prove by exact expansion that the differences are 0.
 
-Parametrisations (MATH.md §3): ``"plain"`` ``Σ_i w_i^{⊗l}``; ``"coefficient"`` ``Σ_i c_i u_i^{⊗l}``
+Parametrisations (docs/math.md §3): ``"plain"`` ``Σ_i w_i^{⊗l}``; ``"coefficient"`` ``Σ_i c_i u_i^{⊗l}``
 with ``W = [c | U]`` of shape ``(m, d+1)``; ``"homogeneous"`` ``Σ_i ||w_i||^{2-l} w_i^{⊗l}``
 [model choice: the two-homogeneous parametrisation].
 
@@ -175,7 +175,7 @@ def _model_weights(P: SymbolicProblem) -> list[sp.Expr]:
 
 @typed_cache(maxsize=64)
 def symbolic_model_tensor(l: int, d: int, m: int, model: str = "plain") -> tuple[sp.Expr, ...]:
-    """The ``d^l`` entries (row-major multi-indices) of ``T(W)``, explicit (MATH.md §3)."""
+    """The ``d^l`` entries (row-major multi-indices) of ``T(W)``, explicit (docs/math.md §3)."""
     P = problem_symbols(l, d, m, model, 1)
     return tuple(_rank_one_sum(_model_weights(P), P.components, P.l))
 
@@ -188,7 +188,7 @@ def _target_tensor(l: int, d: int, r: int) -> tuple[sp.Expr, ...]:
 
 @typed_cache(maxsize=64)
 def symbolic_loss(l: int, d: int, m: int, model: str = "plain", r: int = 1) -> sp.Expr:
-    """``f = ½ Σ_idx (T(W)_idx - T*_idx)² + (λ/2)||W||_F²`` from explicit tensors (MATH.md §3), unexpanded.
+    """``f = ½ Σ_idx (T(W)_idx - T*_idx)² + (λ/2)||W||_F²`` from explicit tensors (docs/math.md §3), unexpanded.
 
     In the symbols of ``problem_symbols(l, d, m, model, r)``. Practical for ``d^l <= 1024``.
     """
@@ -222,7 +222,7 @@ def _gram_parts(P: SymbolicProblem) -> tuple[list[sp.Expr], sp.Matrix, list[sp.E
 
 
 def gram_loss(P: SymbolicProblem) -> sp.Expr:
-    """Gram form ``½[Σ_ij s_i s_j G_ij^l - 2Σ_ik s_i c_k C_ik^l + Σ_kk' c_k c_k' H_kk'^l] + (λ/2)||W||²`` (MATH.md §2)."""
+    """Gram form ``½[Σ_ij s_i s_j G_ij^l - 2Σ_ik s_i c_k C_ik^l + Σ_kk' c_k c_k' H_kk'^l] + (λ/2)||W||²`` (docs/math.md §2)."""
     s, X, _ = _gram_parts(P)
     l = P.l
     G, C, H = X * X.T, X * P.U.T, P.U * P.U.T
@@ -234,7 +234,7 @@ def gram_loss(P: SymbolicProblem) -> sp.Expr:
 
 
 def gram_gradient(P: SymbolicProblem) -> sp.Matrix:
-    """Closed-form gradient of MATH.md §3 via ``P_i = E(x_i^{⊗(l-1)}, ·)`` and ``e_i = E(x_i^{⊗l})``.
+    """Closed-form gradient of docs/math.md §3 via ``P_i = E(x_i^{⊗(l-1)}, ·)`` and ``e_i = E(x_i^{⊗l})``.
 
     plain ``l P_i + λw_i``; coefficient ``∂_{c_i} = e_i + λc_i``, ``∇_{u_i} = l c_i P_i + λu_i``;
     homogeneous ``||w_i||(l P_i - (l-2) e_i w̄_i) + λw_i``.
@@ -314,7 +314,7 @@ def verify_gram_identity(
     """Prove ``explicit loss - Gram-form loss = 0`` (and the same for the gradients) by expansion.
 
     The explicit side is :func:`symbolic_loss` / :func:`symbolic_gradient` (``sympy.diff``); the
-    closed side :func:`gram_loss` / :func:`gram_gradient` (MATH.md §2–3). For the homogeneous model
+    closed side :func:`gram_loss` / :func:`gram_gradient` (docs/math.md §2–3). For the homogeneous model
     every ``||w_i|| = sqrt(Σ_j w_ij²)`` is replaced by a positive symbol ``ν_i`` after differentiation:
     both sides are then Laurent polynomials in independent symbols ``(W, ν, c, U, λ)``, and a
     difference that vanishes identically in them vanishes at ``ν_i = ||w_i||`` — a sufficient proof.
@@ -388,7 +388,7 @@ def tangent_gram_explicit(l: int, d: int) -> sp.Expr:
 
 
 def tangent_gram_closed_form(l: int, d: int) -> sp.Expr:
-    """``(1/l)[(a·b)^{l-1}(u·v) + (l-1)(a·b)^{l-2}(a·v)(b·u)]`` (MATH.md §4 [derived])."""
+    """``(1/l)[(a·b)^{l-1}(u·v) + (l-1)(a·b)^{l-2}(a·v)(b·u)]`` (docs/math.md §4 [derived])."""
     l = check_order(l, "l")
     a, b, u, v = (_vec(n, d) for n in "abuv")
     ab, uv, av, bu = (a.dot(b), u.dot(v), a.dot(v), b.dot(u))
@@ -417,7 +417,7 @@ def _tangent_kernel_matrix(l: int, d: int, m: int) -> sp.Matrix:
 
 
 def tangent_kernel_closed_form(l: int, d: int, m: int) -> tuple[sp.Matrix, sp.Matrix]:
-    """``(V, K V)`` with ``(K V) = l·[G^{∘(l-1)} V + ((l-1) G^{∘(l-2)} ∘ (W Vᵀ)) W]`` (MATH.md §4).
+    """``(V, K V)`` with ``(K V) = l·[G^{∘(l-1)} V + ((l-1) G^{∘(l-2)} ∘ (W Vᵀ)) W]`` (docs/math.md §4).
 
     ``V`` is a matrix of symbols ``v_i_j`` shaped like ``W``.
     """
@@ -431,7 +431,7 @@ def tangent_kernel_closed_form(l: int, d: int, m: int) -> tuple[sp.Matrix, sp.Ma
 
 
 def verify_tangent_kernel_action(l: int, d: int, m: int) -> IdentityCheck:
-    """Prove ``K·vec(V)`` (explicit ``JᵀJ``) equals the closed-form action of MATH.md §4, by expansion."""
+    """Prove ``K·vec(V)`` (explicit ``JᵀJ``) equals the closed-form action of docs/math.md §4, by expansion."""
     l, d, m, _, _ = _check_sizes(l, d, m, 1, "plain")
     if d**l * (m * d) ** 2 > 100_000:
         raise ValueError(
@@ -461,7 +461,7 @@ def loss_taylor_coefficients(
     """Coefficients of ``f(tW) - f(0)`` as a polynomial in ``t`` (``λ = 0``), from the explicit loss.
 
     For ``"plain"`` this is the Taylor expansion at ``W = 0`` grouped by total degree:
-    ``-t^l <T(W), T*> + t^{2l} ||T(W)||²/2`` (MATH.md §5); ``"coefficient"`` starts at degree ``l+1``;
+    ``-t^l <T(W), T*> + t^{2l} ||T(W)||²/2`` (docs/math.md §5); ``"coefficient"`` starts at degree ``l+1``;
     for ``"homogeneous"`` (not analytic at 0 for odd ``l``) it is the expansion along rays ``t > 0``,
     which starts at degree 2 (two-homogeneity). Returns a new dict (the sympy work is cached).
     """
@@ -492,7 +492,7 @@ def _taylor_coefficients(
 
 
 def saddle_order_at_zero(l: int, d: int = 2, m: int = 1, model: str = "plain", r: int = 1) -> int:
-    """Lowest non-constant degree of the loss at ``W = 0`` (MATH.md §5): ``l`` for the plain model.
+    """Lowest non-constant degree of the loss at ``W = 0`` (docs/math.md §5): ``l`` for the plain model.
 
     0 is then a critical point of order ``l``: gradient and Hessian vanish there for ``l >= 3``
     (a high-order saddle, paper 1). Computed from :func:`loss_taylor_coefficients` (explicit tensors),
@@ -551,7 +551,7 @@ def lambdify_loss_and_grad(l: int, d: int, m: int, model: str = "plain", r: int 
 
 @typed_cache(maxsize=64)
 def lambdify_contractions(l: int, d: int, r: int = 1) -> Callable[..., tuple[float, np.ndarray]]:
-    """``(c, U, x) -> (T*(x^{⊗l}), T*(x^{⊗(l-1)}, ·))`` from the explicit target tensor (MATH.md §2).
+    """``(c, U, x) -> (T*(x^{⊗l}), T*(x^{⊗(l-1)}, ·))`` from the explicit target tensor (docs/math.md §2).
 
     Contracts the ``d^l`` explicit entries with ``x`` (no Gram identity): a reference for
     ``numerics.tensors.LowRankTensor.evaluate`` / ``.contract``.
@@ -594,7 +594,7 @@ def tangent_kernel_reference(l: int, d: int, m: int) -> Callable[[Any], np.ndarr
 
     ``J`` is the derivative of the explicit ``T(W) = Σ_i w_i^{⊗l}`` (``sympy.diff`` of the ``d^l``
     entries), so ``K[(i,p),(j,q)] = <∂T/∂w_ip, ∂T/∂w_jq>`` with row-major index ``i·d + p``. The action
-    on ``V`` (shape ``(m, d)``) is ``(K @ V.ravel()).reshape(m, d)``, which MATH.md §4 writes as
+    on ``V`` (shape ``(m, d)``) is ``(K @ V.ravel()).reshape(m, d)``, which docs/math.md §4 writes as
     ``l·[G^{∘(l-1)} V + ((l-1) G^{∘(l-2)} ∘ (W Vᵀ)) W]``; the tangent-space dimension at ``W`` is
     ``rank K``. Practical for ``d^l (m d)² <= ~10^5``.
     """

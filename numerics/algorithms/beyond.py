@@ -1,12 +1,12 @@
 """Paper 1's gradient-descent variant that goes beyond the lazy regime, and its baselines.
 
-**[model choice]** (MATH.md §5). Wang, Wu, Lee, Ma, Ge (NeurIPS 2020) prove that *a variant* of
+**[model choice]** (docs/math.md §5). Wang, Wu, Lee, Ma, Ge (NeurIPS 2020) prove that *a variant* of
 gradient descent fits a rank-``r`` symmetric tensor to relative error ``ε`` with
 ``m = O*(r^{2.5l} log d)`` components, far below the lazy (NTK) requirement ``m = Ω(d^{l-1})``. The
 paper's exact algorithm text is not available to this project; :func:`beyond_lazy_descent` is the
-reconstruction written down in MATH.md §5:
+reconstruction written down in docs/math.md §5:
 
-* two-homogeneous parametrisation ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}`` (MATH.md §3.3);
+* two-homogeneous parametrisation ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}`` (docs/math.md §3.3);
 * small random initialisation ``w_i = δ·uniform(S^{d-1})``;
 * ℓ2 regulariser ``(λ/2)||W||_F²``;
 * epochs of fixed-step gradient descent, and between epochs re-initialisation of the components whose
@@ -66,7 +66,7 @@ def _check_tensor(t: Any, name: str) -> Tensor:
 
 
 def relative_error(estimate: Tensor, target: Tensor) -> float:
-    """``||T - T*||_F / ||T*||_F`` in Gram form (MATH.md §2), no ``d^l`` array for low-rank tensors.
+    """``||T - T*||_F / ||T*||_F`` in Gram form (docs/math.md §2), no ``d^l`` array for low-rank tensors.
 
     ``||T - T*||² = <T, T> - 2<T, T*> + <T*, T*>`` with :func:`numerics.tensors.inner`; the difference is
     clipped at 0 before the square root (rounding can make it slightly negative at a perfect fit).
@@ -85,7 +85,7 @@ def relative_error(estimate: Tensor, target: Tensor) -> float:
 
 
 def fit_succeeded(estimate: Tensor, target: Tensor, eps: float) -> bool:
-    """Success criterion of paper 1 (MATH.md §5): ``||T - T*||_F / ||T*||_F <= ε``.
+    """Success criterion of paper 1 (docs/math.md §5): ``||T - T*||_F / ||T*||_F <= ε``.
 
     Parameters
     ----------
@@ -104,7 +104,7 @@ def target_scale(target: Tensor) -> float:
     (equal to the largest coefficient for an orthogonal target, and a lower bound on the spectral norm
     ``max_{||x||=1} |T*(x^{⊗l})|`` in general; cost ``O(r² d)``). For a dense target: ``||T*||_F`` (an
     upper bound on the spectral norm). This is the curvature scale of the loss near a fitted component
-    (MATH.md §3.3: a fitted direction has Hessian eigenvalues of order ``l·a_k``).
+    (docs/math.md §3.3: a fitted direction has Hessian eigenvalues of order ``l·a_k``).
     """
     target = _check_tensor(target, "target")
     if isinstance(target, LowRankTensor):
@@ -216,7 +216,7 @@ class BeyondLazyResult:
 
 
 def _rel_from_loss(value: float, W: np.ndarray, reg: float, norm_sq: float) -> float:
-    """Relative error from the loss: ``||E||² = 2f - λ||W||²`` (Gram form, MATH.md §2)."""
+    """Relative error from the loss: ``||E||² = 2f - λ||W||²`` (Gram form, docs/math.md §2)."""
     sq = 2.0 * float(value) - (reg * float(np.sum(W * W)) if reg else 0.0)
     return math.sqrt(max(sq, 0.0) / norm_sq)
 
@@ -232,7 +232,7 @@ def beyond_lazy_descent(
     epochs: int = 20,
     reinit: str = "small",
     reinit_threshold: float = 5e-4,
-    model: str = "homogeneous",
+    model: str,
     eps: float = 0.05,
     rng: RNGLike = None,
     W0: Any = None,
@@ -240,14 +240,14 @@ def beyond_lazy_descent(
     stop_at_eps: bool = True,
     max_norm: float = 1e3,
 ) -> BeyondLazyResult:
-    """Paper 1's gradient-descent variant, **[model choice]** reconstruction of MATH.md §5.
+    """Paper 1's gradient-descent variant, **[model choice]** reconstruction of docs/math.md §5.
 
     Minimises ``f(W) = ½||T(W) - T*||_F² + (λ/2)||W||_F²`` with ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}``
-    (two-homogeneous, MATH.md §3.3) by fixed-step gradient descent in epochs of ``epoch_steps`` steps,
+    (two-homogeneous, docs/math.md §3.3) by fixed-step gradient descent in epochs of ``epoch_steps`` steps,
     from ``w_i = δ·uniform(S^{d-1})``; before every epoch after the first it re-initialises components
     (rows whose norm fell below the threshold, or one random row) to ``δ·uniform(S^{d-1})``. Stops when
     ``||T(W) - T*||_F / ||T*||_F <= eps`` (checked every ``record_every`` steps) or after ``epochs`` epochs.
-    Paper 1's claim (MATH.md §5): this succeeds with ``m = O*(r^{2.5l} log d)``.
+    Paper 1's claim (docs/math.md §5): this succeeds with ``m = O*(r^{2.5l} log d)``.
 
     Constants are **relative to the target scale** ``s`` (:func:`target_scale`), which makes the result
     invariant under ``T* → c·T*``.
@@ -261,10 +261,10 @@ def beyond_lazy_descent(
     delta : float
         Initialisation norm in units of ``√s``: ``||w_i(0)|| = delta·√s`` (weight ``delta²·s``).
         Default ``1e-3``: small (weights ``1e-6·s``, far from the lazy regime); the cost of a smaller
-        ``delta`` is only ``ln(1/delta²)/(4a)`` in time (MATH.md §6, derived).
+        ``delta`` is only ``ln(1/delta²)/(4a)`` in time (docs/math.md §6, derived).
     reg : float
         ℓ2 coefficient in units of ``s``: ``λ = reg·s``. Default ``1e-2``: a fitted direction settles at
-        ``a_k - λ/2`` (MATH.md §6), a relative bias ``~reg/2`` far below the default ``eps``, while a
+        ``a_k - λ/2`` (docs/math.md §6), a relative bias ``~reg/2`` far below the default ``eps``, while a
         component that does not grow (direction empty, already fitted, or stuck on the high-order saddle
         ``u_k·w̄ = 0`` that odd ``l`` creates for negative initial correlations) decays like ``e^{-λt}``:
         by ``e^{-0.3}`` per default epoch, so it crosses the default threshold within 3 epochs and is
@@ -272,13 +272,13 @@ def beyond_lazy_descent(
         failed that way (all components parked orthogonal to ``u_1``); with the defaults 0 of 600.
     step : float
         Step in units of ``1/s``: ``η = step/s``. Default ``0.1``: the curvature at a fitted component is
-        about ``l·a_k <= l·s`` (MATH.md §3.3), so ``η·l·s = 0.1·l < 2`` is stable for ``l <= 10``.
+        about ``l·a_k <= l·s`` (docs/math.md §3.3), so ``η·l·s = 0.1·l < 2`` is stable for ``l <= 10``.
         Measured (r = 3, d = 30, m = 12, same flow time per epoch, 10 seeds, l = 3 and 4): step 0.1 and
         0.2 succeeded 10/10, 0.4 9/10, 0.8 0/10 (diverged): the default keeps a factor 4 to 8 of margin.
     epoch_steps : int
         Gradient steps per epoch, i.e. epoch length ``epoch_steps·step/s`` in flow time. Default 300
         (flow time ``30/s``): long enough for a component to align (``≈ 1/(l(l-2)a u0^{(l-2)/2})``) and
-        grow (``≈ ln(a/δ²)/(4a)``) at ``d <= 200``, ``l <= 4`` (MATH.md §6, derived; measured).
+        grow (``≈ ln(a/δ²)/(4a)``) at ``d <= 200``, ``l <= 4`` (docs/math.md §6, derived; measured).
     epochs : int
         Maximum number of epochs. Default 20.
     reinit : {"small", "one-random"}
@@ -289,7 +289,7 @@ def beyond_lazy_descent(
         (half of ``delta``): a fresh component whose norm halved under the regulariser (about 2.3 epochs
         without growth) is redrawn. ``"one-random"`` ignores it and always redraws one random row.
     model : {"homogeneous", "plain"}
-        Parametrisation (MATH.md §3); ``"plain"`` is offered for comparison.
+        Parametrisation (docs/math.md §3); ``"plain"`` is offered for comparison.
     eps : float
         Target relative accuracy ``ε > 0``; default 0.05.
     rng : Generator, int or None
@@ -488,7 +488,7 @@ def plain_descent_baseline(
     target: Tensor,
     m: int,
     *,
-    model: str = "plain",
+    model: str,
     method: str = "gd",
     init: float = 1.0,
     step: float = 0.05,
@@ -502,7 +502,7 @@ def plain_descent_baseline(
 ) -> BaselineResult:
     """Plain gradient descent (or flow) from random initialisation: the baseline that gets stuck.
 
-    Paper 1 (MATH.md §5): with ``m = r`` gradient descent on the plain objective
+    Paper 1 (docs/math.md §5): with ``m = r`` gradient descent on the plain objective
     ``½||Σ_i w_i^{⊗l} - T*||_F²`` gets stuck in bad local minima even for orthogonal targets. This runs
     :func:`numerics.flow.gradient_descent` (``method="gd"``) or :func:`numerics.flow.gradient_flow`
     (``method="flow"``, RK45) from ``w_i = init·s^{1/l}·uniform(S^{d-1})`` and reports the final relative
@@ -557,7 +557,7 @@ def plain_descent_baseline(
     gen = as_rng(rng)
     order, d = target.order, target.dim
     s = target_scale(target)
-    # plain: W ~ s^{1/l}, curvature l²s^{2-2/l}; homogeneous: W ~ √s, curvature ~ l·s (MATH.md §3.3)
+    # plain: W ~ s^{1/l}, curvature l²s^{2-2/l}; homogeneous: W ~ √s, curvature ~ l·s (docs/math.md §3.3)
     unit = s ** (1.0 / order) if model == "plain" else math.sqrt(s)
     time_scale = s ** (2.0 - 2.0 / order) if model == "plain" else s
     lam = reg * s
@@ -613,7 +613,7 @@ def hessian_min_eigenvalue(
     W: Any,
     target: Tensor,
     *,
-    model: str = "plain",
+    model: str,
     reg: float = 0.0,
     k: int = 1,
     dense_below: int = 200,

@@ -1,9 +1,9 @@
 """Paper 2's modified gradient flow ("Tensor Deflation Process", Algorithm 1) — a reconstruction.
 
-**[model choice]** (MATH.md §6): the paper's Algorithm 1 takes ``(m, δ0, δ1, γ, ε, λ)``; its exact
+**[model choice]** (docs/math.md §6): the paper's Algorithm 1 takes ``(m, δ0, δ1, γ, ε, λ)``; its exact
 text is not available, so this module implements the documented reconstruction:
 
-* two-homogeneous model ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}`` (MATH.md §3.3) with ℓ2 regulariser ``λ``
+* two-homogeneous model ``T(W) = Σ_i ||w_i||² w̄_i^{⊗l}`` (docs/math.md §3.3) with ℓ2 regulariser ``λ``
   (``model="plain"`` is offered for comparison);
 * initialisation ``w_i = δ0·uniform(S^{d-1})``;
 * epochs ``s = 0, 1, ...`` of gradient flow of length ``t0·γ^s`` (scipy's ``solve_ivp`` solvers through
@@ -12,7 +12,7 @@ text is not available, so this module implements the documented reconstruction:
   ``δ0·uniform(S^{d-1})`` (:func:`numerics.algorithms.reinit.reinitialize`); epoch 0 starts from the
   initialisation itself;
 * stop at the end of the first epoch with ``||T(W) - T*||_F <= ε``, or after ``max_epochs`` epochs
-  (default ``ceil(log_γ(1/ε)) + 4``, MATH.md's ``≈ log_γ(1/ε) + O(1)``).
+  (default ``ceil(log_γ(1/ε)) + 4``, docs/math.md's ``≈ log_γ(1/ε) + O(1)``).
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def modified_gradient_flow(
     eps: float = 1e-2,
     reg: float = 1e-3,
     t0: float = 1.0,
-    model: str = "homogeneous",
+    model: str,
     rng: RNGLike = None,
     max_epochs: int | None = None,
     W0: Any = None,
@@ -161,7 +161,7 @@ def modified_gradient_flow(
     atol: float = 1e-9,
     max_steps: int = 1_000_000,
 ) -> DeflationResult:
-    """**[model choice]** reconstruction of paper 2's Algorithm 1 (MATH.md §6).
+    """**[model choice]** reconstruction of paper 2's Algorithm 1 (docs/math.md §6).
 
     Parameters
     ----------
@@ -193,7 +193,7 @@ def modified_gradient_flow(
         Initial components instead of ``δ0·uniform(S^{d-1})``.
     reinit : bool
         ``False`` switches the re-initialisation off: plain gradient flow over the same epochs
-        (the comparison of MATH.md §6).
+        (the comparison of docs/math.md §6).
     require_orthogonal : bool
         Reject non-orthogonal targets (the algorithm's guarantee needs orthogonality); ``False``
         admits any low-rank target (extension claims).

@@ -1,6 +1,6 @@
 """Re-initialisation of small components, shared by paper 1's variant and paper 2's modified flow.
 
-**[model choice]** (MATH.md §5, §6): a component whose norm fell below a threshold is redrawn as
+**[model choice]** (docs/math.md §5, §6): a component whose norm fell below a threshold is redrawn as
 ``δ·uniform(S^{d-1})``; paper 1's variant may instead redraw one random component.
 """
 

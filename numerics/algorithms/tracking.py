@@ -1,10 +1,10 @@
 """Per-component tracking of any trajectory: fit curves, fit times, fit order, deflation residuals.
 
-For a target ``T* = Σ_k a_k e_k^{⊗l}`` (MATH.md §1, §6) the *fit* of direction ``k`` at time ``t`` is
+For a target ``T* = Σ_k a_k e_k^{⊗l}`` (docs/math.md §1, §6) the *fit* of direction ``k`` at time ``t`` is
 ``T(W(t))(e_k^{⊗l})``; it is *fitted* once the fit reaches a fraction ``q`` (default ½) of ``a_k``.
 Paper 2 (Ge, Ren, Wang, Zhou 2021) observes that with small initialisation the directions are fitted
 one at a time in decreasing order of ``a_k`` (a deflation process), and that between fits the residual
-``||T(W) - T*||_F`` plateaus at the deflation residual ``||Σ_{j>k} a_j e_j^{⊗l}||_F`` (MATH.md §6).
+``||T(W) - T*||_F`` plateaus at the deflation residual ``||Σ_{j>k} a_j e_j^{⊗l}||_F`` (docs/math.md §6).
 
 * :func:`track_components` analyses recorded fit curves of any trajectory (gradient flow, gradient
   descent, the modified flow of :mod:`.deflation`);
@@ -46,7 +46,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ComponentTracking:
-    """Per-direction fit curves of one trajectory and what they show (MATH.md §6).
+    """Per-direction fit curves of one trajectory and what they show (docs/math.md §6).
 
     Attributes
     ----------
@@ -117,7 +117,7 @@ def _directions(target: LowRankTensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def residual_observer(target: LowRankTensor, model: str) -> Callable[[float, np.ndarray], float]:
-    """Observer of ``||T(W) - T*||_F`` by the Gram identity (MATH.md §2), cost ``O((m + r) m d)``."""
+    """Observer of ``||T(W) - T*||_F`` by the Gram identity (docs/math.md §2), cost ``O((m + r) m d)``."""
     order = target.order
 
     def residual(t: float, W: np.ndarray) -> float:
@@ -178,7 +178,7 @@ def deflation_residuals(
     """``||T* - Σ_{i<=j} a_(i) e_(i)^{⊗l}||_F`` for ``j = 1..len(order_of_fit)``.
 
     With ``target`` None the components are taken orthonormal: the value is
-    ``sqrt(Σ_{k not yet fitted} a_k²)`` (MATH.md §6 deflation residual). With a low-rank ``target`` the
+    ``sqrt(Σ_{k not yet fitted} a_k²)`` (docs/math.md §6 deflation residual). With a low-rank ``target`` the
     residual of removing the fitted terms is computed in Gram form (non-orthogonal extension).
     """
     a = as_float_array(coeffs, "coeffs", ndim=1)
@@ -209,7 +209,7 @@ def track_components(
     event_times: Mapping[str, Any] | None = None,
     target: LowRankTensor | None = None,
 ) -> ComponentTracking:
-    """Analyse recorded fit curves ``T(W(t))(e_k^{⊗l})`` of any trajectory (MATH.md §6).
+    """Analyse recorded fit curves ``T(W(t))(e_k^{⊗l})`` of any trajectory (docs/math.md §6).
 
     Parameters
     ----------
@@ -220,7 +220,7 @@ def track_components(
     coeffs : array_like, shape (r,)
         Target coefficients ``a_k > 0``.
     q : float
-        Fitted fraction, ``0 < q <= 1`` (default ½ as in MATH.md §6).
+        Fitted fraction, ``0 < q <= 1`` (default ½ as in docs/math.md §6).
     residual : array_like, shape (n,), optional
         ``||T(W(t)) - T*||_F`` at the observation times (for the staircase).
     event_times : mapping, optional
@@ -295,8 +295,8 @@ def track_components(
     )
 
 
-def initial_alignment(W0: Any, target: LowRankTensor, model: str = "homogeneous") -> np.ndarray:
-    """``u_0`` per target direction: the input of the fit-time prediction (MATH.md §6).
+def initial_alignment(W0: Any, target: LowRankTensor, *, model: str) -> np.ndarray:
+    """``u_0`` per target direction: the input of the fit-time prediction (docs/math.md §6).
 
     Each component ``w_i`` is assigned to the direction that wins its early direction flow, the ``k``
     maximising ``a_k <w̄_i, e_k>^{l-2}`` (for odd ``l`` only positive correlations grow);
@@ -331,7 +331,7 @@ def track_flow(
     target: LowRankTensor,
     t_span: tuple[float, float],
     *,
-    model: str = "homogeneous",
+    model: str,
     reg: float = 0.0,
     q: float = 0.5,
     n_obs: int = 401,

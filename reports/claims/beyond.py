@@ -1,4 +1,4 @@
-"""Paper 1 (Wang, Wu, Lee, Ma, Ge, NeurIPS 2020): beyond lazy training (MATH.md §5).
+"""Paper 1 (Wang, Wu, Lee, Ma, Ge, NeurIPS 2020): beyond lazy training (docs/math.md §5).
 
 * ``beyond.m-vs-d`` — the smallest ``m`` at which the variant succeeds grows at most logarithmically
   in ``d``, while the lazy threshold ``D(d,l)/d`` grows like ``d^{l-1}``;
@@ -37,11 +37,11 @@ from ..plotting import legend
 from ..registry import Claim, RunResult, Verdict, register
 
 MODEL_CHOICE = (
-    "MATH.md §5 [model choice]: paper 1's variant reconstructed as two-homogeneous model, "
+    "docs/math.md §5 [model choice]: paper 1's variant reconstructed as two-homogeneous model, "
     "small init δ·uniform(S^{d-1}), ℓ2 regulariser, epochs of gradient descent with "
     "re-initialisation of small components (numerics.algorithms.beyond_lazy_descent, defaults)"
 )
-SUCCESS_RATE = 0.9  # "success in >= 90% of seeds" (issue 6, MATH.md §5)
+SUCCESS_RATE = 0.9  # "success in >= 90% of seeds" (issue 6, docs/math.md §5)
 EPS = 0.05  # relative accuracy of success, the variant's default
 
 
@@ -78,7 +78,7 @@ def variant_experiment(cfg: VariantRun) -> dict[str, Any]:
     """Success, final relative error and effort of one run."""
     target = random_low_rank(cfg.r, cfg.d, cfg.order, rng=cfg.seed)
     gen = np.random.default_rng([cfg.seed, cfg.m, 1])
-    res = beyond_lazy_descent(target, cfg.m, eps=cfg.eps, rng=gen)
+    res = beyond_lazy_descent(target, cfg.m, eps=cfg.eps, rng=gen, model="homogeneous")
     if res.status in ("nan", "diverged"):
         raise RuntimeError(f"numerical failure: {res.message}")
     return {
@@ -245,7 +245,7 @@ def mvd_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: A
     ax.set_yscale("log")
     ax.set_xlabel("dimension d")
     ax.set_ylabel("components m")
-    ax.set_title(f"Beyond lazy vs lazy, rank r = {prediction['r']} (MATH.md §5)")
+    ax.set_title(f"Beyond lazy vs lazy, rank r = {prediction['r']} (docs/math.md §5)")
     legend(ax, fontsize=7)
     return data
 
@@ -378,7 +378,7 @@ def mvr_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: A
     ax.set_yscale("log")
     ax.set_xlabel("rank r")
     ax.set_ylabel("components m")
-    ax.set_title("Smallest successful m against the rank (MATH.md §5)")
+    ax.set_title("Smallest successful m against the rank (docs/math.md §5)")
     legend(ax, fontsize=7)
     return data
 
@@ -428,7 +428,7 @@ class PlainRun:
 def plain_experiment(cfg: PlainRun) -> dict[str, Any]:
     """Final error, criticality and the Hessian's smallest eigenvalue (relative to ``l²s^{2-2/l}``)."""
     target = orthogonal_tensor(np.ones(cfg.r), cfg.d, cfg.order)
-    res = plain_descent_baseline(target, cfg.m, rng=cfg.seed)
+    res = plain_descent_baseline(target, cfg.m, rng=cfg.seed, model="plain")
     if not np.isfinite(res.relative_error):
         raise RuntimeError(f"numerical failure: {res.message}")
     curv = cfg.order**2 * target_scale(target) ** (2.0 - 2.0 / cfg.order)
@@ -647,19 +647,19 @@ def ray_experiment(cfg: RayCase) -> dict[str, Any]:
     rng = np.random.default_rng(cfg.seed)
     target = random_low_rank(cfg.r, cfg.d, cfg.order, coeffs=1.0 + rng.random(cfg.r), rng=rng)
     V = random_unit_vectors(cfg.m, cfg.d, rng)
-    f0 = loss(np.zeros_like(V), target)
-    tv = model_tensor(V, cfg.order)
+    f0 = loss(np.zeros_like(V), target, model="plain")
+    tv = model_tensor(V, cfg.order, model="plain")
     a, b = inner(tv, target), inner(tv, tv)
     ts = ray_times(cfg.order, a, b)
-    diffs = [loss(t * V, target) - f0 for t in ts]
+    diffs = [loss(t * V, target, model="plain") - f0 for t in ts]
     slope = _loglog_slope(ts, np.abs(diffs))
-    # the exact expansion f(tV) - f(0) = -t^l <T(V), T*> + t^{2l} ||T(V)||²/2 (MATH.md §5)
+    # the exact expansion f(tV) - f(0) = -t^l <T(V), T*> + t^{2l} ||T(V)||²/2 (docs/math.md §5)
     expansion = [-(t**cfg.order) * a + t ** (2 * cfg.order) * b / 2 for t in ts]
     # in units of the rounding of the loss values, eps_mach·f(0)
     ulp = np.finfo(float).eps * f0
     expansion_err = max(abs(x - y) for x, y in zip(diffs, expansion, strict=True)) / ulp
-    g0 = loss_and_grad(np.zeros_like(V), target)[1]
-    h0 = hessian_min_eigenvalue(np.zeros_like(V), target, k=1)[0]
+    g0 = loss_and_grad(np.zeros_like(V), target, model="plain")[1]
+    h0 = hessian_min_eigenvalue(np.zeros_like(V), target, k=1, model="plain")[0]
     return {
         "fitted_order": slope,
         "expansion_err_ulp": float(expansion_err),
@@ -804,7 +804,12 @@ def escape_experiment(cfg: EscapeRun) -> dict[str, Any]:
     rng = cfg.seed + 1_000_003
     if cfg.arm == "none":
         res = beyond_lazy_descent(
-            target, cfg.r, rng=rng, epochs=1, epoch_steps=cfg.epochs * cfg.epoch_steps
+            target,
+            cfg.r,
+            rng=rng,
+            epochs=1,
+            epoch_steps=cfg.epochs * cfg.epoch_steps,
+            model="homogeneous",
         )
     else:
         res = beyond_lazy_descent(
@@ -814,6 +819,7 @@ def escape_experiment(cfg: EscapeRun) -> dict[str, Any]:
             reinit=cfg.arm,
             epochs=cfg.epochs,
             epoch_steps=cfg.epoch_steps,
+            model="homogeneous",
         )
     if res.status in ("nan", "diverged"):
         raise RuntimeError(f"numerical failure: {res.message}")
@@ -928,7 +934,7 @@ def escape_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig
 register(
     Claim(
         id="beyond.escape-by-reinit",
-        source="Wang et al. 2020 (paper 1): re-initialisation in the variant (MATH.md §5, [model choice])",
+        source="Wang et al. 2020 (paper 1): re-initialisation in the variant (docs/math.md §5, [model choice])",
         statement=(
             "Re-initialisation lets the variant escape the plateaus where gradient descent parks "
             "(a target direction left without a component): each escaping re-initialisation lowers "

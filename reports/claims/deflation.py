@@ -1,4 +1,4 @@
-"""Paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021): the deflation process (MATH.md §6).
+"""Paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021): the deflation process (docs/math.md §6).
 
 Claims (ids ``deflation.*``):
 
@@ -16,7 +16,7 @@ Claims (ids ``deflation.*``):
 * ``matrix-case`` (extension) — ``l = 2``: singular directions learned in order (greedy low rank).
 
 Predictions come from :mod:`theory` (fit and escape times); the regulariser's equilibrium
-``a - λ/2`` is solved here with sympy from the reduced weight ODE of MATH.md §3.3.
+``a - λ/2`` is solved here with sympy from the reduced weight ODE of docs/math.md §3.3.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from ..registry import Claim, RunResult, Verdict, register
 A5 = (1.0, 0.8, 0.6, 0.4, 0.2)
 CLOSE = (1.0, 0.9, 0.8)
 MODEL_CHOICE = (
-    "MATH.md §6 [model choice]: two-homogeneous model T(W) = Σ ||w_i||² w̄_i^{⊗l}; modified flow = "
+    "docs/math.md §6 [model choice]: two-homogeneous model T(W) = Σ ||w_i||² w̄_i^{⊗l}; modified flow = "
     "epochs of length t0·γ^s with re-initialisation of components below δ1 (reconstruction of "
     "Algorithm 1)."
 )
@@ -82,7 +82,7 @@ def _horizon(
         x0 = np.abs(W0 @ target.components.T).max(axis=0)
         pred = _plain_pred(a, x0, order)
         return 1.5 * (pred[0] if first_only else max(pred))
-    u0 = initial_alignment(W0, target)
+    u0 = initial_alignment(W0, target, model="homogeneous")
     u0 = np.where(np.isfinite(u0), u0, 1.0 / target.dim)
     return 1.5 * max(_homog_pred(a, u0, delta0, order))
 
@@ -105,7 +105,9 @@ def order_experiment(cfg: OrderCase) -> dict[str, Any]:
     target = orthogonal_tensor(cfg.a, cfg.d, cfg.order, basis="random", rng=cfg.seed)
     x0: list[float] = []
     if cfg.variant == "modified":
-        res = modified_gradient_flow(target, cfg.m, delta0=cfg.delta0, rng=cfg.seed)
+        res = modified_gradient_flow(
+            target, cfg.m, delta0=cfg.delta0, rng=cfg.seed, model="homogeneous"
+        )
         tr = res.track()
         extra = {"success": res.success, "epochs": len(res.epochs)}
     else:
@@ -227,7 +229,7 @@ def order_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig:
 register(
     Claim(
         id="deflation.order",
-        source="Ge et al. 2021 (paper 2), abstract and Fig. 1; MATH.md §6",
+        source="Ge et al. 2021 (paper 2), abstract and Fig. 1; docs/math.md §6",
         statement=(
             "With small initialisation, gradient flow fits the components in decreasing order of "
             "a_k (two-homogeneous model, plain flow and modified flow). For the plain Σ w^{⊗l} model "
@@ -278,7 +280,7 @@ def fit_time_experiment(cfg: FitTimeCase) -> dict[str, Any]:
     )
     out: dict[str, Any] = {
         "fit_times": tr.fit_times.tolist(),
-        "u0": initial_alignment(W0, target).tolist(),
+        "u0": initial_alignment(W0, target, model="homogeneous").tolist(),
         "x0": np.abs(W0 @ target.components.T).max(axis=0).tolist(),
         "nfev": traj.nfev,
     }
@@ -305,7 +307,7 @@ def fit_time_configs(profile: str) -> list[FitTimeCase]:
     return homog + plain
 
 
-FIT_RTOL = 0.15  # MATH.md §6 reports 5–10%; 15% per component allows the d=100, δ0=1e-2 corner
+FIT_RTOL = 0.15  # docs/math.md §6 reports 5–10%; 15% per component allows the d=100, δ0=1e-2 corner
 SLOPE_RTOL = 0.1
 
 
@@ -436,7 +438,7 @@ def fit_time_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
 register(
     Claim(
         id="deflation.fit-times",
-        source="MATH.md §6 [derived, checked by simulation]; Ge et al. 2021 (paper 2)",
+        source="docs/math.md §6 [derived, checked by simulation]; Ge et al. 2021 (paper 2)",
         statement=(
             "Two-homogeneous model, orthogonal target, λ=0: direction k is fitted (fit reaches a_k/2) "
             "at t_k ≈ 1/(8 a_k u0) + ln(a_k/(2δ0²))/(4a_k) (l=4), so the δ0-dependence is "
@@ -479,7 +481,13 @@ class RecoveryCase:
 def recovery_experiment(cfg: RecoveryCase) -> dict[str, Any]:
     target = orthogonal_tensor(A5, cfg.d, 4, basis="random", rng=cfg.seed)
     res = modified_gradient_flow(
-        target, cfg.m, eps=cfg.eps, max_epochs=cfg.max_epochs, reinit=cfg.reinit, rng=cfg.seed
+        target,
+        cfg.m,
+        eps=cfg.eps,
+        max_epochs=cfg.max_epochs,
+        reinit=cfg.reinit,
+        rng=cfg.seed,
+        model="homogeneous",
     )
     missed = int(np.sum(np.abs(res.epochs[-1].fits - np.asarray(A5)) > np.asarray(A5) / 2))
     return {
@@ -572,7 +580,7 @@ def recovery_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
 register(
     Claim(
         id="deflation.recovery",
-        source="Ge et al. 2021 (paper 2), abstract (modified flow recovers all components); MATH.md §6",
+        source="Ge et al. 2021 (paper 2), abstract (modified flow recovers all components); docs/math.md §6",
         statement=(
             "The modified gradient flow (re-initialising components below δ1 between geometrically "
             "growing epochs) recovers every component, ||T - T*||_F <= ε, at small m where the same "
@@ -705,7 +713,7 @@ def staircase_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], 
 register(
     Claim(
         id="deflation.staircase",
-        source="Ge et al. 2021 (paper 2): gradient flow follows a deflation process; MATH.md §6",
+        source="Ge et al. 2021 (paper 2): gradient flow follows a deflation process; docs/math.md §6",
         statement=(
             "Between consecutive fits the residual ||T(W) - T*||_F plateaus at the deflation "
             "residual ||Σ_{j>k} a_j e_j^{⊗l}||_F: after k fits the model is the best rank-k "
@@ -746,7 +754,9 @@ def reg_experiment(cfg: RegCase) -> dict[str, Any]:
     rate = min(4 * x - 2 * cfg.lam for x in learned)
     # fit of the slowest learned direction + 12 e-folds of its approach to equilibrium
     t_end = cfg.d / min(learned) + math.log(1 / cfg.delta0**2) / rate + 12 / rate
-    tr, traj = track_flow(W0, target, (0.0, t_end), reg=cfg.lam, n_obs=21, exact_fit_times=False)
+    tr, traj = track_flow(
+        W0, target, (0.0, t_end), reg=cfg.lam, n_obs=21, exact_fit_times=False, model="homogeneous"
+    )
     return {"final_fits": tr.fits[-1].tolist(), "init_bound": cfg.m * cfg.delta0**2, "t_end": t_end}
 
 
@@ -763,7 +773,7 @@ def reg_configs(profile: str) -> list[RegCase]:
 
 
 def reg_predict(profile: str) -> dict[str, Any]:
-    # reduced weight ODE of an aligned direction (MATH.md §3.3): ds/dt = 2s(2(a - s) - λ)
+    # reduced weight ODE of an aligned direction (docs/math.md §3.3): ds/dt = 2s(2(a - s) - λ)
     a, s, lam = sp.symbols("a s lam", positive=True)
     eq = sp.solve(sp.Eq(2 * (a - s) - lam, 0), s)
     return {"equilibrium": str(eq[0]), "learned_iff": "a > lam/2", "atol": REG_ATOL}
@@ -824,7 +834,7 @@ def reg_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: A
 register(
     Claim(
         id="deflation.regulariser-bias",
-        source="MATH.md §6 [derived]",
+        source="docs/math.md §6 [derived]",
         statement=(
             "With ℓ2 regulariser λ, a fitted direction settles at T(W)(e_k^{⊗l}) = a_k - λ/2, and "
             "components with a_k <= λ/2 are never learned."
@@ -862,7 +872,7 @@ NORM_CORR_MIN = 0.99
 
 def norm_corr_experiment(cfg: NormCorrCase) -> dict[str, Any]:
     target = orthogonal_tensor(A5, cfg.d, 4, basis="random", rng=cfg.seed)
-    res = modified_gradient_flow(target, cfg.m, rng=cfg.seed)
+    res = modified_gradient_flow(target, cfg.m, rng=cfg.seed, model="homogeneous")
     delta1 = res.params["delta1"]
     corr = [float(c) for ep in res.epochs for c in ep.correlations[ep.norms >= delta1]]
     small = [float(c) for ep in res.epochs for c in ep.correlations[ep.norms < delta1]]
@@ -930,7 +940,7 @@ def norm_corr_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], 
 register(
     Claim(
         id="deflation.norm-correlation",
-        source="Ge et al. 2021 (paper 2): norm/correlation relationship in the proof; MATH.md §6",
+        source="Ge et al. 2021 (paper 2): norm/correlation relationship in the proof; docs/math.md §6",
         statement="Every component with norm >= δ1 is >= 0.99-correlated with some e_k.",
         latex=r"\|w\|\ge\delta_1\ \Rightarrow\ \max_k|\langle\bar w,e_k\rangle|\ge 0.99",
         method=(
@@ -967,7 +977,7 @@ def nonorth_experiment(cfg: NonOrthCase) -> dict[str, Any]:
     target = random_low_rank(len(cfg.c), cfg.d, 4, coeffs=cfg.c, rng=cfg.seed)
     W0 = _init(cfg.m, cfg.d, cfg.delta0, cfg.seed)
     t_end = 2.0 * _horizon("homogeneous", cfg.c, W0, target, cfg.delta0)
-    tr, traj = track_flow(W0, target, (0.0, t_end), n_obs=101)
+    tr, traj = track_flow(W0, target, (0.0, t_end), n_obs=101, model="homogeneous")
     coh = target.components @ target.components.T
     return {
         "in_order": tr.in_order,
@@ -990,7 +1000,7 @@ def nonorth_configs(profile: str) -> list[NonOrthCase]:
 
 def nonorth_predict(profile: str) -> dict[str, Any]:
     return {
-        "order": "decreasing c_k (extension of MATH.md §6)",
+        "order": "decreasing c_k (extension of docs/math.md §6)",
         "min_fraction": NONORTH_MIN,
         "max_relative_error": NONORTH_ERR,
     }
@@ -1104,7 +1114,7 @@ def matrix_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) ->
 register(
     Claim(
         id="deflation.matrix-case",
-        source="extension (MATH.md §6 matrix analogue, greedy low-rank learning)",
+        source="extension (docs/math.md §6 matrix analogue, greedy low-rank learning)",
         statement=(
             "For l = 2 (matrix factorisation W^T W ≈ M, small init) the flow learns the singular "
             "directions one at a time in decreasing order of singular value, the residual "

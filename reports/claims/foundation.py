@@ -1,8 +1,8 @@
-"""Foundation claims: the facts every other claim's numbers rest on (MATH.md §2–3).
+"""Foundation claims: the facts every other claim's numbers rest on (docs/math.md §2–3).
 
-* ``foundation.gram-identity`` — the Gram-form loss (MATH.md §2) equals the loss computed from the
+* ``foundation.gram-identity`` — the Gram-form loss (docs/math.md §2) equals the loss computed from the
   dense ``d^l`` arrays, and ``T*(x^{⊗(l-1)}, ·)`` equals the dense contraction.
-* ``foundation.gradient-check`` — the analytic gradients of MATH.md §3 (all three models) match
+* ``foundation.gradient-check`` — the analytic gradients of docs/math.md §3 (all three models) match
   fourth-order central finite differences of the loss.
 * ``foundation.loss-monotone`` — along :func:`numerics.flow.gradient_flow` the loss never increases,
   and ``f(0) - f(T) = ∫_0^T ||∇f||² dt`` (energy dissipation of a gradient flow).
@@ -50,7 +50,7 @@ def _random_params(model: str, m: int, d: int, rng: np.random.Generator) -> np.n
 
 
 def _scaled_components(W: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(s, X)`` with ``T(W) = Σ_i s_i x_i^{⊗l}`` (MATH.md §3), computed here independently."""
+    """``(s, X)`` with ``T(W) = Σ_i s_i x_i^{⊗l}`` (docs/math.md §3), computed here independently."""
     if model == "plain":
         return np.ones(W.shape[0]), W
     if model == "coefficient":
@@ -224,7 +224,7 @@ def gram_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: 
     ax.set_yscale("log")
     ax.set_xlabel("dense array size d^l")
     ax.set_ylabel("relative error, Gram form vs dense\n(exact zeros drawn at 1e-18)")
-    ax.set_title("Gram identities (MATH.md §2)")
+    ax.set_title("Gram identities (docs/math.md §2)")
     legend(ax, fontsize=7)
     return data
 
@@ -232,7 +232,7 @@ def gram_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: 
 register(
     Claim(
         id="foundation.gram-identity",
-        source="classical (MATH.md §2)",
+        source="classical (docs/math.md §2)",
         statement=(
             "The loss computed in Gram form (no d^l array) equals the loss computed from dense "
             "arrays, for the plain, coefficient and two-homogeneous models, low-rank and dense "
@@ -378,7 +378,7 @@ def gradient_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], f
 register(
     Claim(
         id="foundation.gradient-check",
-        source="MATH.md §3 (gradients of the three models)",
+        source="docs/math.md §3 (gradients of the three models)",
         statement=(
             "The Gram-form gradients of the plain, coefficient and two-homogeneous losses "
             "(with and without the ℓ2 regulariser) are the derivatives of the loss."
@@ -401,7 +401,7 @@ register(
         predict=gradient_predict,
         judge=gradient_judge,
         plot=gradient_plot,
-        model_choice="the two-homogeneous parametrisation T(W) = Σ ||w_i||² w̄_i^{⊗l} (MATH.md §3.3)",
+        model_choice="the two-homogeneous parametrisation T(W) = Σ ||w_i||² w̄_i^{⊗l} (docs/math.md §3.3)",
     )
 )
 
@@ -596,6 +596,6 @@ register(
         predict=monotone_predict,
         judge=monotone_judge,
         plot=monotone_plot,
-        model_choice="the two-homogeneous parametrisation T(W) = Σ ||w_i||² w̄_i^{⊗l} (MATH.md §3.3)",
+        model_choice="the two-homogeneous parametrisation T(W) = Σ ||w_i||² w̄_i^{⊗l} (docs/math.md §3.3)",
     )
 )

@@ -1,4 +1,4 @@
-"""Paper 1's lower bound: the lazy (NTK) regime needs ``m = Ω(d^{l-1})`` (MATH.md §4).
+"""Paper 1's lower bound: the lazy (NTK) regime needs ``m = Ω(d^{l-1})`` (docs/math.md §4).
 
 * ``lazy.tangent-dimension`` — at random init the tangent rank is Terracini/Alexander–Hirschowitz's
   ``generic_tangent_dim(d, l, m)`` (defective cases and ``l = 2`` included);
@@ -200,7 +200,7 @@ def rank_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: 
 register(
     Claim(
         id="lazy.tangent-dimension",
-        source="classical (Terracini's lemma, Alexander–Hirschowitz theorem), MATH.md §4",
+        source="classical (Terracini's lemma, Alexander–Hirschowitz theorem), docs/math.md §4",
         statement=(
             "At a random initialisation the tangent space span{Sym(w_i^{⊗(l-1)}⊗v)} of the plain model "
             "has dimension min(m·d, D(d,l)) for l >= 3 (one less in the defective cases (4,3,5), "
@@ -615,7 +615,7 @@ def exact_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig:
 register(
     Claim(
         id="lazy.rank-independence",
-        source="Wang et al. 2020 (paper 1): lazy lower bound for generic targets; MATH.md §4 consequence",
+        source="Wang et al. 2020 (paper 1): lazy lower bound for generic targets; docs/math.md §4 consequence",
         statement=(
             "The smallest m at which the linearised model fits a random target exactly is "
             "lazy_threshold(d, l) = ceil(D(d,l)/d) (+1 in the defective cases), whatever the target's rank r."
@@ -831,13 +831,13 @@ register(
 # lazy.alpha-scaling
 # --------------------------------------------------------------------------------------------
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0)
-MATH_MD_DISTANCES = (0.178, 0.066, 0.020, 0.0066, 0.0020)  # MATH.md §4, seed not recorded
+MATH_MD_DISTANCES = (0.178, 0.066, 0.020, 0.0066, 0.0020)  # docs/math.md §4, seed not recorded
 ALPHA_SLOPE_TOL = 0.1  # |slope + 1| over α >= 3 (the O(1/α²) correction is ~α^{-1} smaller)
 
 
 @dataclass(frozen=True)
 class AlphaRun:
-    """True vs linearised flow at MATH.md's size (l=3, d=6, m=20, t_end=5), one seed."""
+    """True vs linearised flow at docs/math.md's size (l=3, d=6, m=20, t_end=5), one seed."""
 
     seed: int
     order: int = 3
@@ -872,9 +872,7 @@ def alpha_predict(profile: str) -> dict[str, Any]:
 
 
 def alpha_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
-    predicted = (
-        f"distances ∝ 1/α (slope -1; MATH.md's numbers: slope {prediction['math_md_slope']:.3f})"
-    )
+    predicted = f"distances ∝ 1/α (slope -1; docs/math.md's numbers: slope {prediction['math_md_slope']:.3f})"
     ok = _ok(results)
     if not ok:
         return Verdict("inconclusive", "no run produced metrics", predicted, "n/a")
@@ -892,7 +890,7 @@ def alpha_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> 
     measured = (
         f"output slopes {min(slopes_out):.3f}…{max(slopes_out):.3f}, parameter slopes "
         f"{min(slopes_par):.3f}…{max(slopes_par):.3f}; α·distance at α=100: "
-        f"{min(scaled):.3f}…{max(scaled):.3f} (MATH.md: 0.20)"
+        f"{min(scaled):.3f}…{max(scaled):.3f} (docs/math.md: 0.20)"
     )
     if worst <= ALPHA_SLOPE_TOL and not numbers["failed_runs"]:
         return Verdict(
@@ -922,7 +920,10 @@ def alpha_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig:
             data["output_distance"].append(o)
             data["param_distance"].append(p)
     ax.plot(
-        prediction["alphas"], prediction["math_md_output_distance"], "k--", label="MATH.md numbers"
+        prediction["alphas"],
+        prediction["math_md_output_distance"],
+        "k--",
+        label="docs/math.md numbers",
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -936,7 +937,7 @@ def alpha_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig:
 register(
     Claim(
         id="lazy.alpha-scaling",
-        source="classical (Chizat, Oyallon, Bach: On Lazy Training), MATH.md §4",
+        source="classical (Chizat, Oyallon, Bach: On Lazy Training), docs/math.md §4",
         statement=(
             "Gradient flow on F_α(W) = ||α(T(W) − T(W0)) − T*||²/(2α²) stays within O(1/α) of the "
             "linearised flow: sup_{t<=t_end} ||α(T(W)−T(W0)) − f_lin|| and sup ||W(t) − W0|| both "

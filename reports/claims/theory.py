@@ -1,4 +1,4 @@
-"""Claims whose predictions are exact symbolic results of :mod:`theory` (MATH.md §2–6).
+"""Claims whose predictions are exact symbolic results of :mod:`theory` (docs/math.md §2–6).
 
 * ``theory.symbolic-identities`` — explicit symbolic tensors vs the Gram-form closed forms used by
   :mod:`numerics`: loss and ``sympy.diff`` gradient (three models), the tangent Gram formula by explicit
@@ -160,14 +160,14 @@ def identity_plot(
     ax.barh(range(len(labels)), data["seconds"], color=colors)
     ax.set_yticks(range(len(labels)), labels, fontsize=6)
     ax.set_xlabel("seconds for the exact proof (green: difference == 0)")
-    ax.set_title("Symbolic identities (MATH.md §2–4)")
+    ax.set_title("Symbolic identities (docs/math.md §2–4)")
     return data
 
 
 register(
     Claim(
         id="theory.symbolic-identities",
-        source="classical / derived (MATH.md §2–4)",
+        source="classical / derived (docs/math.md §2–4)",
         statement=(
             "For small sizes, the loss and gradient computed from explicit symbolic d^l tensors (gradient "
             "by sympy.diff) equal the Gram-form closed forms used by numerics for the plain, coefficient "
@@ -190,7 +190,7 @@ register(
         predict=identity_predict,
         judge=identity_judge,
         plot=identity_plot,
-        model_choice="two-homogeneous parametrisation Σ_i ||w_i||^{2-l} w_i^{⊗l} (MATH.md §3.3)",
+        model_choice="two-homogeneous parametrisation Σ_i ||w_i||^{2-l} w_i^{⊗l} (docs/math.md §3.3)",
     )
 )
 
@@ -341,7 +341,7 @@ def kernel_plot(
         )
     ax.set_xlabel("ρ = x·y")
     ax.set_ylabel("E K / (|exact| + se)  (x: exact; bars: ±n_se·se)")
-    ax.set_title("Expected NTK vs Monte Carlo (MATH.md §4)")
+    ax.set_title("Expected NTK vs Monte Carlo (docs/math.md §4)")
     legend(ax, fontsize=7)
     return data
 
@@ -349,7 +349,7 @@ def kernel_plot(
 register(
     Claim(
         id="theory.expected-kernel",
-        source="derived (MATH.md §4, expected lazy-regime kernel)",
+        source="derived (docs/math.md §4, expected lazy-regime kernel)",
         statement=(
             "For w_i ~ N(0, σ²I) and unit x, y with ρ = x·y, the expected tangent kernel of the plain model "
             "is E K(x, y) = m l² σ^{2(l-1)} ρ P_l(ρ), with P_l(ρ) = E[Z1^{l-1} Z2^{l-1}] derived from the "
@@ -519,7 +519,7 @@ def saddle_plot(
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="slope = degree")
     ax.set_xlabel("symbolic lowest degree at W = 0")
     ax.set_ylabel("measured log-log slope of f(tW) - f(0)")
-    ax.set_title("Order of the saddle at 0 (MATH.md §5)")
+    ax.set_title("Order of the saddle at 0 (docs/math.md §5)")
     legend(ax, fontsize=7)
     return data
 
@@ -527,7 +527,7 @@ def saddle_plot(
 register(
     Claim(
         id="theory.saddle-order",
-        source="Wang et al. 2020 (paper 1): 0 is a high-order saddle of the plain objective (MATH.md §5)",
+        source="Wang et al. 2020 (paper 1): 0 is a high-order saddle of the plain objective (docs/math.md §5)",
         statement=(
             "The Taylor expansion of the plain objective at W = 0 starts at degree l (f(tW) - f(0) = "
             "-t^l <T(W), T*> + O(t^{2l})), so 0 is a saddle of order l; the coefficient model starts at "
@@ -547,7 +547,7 @@ register(
         predict=saddle_predict,
         judge=saddle_judge,
         plot=saddle_plot,
-        model_choice="two-homogeneous parametrisation (MATH.md §3.3), for the degree-2 rows",
+        model_choice="two-homogeneous parametrisation (docs/math.md §3.3), for the degree-2 rows",
     )
 )
 
@@ -709,7 +709,7 @@ def escape_plot(
     ax.set_yscale("log")
     ax.set_xlabel("t* = 1/(l(l-2) a x0^{l-2})  (sympy.dsolve)")
     ax.set_ylabel("fit time of the integrated flow")
-    ax.set_title("Plain-model escape time (MATH.md §6)")
+    ax.set_title("Plain-model escape time (docs/math.md §6)")
     legend(ax, fontsize=7)
     return data
 
@@ -717,7 +717,7 @@ def escape_plot(
 register(
     Claim(
         id="theory.escape-time",
-        source="derived (MATH.md §6, plain model); paper 2 compares it with the two-homogeneous model",
+        source="derived (docs/math.md §6, plain model); paper 2 compares it with the two-homogeneous model",
         statement=(
             "For the plain model, a component starting at x0·e_k in the direction of a target term a_k e_k^{⊗l} "
             "escapes the neighbourhood of 0 at t* = 1/(l(l-2) a_k x0^{l-2}), the blow-up time of the "
@@ -765,7 +765,7 @@ def growth_experiment(cfg: GrowthCase) -> dict[str, Any]:
     """Integrate the two-homogeneous flow of one aligned component; time at which ``T(W)(e_1^{⊗l}) = q·a``.
 
     With ``w̄ = e_1`` the direction flow ``l(I - w̄w̄ᵀ)R(w̄^{⊗(l-1)}, ·)`` vanishes, so the component
-    stays aligned and ``s = ||w||²`` follows ``ds/dt = 4s(a - s)`` exactly (MATH.md §3.3 with λ = 0).
+    stays aligned and ``s = ||w||²`` follows ``ds/dt = 4s(a - s)`` exactly (docs/math.md §3.3 with λ = 0).
     """
     a_vec = [cfg.a] + [cfg.a * 0.5 ** (k + 1) for k in range(cfg.d - 1)]
     target = orthogonal_tensor(a_vec, cfg.d, cfg.l)
@@ -896,7 +896,7 @@ def growth_plot(
     )
     ax.set_xlabel("ln(1/δ0²)")
     ax.set_ylabel("a · fit time")
-    ax.set_title("Two-homogeneous growth phase (MATH.md §6)")
+    ax.set_title("Two-homogeneous growth phase (docs/math.md §6)")
     legend(ax, fontsize=7)
     return data
 
@@ -904,7 +904,7 @@ def growth_plot(
 register(
     Claim(
         id="theory.homogeneous-growth",
-        source="derived (MATH.md §6, two-homogeneous model)",
+        source="derived (docs/math.md §6, two-homogeneous model)",
         statement=(
             "An aligned two-homogeneous component (w̄ = e_k) keeps its direction and its weight "
             "s = ||w||² follows ds/dt = 4s(a_k - s) (λ = 0): it reaches q·a_k at "
@@ -923,6 +923,6 @@ register(
         predict=growth_predict,
         judge=growth_judge,
         plot=growth_plot,
-        model_choice="two-homogeneous parametrisation Σ_i ||w_i||² w̄_i^{⊗l} (MATH.md §3.3)",
+        model_choice="two-homogeneous parametrisation Σ_i ||w_i||² w̄_i^{⊗l} (docs/math.md §3.3)",
     )
 )

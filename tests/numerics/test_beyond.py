@@ -1,4 +1,4 @@
-"""Tests of paper 1's beyond-lazy variant, its baselines and the success criterion (MATH.md §5)."""
+"""Tests of paper 1's beyond-lazy variant, its baselines and the success criterion (docs/math.md §5)."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def test_target_scale() -> None:
     ],
 )
 def test_beyond_rejects_bad_input(kwargs: dict, exc: type, name: str) -> None:
-    args = {"m": 4, **kwargs}
+    args = {"m": 4, "model": "homogeneous", **kwargs}
     m = args.pop("m")
     with pytest.raises(exc, match=name):
         beyond_lazy_descent(_target(), m, **args)
@@ -130,9 +130,9 @@ def test_beyond_rejects_bad_input(kwargs: dict, exc: type, name: str) -> None:
 
 def test_beyond_rejects_bad_target() -> None:
     with pytest.raises(TypeError, match="target"):
-        beyond_lazy_descent(np.zeros((3, 3, 3)), 2)  # type: ignore[arg-type]
+        beyond_lazy_descent(np.zeros((3, 3, 3)), 2, model="homogeneous")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="non-zero"):
-        beyond_lazy_descent(LowRankTensor([0.0], np.eye(1, 3), 3), 2)
+        beyond_lazy_descent(LowRankTensor([0.0], np.eye(1, 3), 3), 2, model="homogeneous")
 
 
 def test_baseline_rejects_bad_input() -> None:
@@ -145,9 +145,9 @@ def test_baseline_rejects_bad_input() -> None:
         ({"gtol": 0.0}, "gtol"),
     ]:
         with pytest.raises(ValueError, match=name):
-            plain_descent_baseline(t, 2, **kwargs)
+            plain_descent_baseline(t, 2, **{"model": "plain", **kwargs})
     with pytest.raises(ValueError, match="m"):
-        plain_descent_baseline(t, 0)
+        plain_descent_baseline(t, 0, model="plain")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +155,9 @@ def test_baseline_rejects_bad_input() -> None:
 # ---------------------------------------------------------------------------------------------
 def test_result_structure_and_gram_error_history() -> None:
     t = random_low_rank(2, 8, 3, rng=0)
-    res = beyond_lazy_descent(t, 6, rng=1, epochs=3, epoch_steps=50, stop_at_eps=False)
+    res = beyond_lazy_descent(
+        t, 6, rng=1, epochs=3, epoch_steps=50, stop_at_eps=False, model="homogeneous"
+    )
     assert res.status == "budget"
     assert res.epochs_run == 3 and res.n_steps == 150
     assert res.epoch_errors.shape == (3,)
@@ -173,7 +175,9 @@ def test_result_structure_and_gram_error_history() -> None:
 
 def test_divergence_is_reported_with_parameters() -> None:
     t = random_low_rank(2, 6, 3, rng=0)
-    res = beyond_lazy_descent(t, 4, rng=0, step=50.0, delta=0.5, reinit_threshold=0.1)
+    res = beyond_lazy_descent(
+        t, 4, rng=0, step=50.0, delta=0.5, reinit_threshold=0.1, model="homogeneous"
+    )
     assert not res.success
     assert res.status in ("nan", "diverged")
     assert "step=50.0" in res.message
@@ -182,7 +186,7 @@ def test_divergence_is_reported_with_parameters() -> None:
 def test_converges_on_easy_problem_and_stops_early() -> None:
     # rank one, m = 4: measured success at seeds 0..24 for d in {4, 8, 16, 32}, l in {3, 4} (100/100)
     t = random_low_rank(1, 10, 4, rng=2)
-    res = beyond_lazy_descent(t, 4, rng=0)
+    res = beyond_lazy_descent(t, 4, rng=0, model="homogeneous")
     assert res.success and res.status == "converged"
     assert res.relative_error <= res.eps
     assert res.n_steps < 20 * 300  # stopped before the budget
@@ -200,7 +204,7 @@ def test_scale_equivariance(k: int, seed: int, l: int) -> None:
     t = random_low_rank(2, 6, l, coeffs=[1.0, 0.7], rng=seed)
     c = 4.0**k
     ts = LowRankTensor(c * t.coeffs, t.components, l)
-    kw = {"epochs": 3, "epoch_steps": 60, "stop_at_eps": False}
+    kw = {"model": "homogeneous", "epochs": 3, "epoch_steps": 60, "stop_at_eps": False}
     a = beyond_lazy_descent(t, 3, rng=seed, **kw)
     b = beyond_lazy_descent(ts, 3, rng=seed, **kw)
     assert b.relative_error == pytest.approx(a.relative_error, rel=1e-6, abs=1e-9)
@@ -220,7 +224,7 @@ def test_variant_succeeds_with_m_4r(r: int, d: int, l: int, seed: int) -> None:
     # (r in 1..3, l in 3..4, d in {4, 8, 16, 32}, 25 seeds each) with the defaults, eps = 0.05.
     d = max(d, r)
     t = random_low_rank(r, d, l, rng=seed)
-    res = beyond_lazy_descent(t, 4 * r, rng=seed + 1)
+    res = beyond_lazy_descent(t, 4 * r, rng=seed + 1, model="homogeneous")
     assert res.success, res.message
 
 
@@ -229,9 +233,9 @@ def test_reinit_escapes_where_plain_epochs_stay_stuck() -> None:
     # parks with one direction missing (error ~ sqrt(1/3)); "one-random" re-initialisation escapes.
     # Fixed seeds; measured on seeds 0..5: control errors 0.577, 0.042, 0.817, 0.577, 0.577, 0.574.
     t = random_low_rank(3, 50, 3, rng=100)
-    stuck = beyond_lazy_descent(t, 3, rng=0, epochs=1, epoch_steps=3600)
+    stuck = beyond_lazy_descent(t, 3, rng=0, epochs=1, epoch_steps=3600, model="homogeneous")
     assert stuck.relative_error > 0.5
-    esc = beyond_lazy_descent(t, 3, rng=0, reinit="one-random", epochs=12)
+    esc = beyond_lazy_descent(t, 3, rng=0, reinit="one-random", epochs=12, model="homogeneous")
     assert esc.success
     assert esc.epochs_run >= 2 and esc.epoch_errors[0] > 0.5
     assert len(esc.reinit_events) == esc.epochs_run - 1
@@ -245,8 +249,8 @@ def test_plain_gd_with_m_equal_r_gets_stuck_and_overparametrisation_helps() -> N
     # Orthogonal target, r = 3, d = 5, l = 3, 10 fixed seeds. Measured: stuck 8/10 at m = r, 0/10 at
     # m = 4r. Assertions leave margins of 3 seeds and 2 seeds.
     t = orthogonal_tensor(np.ones(3), 5, 3)
-    small = [plain_descent_baseline(t, 3, rng=s) for s in range(10)]
-    big = [plain_descent_baseline(t, 12, rng=s) for s in range(10)]
+    small = [plain_descent_baseline(t, 3, rng=s, model="plain") for s in range(10)]
+    big = [plain_descent_baseline(t, 12, rng=s, model="plain") for s in range(10)]
     assert sum(o.stuck for o in small) >= 5
     assert sum(o.stuck for o in big) <= 2
     for o in small:
@@ -259,7 +263,7 @@ def test_baseline_flow_and_gd_agree_on_exact_start() -> None:
     t = orthogonal_tensor([1.0, 2.0], 3, 3)
     W0 = np.vstack([1.0 * np.eye(3)[0], 2.0 ** (1 / 3) * np.eye(3)[1]])
     for method in ("gd", "flow"):
-        o = plain_descent_baseline(t, 2, W0=W0, method=method)
+        o = plain_descent_baseline(t, 2, W0=W0, method=method, model="plain")
         assert o.success and o.relative_error < 1e-6 and o.critical and not o.stuck
 
 
@@ -267,22 +271,22 @@ def test_hessian_min_eigenvalue_known_cases() -> None:
     # l = 3, one component at the exact fit of e_1^{⊗3}, d = 2: the loss is ½((w·w)^3 - 2w_1^3 + 1)
     # with Hessian diag(9, 3) at w = e_1 (radial 9a^{4/3}, tangential l·a = 3).
     t = orthogonal_tensor([1.0], 2, 3)
-    vals = hessian_min_eigenvalue(np.array([[1.0, 0.0]]), t, k=2)
+    vals = hessian_min_eigenvalue(np.array([[1.0, 0.0]]), t, k=2, model="plain")
     np.testing.assert_allclose(vals, [3.0, 9.0], rtol=1e-10)
     # W = 0 is a high-order critical point for l >= 3: zero Hessian
-    z = hessian_min_eigenvalue(np.zeros((2, 2)), t, k=4)
+    z = hessian_min_eigenvalue(np.zeros((2, 2)), t, k=4, model="plain")
     np.testing.assert_allclose(z, 0.0, atol=1e-12)
 
 
 def test_hessian_iterative_matches_dense() -> None:
     t = random_low_rank(2, 40, 3, rng=5)
     W = np.random.default_rng(6).standard_normal((6, 40)) * 0.3
-    dense = hessian_min_eigenvalue(W, t, k=2, dense_below=10_000)
-    it = hessian_min_eigenvalue(W, t, k=2, dense_below=0)
+    dense = hessian_min_eigenvalue(W, t, k=2, dense_below=10_000, model="plain")
+    it = hessian_min_eigenvalue(W, t, k=2, dense_below=0, model="plain")
     np.testing.assert_allclose(it, dense, rtol=1e-6, atol=1e-8)
     # the smallest eigenvalue bounds the Rayleigh quotient from below (gradient direction)
-    g = loss_and_grad(W, t)[1]
-    rq = float(np.vdot(g, hessian_vector_product(W, g, t))) / float(np.vdot(g, g))
+    g = loss_and_grad(W, t, model="plain")[1]
+    rq = float(np.vdot(g, hessian_vector_product(W, g, t, model="plain"))) / float(np.vdot(g, g))
     assert dense[0] <= rq + 1e-9
 
 

@@ -1,4 +1,4 @@
-"""Tests of numerics.algorithms.deflation: the modified gradient flow (MATH.md §6, [model choice])."""
+"""Tests of numerics.algorithms.deflation: the modified gradient flow (docs/math.md §6, [model choice])."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ A5 = np.array([1.0, 0.8, 0.6, 0.4, 0.2])
 @pytest.fixture(scope="module")
 def run5():
     T = orthogonal_tensor(A5, 10, 4, basis="random", rng=0)
-    return T, modified_gradient_flow(T, 20, rng=0)
+    return T, modified_gradient_flow(T, 20, rng=0, model="homogeneous")
 
 
 # ---------------------------------------------------------------- bad input
@@ -44,22 +44,22 @@ def run5():
 def test_bad_parameters(kwargs, match):
     T = orthogonal_tensor([1.0, 0.5], 4, 4)
     with pytest.raises(ValueError, match=match):
-        modified_gradient_flow(T, 5, **kwargs)
+        modified_gradient_flow(T, 5, **{"model": "homogeneous", **kwargs})
 
 
 def test_bad_target_and_m():
     T = orthogonal_tensor([1.0, 0.5], 4, 4)
     with pytest.raises(ValueError, match="m must be >= 1"):
-        modified_gradient_flow(T, 0)
+        modified_gradient_flow(T, 0, model="homogeneous")
     with pytest.raises(TypeError, match="m must be an integer"):
-        modified_gradient_flow(T, 2.5)
+        modified_gradient_flow(T, 2.5, model="homogeneous")
     with pytest.raises(TypeError, match="target must be a LowRankTensor"):
-        modified_gradient_flow(DenseTensor(np.zeros((3, 3, 3))), 5)
+        modified_gradient_flow(DenseTensor(np.zeros((3, 3, 3))), 5, model="homogeneous")
     N = random_low_rank(2, 4, 4, rng=0)
     with pytest.raises(ValueError, match="orthogonally decomposable"):
-        modified_gradient_flow(N, 5)
+        modified_gradient_flow(N, 5, model="homogeneous")
     with pytest.raises(ValueError, match="W0 must have shape"):
-        modified_gradient_flow(T, 5, W0=np.zeros((4, 4)))
+        modified_gradient_flow(T, 5, W0=np.zeros((4, 4)), model="homogeneous")
 
 
 # ---------------------------------------------------------------- bookkeeping
@@ -101,7 +101,9 @@ def test_reinitialised_rows_are_redrawn_at_delta0():
     """Rows below δ1 are redrawn at norm δ0 before epoch 1; large rows are kept (W0 given)."""
     T = orthogonal_tensor([1.0, 0.5], 3, 4)
     W0 = np.array([[1.0, 0.0, 0.0], [0.0, 1e-3, 0.0], [0.0, 0.0, 1e-3]])
-    res = modified_gradient_flow(T, 3, W0=W0, t0=1e-3, gamma=1.5, max_epochs=2, rng=1)
+    res = modified_gradient_flow(
+        T, 3, W0=W0, t0=1e-3, gamma=1.5, max_epochs=2, rng=1, model="homogeneous"
+    )
     assert res.epochs[0].reinitialized.size == 0
     assert res.epochs[1].reinitialized.tolist() == [1, 2]
     # during a short epoch the redrawn rows (norm δ0 = 1e-3) barely move: still tiny after it
@@ -111,7 +113,9 @@ def test_reinitialised_rows_are_redrawn_at_delta0():
 
 def test_no_reinit_is_plain_flow_over_same_epochs():
     T = orthogonal_tensor([1.0, 0.5], 5, 4, basis="random", rng=2)
-    res = modified_gradient_flow(T, 6, rng=3, reinit=False, max_epochs=4, eps=1e-8)
+    res = modified_gradient_flow(
+        T, 6, rng=3, reinit=False, max_epochs=4, eps=1e-8, model="homogeneous"
+    )
     assert all(ep.reinitialized.size == 0 for ep in res.epochs)
     assert res.status == "max_epochs" and not res.success
     assert "max_epochs=4" in res.message and "delta0" in res.message
@@ -119,15 +123,15 @@ def test_no_reinit_is_plain_flow_over_same_epochs():
 
 def test_reproducible_with_seed():
     T = orthogonal_tensor([1.0, 0.5], 5, 4)
-    r1 = modified_gradient_flow(T, 6, rng=7, max_epochs=3)
-    r2 = modified_gradient_flow(T, 6, rng=7, max_epochs=3)
+    r1 = modified_gradient_flow(T, 6, rng=7, max_epochs=3, model="homogeneous")
+    r2 = modified_gradient_flow(T, 6, rng=7, max_epochs=3, model="homogeneous")
     np.testing.assert_array_equal(r1.W, r2.W)
 
 
 def test_numerical_failure_reported():
     # a step budget far too small for epoch 0: the failure is reported with the parameters
     T = orthogonal_tensor([1.0, 0.5], 5, 4)
-    res = modified_gradient_flow(T, 6, rng=1, max_steps=2, max_epochs=3)
+    res = modified_gradient_flow(T, 6, rng=1, max_steps=2, max_epochs=3, model="homogeneous")
     assert not res.success
     assert res.status == "max_steps" and len(res.epochs) == 1
     assert "epoch 0" in res.message and "delta1" in res.message
@@ -137,7 +141,7 @@ def test_numerical_failure_reported():
 
 
 def test_norm_correlation(run5):
-    """MATH.md §6: every component with ||w|| >= δ1 is >= 0.99-correlated with some e_k."""
+    """docs/math.md §6: every component with ||w|| >= δ1 is >= 0.99-correlated with some e_k."""
     _, res = run5
     for ep in res.epochs:
         big = ep.norms >= res.params["delta1"]
@@ -153,7 +157,7 @@ def test_modified_flow_fits_in_order(run5):
 def test_matrix_and_random_basis_l3():
     for order, a in ((2, [1.0, 0.5]), (3, [1.0, 0.5, 0.25])):
         T = orthogonal_tensor(a, 6, order, basis="random", rng=order)
-        res = modified_gradient_flow(T, 12, rng=order, eps=1e-2)
+        res = modified_gradient_flow(T, 12, rng=order, eps=1e-2, model="homogeneous")
         assert res.success, res.message
 
 
@@ -166,7 +170,7 @@ def test_matrix_and_random_basis_l3():
     seed=st.integers(0, 2**16),
 )
 def test_regulariser_bias_hypothesis(a1, lam, d, m, log_delta0, seed):
-    """MATH.md §6: with λ the fitted value settles at a_k - λ/2; a_k <= λ/2 is never learned.
+    """docs/math.md §6: with λ the fitted value settles at a_k - λ/2; a_k <= λ/2 is never learned.
 
     Target a = (a1, λ/2·0.8) (the second is below λ/2); l = 4, random basis. Margins: the learned fit
     is within 1e-3 of a1 - λ/2 (its approach is exponential at rate >= 2(2a1 - λ) >= 1.2, t_end gives
@@ -179,7 +183,9 @@ def test_regulariser_bias_hypothesis(a1, lam, d, m, log_delta0, seed):
     W0 = delta0 * random_unit_vectors(m, d, seed + 1)
     rate = 4 * a1 - 2 * lam
     t_end = d / (a1) + np.log(a1 / delta0**2) / rate + 10.0 / rate
-    tr, traj = track_flow(W0, T, (0.0, t_end), reg=lam, n_obs=11, exact_fit_times=False)
+    tr, traj = track_flow(
+        W0, T, (0.0, t_end), reg=lam, n_obs=11, exact_fit_times=False, model="homogeneous"
+    )
     assert traj.success, traj.message
     assert abs(tr.fits[-1, 0] - (a1 - lam / 2)) < 1e-3
     assert tr.fits[-1, 1] <= m * delta0**2

@@ -108,8 +108,8 @@ def test_gradient_descent_tracks_gradient_flow():
     rng = np.random.default_rng(4)
     target = random_low_rank(2, 4, 3, rng=rng)
     W0 = _initial("plain", 3, 4, 0.6, rng)
-    gd = gradient_descent(W0, target, step=1e-3, n_steps=2000, observe_every=500)
-    fl = gradient_flow(W0, target, (0.0, 2.0), t_eval=gd.t, rtol=1e-9, atol=1e-12)
+    gd = gradient_descent(W0, target, step=1e-3, n_steps=2000, observe_every=500, model="plain")
+    fl = gradient_flow(W0, target, (0.0, 2.0), t_eval=gd.t, rtol=1e-9, atol=1e-12, model="plain")
     np.testing.assert_allclose(gd.t, [0.0, 0.5, 1.0, 1.5, 2.0], rtol=1e-12)
     # measured: max relative difference 3.2e-3 here; Euler's O(η·L·t) with L ≈ 5, t = 2 gives 1e-2
     np.testing.assert_allclose(gd.loss, fl.loss, rtol=1e-2)
@@ -127,7 +127,9 @@ def test_flow_matches_logistic_closed_form():
     c, x0 = 2.0, 0.05
     target = LowRankTensor([c], u[None, :], 2)
     t_eval = np.linspace(0.0, 3.0, 31)
-    tr = gradient_flow(x0 * u[None, :], target, (0.0, 3.0), t_eval=t_eval, rtol=1e-10, atol=1e-13)
+    tr = gradient_flow(
+        x0 * u[None, :], target, (0.0, 3.0), t_eval=t_eval, rtol=1e-10, atol=1e-13, model="plain"
+    )
     y = c / (1.0 + (c / x0**2 - 1.0) * np.exp(-4.0 * c * t_eval))
     exact_loss = 0.5 * (y - c) ** 2
     # rtol = 1e-10 per step, global error grows at most by the flow's Lipschitz factor: 1e-7 is ample
@@ -141,7 +143,9 @@ def test_every_method_solves_the_closed_form(method):
     u = np.array([1.0, 0.0])
     c, x0 = 1.0, 0.3
     target = LowRankTensor([c], u[None, :], 2)
-    tr = gradient_flow(x0 * u[None, :], target, (0.0, 1.0), method=method, rtol=1e-8, atol=1e-11)
+    tr = gradient_flow(
+        x0 * u[None, :], target, (0.0, 1.0), method=method, rtol=1e-8, atol=1e-11, model="plain"
+    )
     y1 = c / (1.0 + (c / x0**2 - 1.0) * np.exp(-4.0 * c))
     assert tr.status == "finished" and tr.method == method
     assert tr.t_final == 1.0
@@ -159,11 +163,13 @@ def test_flow_converges_to_loss_tol():
     rng = np.random.default_rng(5)
     U = random_unit_vectors(1, 5, rng)
     target = LowRankTensor([1.0], U, 3)
-    tr = gradient_flow(U + 0.05 * rng.standard_normal((1, 5)), target, (0.0, 100.0), loss_tol=1e-10)
+    tr = gradient_flow(
+        U + 0.05 * rng.standard_normal((1, 5)), target, (0.0, 100.0), loss_tol=1e-10, model="plain"
+    )
     assert tr.status == "converged" and tr.success
     assert "loss_tol=1e-10" in tr.message
     assert tr.t_final < 100.0
-    assert loss(tr.W, target) <= 1e-10
+    assert loss(tr.W, target, model="plain") <= 1e-10
 
 
 def test_descent_converges_to_loss_tol():
@@ -171,7 +177,12 @@ def test_descent_converges_to_loss_tol():
     U = random_unit_vectors(1, 4, rng)
     target = LowRankTensor([1.0], U, 3)
     tr = gradient_descent(
-        U + 0.05 * rng.standard_normal((1, 4)), target, step=0.05, n_steps=10_000, loss_tol=1e-12
+        U + 0.05 * rng.standard_normal((1, 4)),
+        target,
+        step=0.05,
+        n_steps=10_000,
+        loss_tol=1e-12,
+        model="plain",
     )
     assert tr.status == "converged", tr.message
     assert tr.nsteps < 10_000
@@ -181,7 +192,9 @@ def test_descent_converges_to_loss_tol():
 def test_flow_diverged_when_norm_exceeds_max_norm():
     """Fitting ``8·u^{⊗3}`` with one plain component drives ``||w||`` to 2, beyond ``max_norm = 1.5``."""
     u = np.array([[1.0, 0.0, 0.0]])
-    tr = gradient_flow(0.5 * u, LowRankTensor([8.0], u, 3), (0.0, 100.0), max_norm=1.5)
+    tr = gradient_flow(
+        0.5 * u, LowRankTensor([8.0], u, 3), (0.0, 100.0), max_norm=1.5, model="plain"
+    )
     assert tr.status == "diverged" and not tr.success
     for part in ("max_norm=1.5", "model='plain'", "method='RK45'", "m=1", "d=3", "order=3", "t="):
         assert part in tr.message
@@ -191,10 +204,10 @@ def test_flow_diverged_when_norm_exceeds_max_norm():
 def test_descent_with_huge_step_diverges_or_nans():
     u = np.array([[1.0, 0.0, 0.0]])
     target = LowRankTensor([8.0], u, 3)
-    tr = gradient_descent(0.5 * u, target, step=10.0, n_steps=100)
+    tr = gradient_descent(0.5 * u, target, step=10.0, n_steps=100, model="plain")
     assert tr.status == "diverged" and not tr.success
     assert "step=10" in tr.message and "model='plain'" in tr.message and "max_norm" in tr.message
-    tr = gradient_descent(0.5 * u, target, step=10.0, n_steps=100, max_norm=1e300)
+    tr = gradient_descent(0.5 * u, target, step=10.0, n_steps=100, max_norm=1e300, model="plain")
     assert tr.status == "nan" and not tr.success
     assert "step=10" in tr.message and "model='plain'" in tr.message
 
@@ -203,21 +216,25 @@ def test_flow_reports_nan_for_non_finite_gradient():
     """A gradient that overflows at the initial state ends the run at once (no hang) with status nan."""
     u = np.array([[1.0, 0.0, 0.0]])
     target = LowRankTensor([1.0], u, 3)
-    tr = gradient_flow(1e200 * u, target, (0.0, 1.0), max_norm=1e300)
+    tr = gradient_flow(1e200 * u, target, (0.0, 1.0), max_norm=1e300, model="plain")
     assert tr.status == "nan" and not tr.success
     assert "non-finite" in tr.message and "model='plain'" in tr.message
     assert tr.t_final == 0.0
     # float32 gradients overflow at much smaller norms
-    tr32 = gradient_flow(1e8 * u, target, (0.0, 1.0), max_norm=1e300, dtype=np.float32)
+    tr32 = gradient_flow(
+        1e8 * u, target, (0.0, 1.0), max_norm=1e300, dtype=np.float32, model="plain"
+    )
     assert tr32.status == "nan" and "non-finite" in tr32.message
     # a finite gradient with an infinite loss: the recorded loss is non-finite
-    tr_inf = gradient_flow(1e60 * u, target, (0.0, 1.0), max_norm=1e300)
+    tr_inf = gradient_flow(1e60 * u, target, (0.0, 1.0), max_norm=1e300, model="plain")
     assert tr_inf.status == "nan" and "non-finite" in tr_inf.message
 
 
 def test_flow_max_steps():
     u = np.array([[1.0, 0.0]])
-    tr = gradient_flow(0.5 * u, LowRankTensor([2.0], u, 3), (0.0, 100.0), max_steps=3)
+    tr = gradient_flow(
+        0.5 * u, LowRankTensor([2.0], u, 3), (0.0, 100.0), max_steps=3, model="plain"
+    )
     assert tr.status == "max_steps" and tr.nsteps == 3 and not tr.success
     assert "max_steps=3" in tr.message
 
@@ -233,16 +250,16 @@ def test_terminal_event_stops_at_root():
     target = LowRankTensor([1.0], U, 3)
 
     def low_loss(t, W):
-        return loss(W, target) - 0.01
+        return loss(W, target, model="plain") - 0.01
 
-    tr = gradient_flow(0.3 * U, target, (0.0, 100.0), events={"low_loss": low_loss})
+    tr = gradient_flow(0.3 * U, target, (0.0, 100.0), events={"low_loss": low_loss}, model="plain")
     assert tr.status == "event" and tr.success
     assert "low_loss" in tr.message
     assert tr.t_events["low_loss"].shape == (1,)
     assert tr.t_final == tr.t_events["low_loss"][0] < 100.0
     # root found by brentq on the dense output (xtol 1e-12): the event function vanishes there up to
     # its slope times xtol plus the dense-output error ~ rtol·f = 1e-8
-    assert loss(tr.W, target) == pytest.approx(0.01, abs=1e-7)
+    assert loss(tr.W, target, model="plain") == pytest.approx(0.01, abs=1e-7)
     assert tr.t[-1] == tr.t_final  # the last observation is at the root
 
 
@@ -252,10 +269,10 @@ def test_non_terminal_event_is_recorded_and_flow_continues():
     target = LowRankTensor([1.0], U, 3)
 
     def crossing(t, W):
-        return loss(W, target) - 0.01
+        return loss(W, target, model="plain") - 0.01
 
     crossing.terminal = False  # type: ignore[attr-defined]
-    tr = gradient_flow(0.3 * U, target, (0.0, 5.0), events=crossing)
+    tr = gradient_flow(0.3 * U, target, (0.0, 5.0), events=crossing, model="plain")
     assert tr.status == "finished"
     assert tr.t_events["crossing"].shape == (1,) and 0.0 < tr.t_events["crossing"][0] < 5.0
     assert tr.t_final == 5.0
@@ -296,7 +313,11 @@ def test_observers_recorded_at_t_eval_with_right_shapes():
 def test_observers_without_t_eval_see_every_step():
     u = np.array([[1.0, 0.0]])
     tr = gradient_flow(
-        0.5 * u, LowRankTensor([1.0], u, 3), (0.0, 1.0), observe={"n": component_norms}
+        0.5 * u,
+        LowRankTensor([1.0], u, 3),
+        (0.0, 1.0),
+        observe={"n": component_norms},
+        model="plain",
     )
     assert tr.t.shape == (tr.nsteps + 1,) and tr.t[0] == 0.0 and tr.t[-1] == 1.0
     assert tr.observations["n"].shape == (tr.nsteps + 1, 1)
@@ -312,6 +333,7 @@ def test_descent_observe_every():
         n_steps=25,
         observe_every=10,
         observe={"n": component_norms},
+        model="plain",
     )
     np.testing.assert_allclose(tr.t, [0.0, 0.1, 0.2, 0.25], rtol=1e-12)
     assert tr.observations["n"].shape == (4, 1)
@@ -321,7 +343,9 @@ def test_float32_flow_agrees_with_float64():
     rng = np.random.default_rng(12)
     target = random_low_rank(2, 6, 3, rng=rng)
     W0 = _initial("plain", 4, 6, 0.5, rng)
-    t64 = gradient_flow(W0, target, (0.0, 2.0), t_eval=[0.0, 1.0, 2.0])
-    t32 = gradient_flow(W0, target, (0.0, 2.0), t_eval=[0.0, 1.0, 2.0], dtype=np.float32)
+    t64 = gradient_flow(W0, target, (0.0, 2.0), t_eval=[0.0, 1.0, 2.0], model="plain")
+    t32 = gradient_flow(
+        W0, target, (0.0, 2.0), t_eval=[0.0, 1.0, 2.0], dtype=np.float32, model="plain"
+    )
     # float32 gradients (ε = 6e-8) perturb the flow by ~1e-6 relative; 1e-4 as for loss_and_grad
     np.testing.assert_allclose(t32.loss, t64.loss, rtol=1e-4)

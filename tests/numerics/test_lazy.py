@@ -1,6 +1,6 @@
 """Tests of numerics.lazy: tangent kernel, tangent rank, lazy residual, linearised flow, α-scaling.
 
-Independent routes compared (MATH.md §4): the kernel formula (matrix-free and dense), the explicit
+Independent routes compared (docs/math.md §4): the kernel formula (matrix-free and dense), the explicit
 Jacobian in orthonormal coordinates of Sym^l, the complex-step Hessian of the plain loss at a zero-residual
 point, and theory's symbolic kernel; the dense least-squares residual against matrix-free CG and MINRES.
 """
@@ -67,11 +67,11 @@ def test_kernel_is_hessian_at_zero_residual(order: int, d: int, m: int) -> None:
     """At a point with T(W) = T*, ∇²f = JᵀJ (the E-terms vanish): complex-step HVP of models.py."""
     rng = np.random.default_rng(7)
     W = rng.standard_normal((m, d))
-    target = model_tensor(W, order)
+    target = model_tensor(W, order, model="plain")
     op = tangent_operator(W, order)
     for _ in range(3):
         V = rng.standard_normal((m, d))
-        hv = hessian_vector_product(W, V, target)
+        hv = hessian_vector_product(W, V, target, model="plain")
         kv = (op @ V.ravel()).reshape(m, d)
         assert np.allclose(hv, kv, rtol=1e-10, atol=1e-10 * np.abs(kv).max())
 
@@ -131,7 +131,7 @@ RANK_GRID = [
 
 @pytest.mark.parametrize("order,d,m", RANK_GRID)
 def test_tangent_rank_is_generic_dimension(order: int, d: int, m: int) -> None:
-    """Terracini + Alexander–Hirschowitz (MATH.md §4), defective cases included."""
+    """Terracini + Alexander–Hirschowitz (docs/math.md §4), defective cases included."""
     W = random_unit_vectors(m, d, np.random.default_rng([order, d, m]))
     assert tangent_rank(W, order) == theory.generic_tangent_dim(d, order, m)
 
@@ -390,13 +390,13 @@ def test_linearized_flow_validation() -> None:
 
 # ------------------------------------------------------------------------------ α-scaling
 def test_alpha_scaling_small() -> None:
-    """Distances shrink like 1/α (MATH.md §4): ratio between α=10 and α=100 near 10."""
+    """Distances shrink like 1/α (docs/math.md §4): ratio between α=10 and α=100 near 10."""
     W = random_unit_vectors(8, 4, 0)
     target = random_low_rank(1, 4, 3, rng=1)
     res = alpha_comparison(W, target, [10.0, 100.0], 2.0, n_times=11)
     ratio_out = res.output_distance[0] / res.output_distance[1]
     ratio_par = res.param_distance[0] / res.param_distance[1]
-    # O(1/α) with an O(1/α²) correction: at α >= 10 the ratio is 10·(1 ± ~0.1) (MATH.md's numbers
+    # O(1/α) with an O(1/α²) correction: at α >= 10 the ratio is 10·(1 ± ~0.1) (docs/math.md's numbers
     # give 10.0 between α=10 and 100)
     assert 8.0 <= ratio_out <= 12.0
     assert 8.0 <= ratio_par <= 12.0
@@ -407,7 +407,7 @@ def test_alpha_scaling_small() -> None:
 
 @pytest.mark.slow
 def test_alpha_scaling_reproduces_math_md() -> None:
-    """MATH.md §4 (l=3, d=6, m=20, t_end=5): 0.178, 0.066, 0.020, 0.0066, 0.0020 for α = 1..100.
+    """docs/math.md §4 (l=3, d=6, m=20, t_end=5): 0.178, 0.066, 0.020, 0.0066, 0.0020 for α = 1..100.
 
     The init of those numbers is not recorded; unit rows give α·distance within 0.1–0.25 for all seeds
     measured (seeds 0, 1: 0.15–0.17 and 0.05–0.06); we check the 1/α law: slope of log distance over

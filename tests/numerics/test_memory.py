@@ -1,7 +1,7 @@
 """Memory cap of the implicit (Gram-form) path: no ``O(d^l)`` and no ``O(m²d)`` allocation (issue 8).
 
 numpy reports its data buffers to :mod:`tracemalloc`, so the traced peak of one call is the memory it
-allocates. The bound is **derived** from the algorithm (MATH.md §2: memory ``O(md + m²)``), by counting the
+allocates. The bound is **derived** from the algorithm (docs/math.md §2: memory ``O(md + m²)``), by counting the
 arrays that can be alive at once in :func:`numerics.models._contractions` / ``_loss_and_grad``:
 
 * ``m×m``: the Gram matrix ``G`` (overwritten by its powers) and the row-block buffer of

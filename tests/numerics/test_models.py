@@ -323,7 +323,7 @@ def _rotate_target(target, Q: np.ndarray):
 
 @given(problems)
 def test_rotation_invariance(p):
-    """``f(WQᵀ; Q·T*) = f(W; T*)`` and ``∇f`` rotates with ``W`` (MATH.md §3: f depends on Gram data only)."""
+    """``f(WQᵀ; Q·T*) = f(W; T*)`` and ``∇f`` rotates with ``W`` (docs/math.md §3: f depends on Gram data only)."""
     W, target = build(p)
     model, reg = p["model"], p["reg"]
     d = target.dim
@@ -358,8 +358,8 @@ def test_permuting_target_terms_changes_nothing():
     perm = np.array([2, 0, 3, 1])
     permuted = LowRankTensor(target.coeffs[perm], target.components[perm], 3)
     W = make_params(rng, "plain", 5, 6)
-    v, g = loss_and_grad(W, target)
-    vp, gp = loss_and_grad(W, permuted)
+    v, g = loss_and_grad(W, target, model="plain")
+    vp, gp = loss_and_grad(W, permuted, model="plain")
     assert vp == pytest.approx(v, rel=1e-13)
     np.testing.assert_allclose(gp, g, rtol=1e-12, atol=1e-14)
 
@@ -435,7 +435,7 @@ def test_coefficient_model_needs_d_plus_one_columns(target3):
 def test_hessian_vector_product_rejects_bad_input(target3, kwargs, match):
     args = {"V": np.ones((2, 3)), "h": 1e-30} | kwargs
     with pytest.raises(ValueError, match=match):
-        hessian_vector_product(np.ones((2, 3)), args["V"], target3, h=args["h"])
+        hessian_vector_product(np.ones((2, 3)), args["V"], target3, h=args["h"], model="plain")
 
 
 @pytest.mark.parametrize(
@@ -449,7 +449,7 @@ def test_hessian_vector_product_rejects_bad_input(target3, kwargs, match):
 )
 def test_model_tensor_rejects_bad_input(args, exc, match):
     with pytest.raises(exc, match=match):
-        model_tensor(*args)
+        model_tensor(*args, model="plain")
 
 
 def test_model_tensor_rejects_bad_model_and_short_coefficient_rows():

@@ -1,4 +1,4 @@
-"""Tests of :mod:`numerics.tensors`: Gram identities (MATH.md §2) against dense references."""
+"""Tests of :mod:`numerics.tensors`: Gram identities (docs/math.md §2) against dense references."""
 
 from __future__ import annotations
 

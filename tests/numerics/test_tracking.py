@@ -1,4 +1,4 @@
-"""Tests of numerics.algorithms.tracking: fit times, fit order, deflation residuals (MATH.md §6)."""
+"""Tests of numerics.algorithms.tracking: fit times, fit order, deflation residuals (docs/math.md §6)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from numerics.tensors import LowRankTensor, orthogonal_tensor, random_low_rank, 
 
 
 def fit_time_formula(a, u0, delta0, order, q=0.5):
-    """MATH.md §6 prediction written out here, independently of the code under test."""
+    """docs/math.md §6 prediction written out here, independently of the code under test."""
     return 1.0 / (order * (order - 2) * a * u0 ** ((order - 2) / 2)) + np.log(q * a / delta0**2) / (
         4 * a
     )
@@ -138,35 +138,37 @@ def test_initial_alignment_assignment():
             [0.3, 0.9, np.sqrt(1 - 0.9)],  # 0.09 vs 0.405 -> e_1, u = 0.81
         ]
     )
-    np.testing.assert_allclose(initial_alignment(W0, T), [0.36, 0.81])
+    np.testing.assert_allclose(initial_alignment(W0, T, model="homogeneous"), [0.36, 0.81])
     # l = 3: only positive correlations grow; a component with only negative ones is assigned nowhere
     T3 = orthogonal_tensor([1.0, 0.5], 3, 3)
-    u = initial_alignment(np.array([[-0.6, -0.8, 0.0], [0.0, 0.6, 0.8]]), T3)
+    u = initial_alignment(np.array([[-0.6, -0.8, 0.0], [0.0, 0.6, 0.8]]), T3, model="homogeneous")
     assert np.isnan(u[0]) and u[1] == pytest.approx(0.36)
     with pytest.raises(ValueError, match="zero row"):
-        initial_alignment(np.zeros((1, 3)), T)
+        initial_alignment(np.zeros((1, 3)), T, model="homogeneous")
 
 
 # ---------------------------------------------------------------- real flows
 
 
 def test_paper_example_order_and_fit_times():
-    """The 5-component tensor, l = 4, random basis: fitted in order, times within 12% of MATH.md §6.
+    """The 5-component tensor, l = 4, random basis: fitted in order, times within 12% of docs/math.md §6.
 
-    MATH.md §6 states 5–10% measured agreement; 12% leaves 2% for this seed (measured: max 8%).
+    docs/math.md §6 states 5–10% measured agreement; 12% leaves 2% for this seed (measured: max 8%).
     """
     a = np.array([1.0, 0.8, 0.6, 0.4, 0.2])
     d, m, delta0 = 10, 50, 1e-3
     T = orthogonal_tensor(a, d, 4, basis="random", rng=1)
     W0 = delta0 * random_unit_vectors(m, d, 0)
-    tr, traj = track_flow(W0, T, (0.0, 25.0), n_obs=101)
+    tr, traj = track_flow(W0, T, (0.0, 25.0), n_obs=101, model="homogeneous")
     assert traj.success
     assert tr.in_order
     assert tr.kendall_tau == pytest.approx(1.0)
-    pred = fit_time_formula(a, initial_alignment(W0, T), delta0, 4)
+    pred = fit_time_formula(a, initial_alignment(W0, T, model="homogeneous"), delta0, 4)
     np.testing.assert_array_less(np.abs(tr.fit_times / pred - 1), 0.12)
     # exact event times agree with interpolation on a fine grid (grid spacing 0.25, curves smooth)
-    tr_grid, _ = track_flow(W0, T, (0.0, 25.0), n_obs=1001, exact_fit_times=False)
+    tr_grid, _ = track_flow(
+        W0, T, (0.0, 25.0), n_obs=1001, exact_fit_times=False, model="homogeneous"
+    )
     np.testing.assert_allclose(tr_grid.fit_times, tr.fit_times, atol=2e-2)
 
 
@@ -174,7 +176,7 @@ def test_order_three_and_plain_model():
     a = np.array([1.0, 0.5])
     T = orthogonal_tensor(a, 6, 3, basis="random", rng=4)
     W0 = 1e-2 * random_unit_vectors(30, 6, 5)
-    tr, _ = track_flow(W0, T, (0.0, 40.0), n_obs=81)
+    tr, _ = track_flow(W0, T, (0.0, 40.0), n_obs=81, model="homogeneous")
     assert tr.in_order
     assert tr.fits[-1] == pytest.approx(a, abs=1e-3)
     trp, _ = track_flow(W0, T, (0.0, 200.0), model="plain", n_obs=81)
@@ -195,7 +197,7 @@ def test_matrix_case_learns_in_order():
 def test_non_orthogonal_target_tracked():
     T = random_low_rank(3, 30, 4, coeffs=[1.0, 0.5, 0.25], rng=8)
     W0 = 1e-3 * random_unit_vectors(40, 30, 9)
-    tr, _ = track_flow(W0, T, (0.0, 60.0), n_obs=121)
+    tr, _ = track_flow(W0, T, (0.0, 60.0), n_obs=121, model="homogeneous")
     assert tr.n_fitted == 3
     assert tr.in_order
 
@@ -210,20 +212,20 @@ def test_non_orthogonal_target_tracked():
 )
 def test_order_hypothesis(a1, ratio, d, m, log_delta0, seed):
     """Two-homogeneous flow, l = 4, r = 3 with a_{k+1}/a_k in [0.3, 0.5] and δ0 in [1e-4, 1e-3]:
-    fitted in decreasing order of a_k (MATH.md §6).
+    fitted in decreasing order of a_k (docs/math.md §6).
 
     Range chosen so the growth-term gap ln(1/δ0²)·(1/a_{k+1} - 1/a_k)/4 >= 9.2·(1/a_k)/4 exceeds the largest
     alignment-term spread 1/(8 a_{k+1} u0) - 1/(8 a_k) for u0 >= 1/d (derived margin: >= 2x).
     Premise (assumed): every direction wins the early direction flow of some component; without one
-    the direction is never fitted (MATH.md §6: small m can miss components).
+    the direction is never fitted (docs/math.md §6: small m can miss components).
     """
     a = a1 * ratio ** np.arange(3)
     delta0 = 10.0**log_delta0
     T = orthogonal_tensor(a, d, 4, basis="random", rng=seed)
     W0 = delta0 * random_unit_vectors(m, d, seed + 1)
-    u0 = initial_alignment(W0, T)
+    u0 = initial_alignment(W0, T, model="homogeneous")
     assume(np.all(np.isfinite(u0)))
     t_end = 1.5 * float(np.max(fit_time_formula(a, u0, delta0, 4)))
-    tr, traj = track_flow(W0, T, (0.0, t_end), n_obs=41)
+    tr, traj = track_flow(W0, T, (0.0, t_end), n_obs=41, model="homogeneous")
     assert traj.success, traj.message
     assert tr.in_order, (tr.fit_times, a)

@@ -177,7 +177,7 @@ W0 = np.full((2, 3), 0.3)
         ({"t_eval": [0.5, 1.5]}, ValueError, "t_eval"),
         ({"t_eval": []}, ValueError, "t_eval"),
         ({"t_eval": [[0.1]]}, ValueError, "t_eval"),
-        ({"observe": [component_fits(np.eye(3), 3)]}, TypeError, "observe"),
+        ({"observe": [component_fits(np.eye(3), 3, model="plain")]}, TypeError, "observe"),
         ({"observe": {"x": 3}}, TypeError, "observe"),
         ({"observe": {1: lambda t, W: 0}}, TypeError, "observe"),
         ({"events": 3}, TypeError, "events"),
@@ -185,7 +185,7 @@ W0 = np.full((2, 3), 0.3)
     ],
 )
 def test_gradient_flow_rejects_bad_input(kwargs, exc, match):
-    args = {"W0": W0, "target": TARGET, "t_span": (0.0, 1.0)} | kwargs
+    args = {"W0": W0, "target": TARGET, "t_span": (0.0, 1.0), "model": "plain"} | kwargs
     with pytest.raises(exc, match=match):
         gradient_flow(args.pop("W0"), args.pop("target"), args.pop("t_span"), **args)
 
@@ -212,18 +212,18 @@ def test_gradient_flow_rejects_bad_input(kwargs, exc, match):
     ],
 )
 def test_gradient_descent_rejects_bad_input(kwargs, exc, match):
-    args = {"W0": W0, "target": TARGET, "step": 0.01, "n_steps": 3} | kwargs
+    args = {"W0": W0, "target": TARGET, "step": 0.01, "n_steps": 3, "model": "plain"} | kwargs
     with pytest.raises(exc, match=match):
         gradient_descent(args.pop("W0"), args.pop("target"), **args)
 
 
 def test_component_fits_rejects_bad_directions():
     with pytest.raises(ValueError, match="directions"):
-        component_fits(np.ones(3), 3)
+        component_fits(np.ones(3), 3, model="plain")
     with pytest.raises(ValueError, match="directions"):
-        component_fits(np.full((2, 3), np.nan), 3)
+        component_fits(np.full((2, 3), np.nan), 3, model="plain")
     with pytest.raises(ValueError, match="order"):
-        component_fits(np.eye(3), 1)
+        component_fits(np.eye(3), 1, model="plain")
     with pytest.raises(ValueError, match="model"):
         component_fits(np.eye(3), 3, model="nope")
 

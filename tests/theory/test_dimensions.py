@@ -1,4 +1,4 @@
-"""sym_dim, generic_tangent_dim, lazy_threshold (MATH.md §4) against independent counts."""
+"""sym_dim, generic_tangent_dim, lazy_threshold (docs/math.md §4) against independent counts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reduced 1-D dynamics (MATH.md §6): dsolve escape and fit times vs the formulas and vs ODE solvers."""
+"""Reduced 1-D dynamics (docs/math.md §6): dsolve escape and fit times vs the formulas and vs ODE solvers."""
 
 from __future__ import annotations
 

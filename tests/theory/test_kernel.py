@@ -1,4 +1,4 @@
-"""Expected NTK (MATH.md §4): P_l from Gaussian moments, two independent derivations, Monte Carlo."""
+"""Expected NTK (docs/math.md §4): P_l from Gaussian moments, two independent derivations, Monte Carlo."""
 
 from __future__ import annotations
 

@@ -192,7 +192,7 @@ def test_tangent_kernel_is_hessian_at_exact_fit(l: int, seed: int) -> None:
 
 
 def test_tangent_kernel_closed_form_numerically() -> None:
-    # the action of MATH.md §4 written with numpy, against the lambdified explicit JᵀJ
+    # the action of docs/math.md §4 written with numpy, against the lambdified explicit JᵀJ
     l, d, m = 3, 3, 2
     rng = np.random.default_rng(5)
     W, V = rng.standard_normal((m, d)), rng.standard_normal((m, d))
@@ -246,7 +246,7 @@ def test_cached_builders_still_reject_equal_hashing_arguments() -> None:
 @given(l=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
 @settings(max_examples=8)
 def test_tangent_kernel_reference_matches_numerics_lazy(l: int, seed: int) -> None:
-    # numerics.lazy.tangent_operator implements the closed form of MATH.md §4; the reference is the
+    # numerics.lazy.tangent_operator implements the closed form of docs/math.md §4; the reference is the
     # lambdified explicit JᵀJ. Rounding scale as in the Hessian test.
     from numerics.lazy import tangent_operator
 
