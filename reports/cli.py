@@ -8,6 +8,9 @@ Commands::
                       [--scheduler ADDR] [--workers N] [--fresh] [--db PATH]
     overtensor bench [ARGS ...]
 
+``claims``, ``check`` and ``report`` take ``--load PATH|MODULE`` (repeatable): claims from a ``.py``
+file, a folder of them or a dotted module outside the package (see :mod:`reports.loading`).
+
 Exit codes: 0 every checked claim holds; 1 some claim fails; 2 bad usage (unknown claim id, bad
 profile, unwritable ``--out``, ...: a message on stderr, nothing written); 3 no claim fails but some
 claim is inconclusive (a run failed, nothing was measured, or the judge could not decide) — a claim
@@ -76,8 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"overtensor {package_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    def load_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--load",
+            action="append",
+            default=[],
+            metavar="PATH|MODULE",
+            help=(
+                "also load claims from a .py file, a folder of them, or a dotted module "
+                "(repeatable); installed 'overtensor.claims' entry points are always loaded"
+            ),
+        )
+
     c = sub.add_parser("claims", help="list the registered claims")
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    load_opt(c)
 
     def run_opts(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -100,11 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("claim_id", metavar="ID", help="claim id (see `overtensor claims`)")
     run_opts(k)
     k.add_argument("--json", action="store_true", help="machine-readable output")
+    load_opt(k)
 
     r = sub.add_parser("report", help="run claims and write an HTML/Markdown/JSON report")
     run_opts(r)
     r.add_argument("--out", default="report", help="report directory (default: ./report)")
     r.add_argument("--claims", nargs="+", metavar="ID", default=None, help="only these claim ids")
+    load_opt(r)
     r.add_argument(
         "--executor", default="local", choices=EXECUTORS, help="local process pool or dask"
     )
@@ -273,6 +291,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return exit_code(outcomes)
 
 
+def _load_claims(targets: Sequence[str]) -> None:
+    """Entry-point claims and ``--load`` targets; a problem is bad usage (exit 2)."""
+    from .loading import LoadError, load_all
+
+    try:
+        load_all(targets)
+    except LoadError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _repo_root() -> Path:
     """The source checkout holding ``reports/`` (and ``benchmarks/`` in a clone)."""
     return Path(__file__).resolve().parent.parent
@@ -310,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench": _cmd_bench,
     }
     try:
+        if args.command in ("claims", "check", "report"):
+            _load_claims(getattr(args, "load", []))
         return handlers[args.command](args)
     except UsageError as exc:
         print(f"overtensor: error: {exc}", file=sys.stderr)

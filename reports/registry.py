@@ -9,6 +9,9 @@ A :class:`Claim` ties one statement of a paper (or a classical fact the suite re
 * a **figure** (``plot``) that draws the evidence and returns the data behind it.
 
 Claim modules live in :mod:`reports.claims` (one module per area) and call :func:`register` at import.
+Claims from outside the package come in through :mod:`reports.loading` (``--load`` files, folders or
+modules, and the ``overtensor.claims`` entry-point group, imported by :func:`all_claims` and
+:func:`get_claim`).
 """
 
 from __future__ import annotations
@@ -111,16 +114,23 @@ def register(claim: Claim) -> Claim:
     return claim
 
 
-def all_claims() -> list[Claim]:
-    """Every registered claim, sorted by id (imports :mod:`reports.claims` first)."""
+def _import_claims() -> None:
+    """Import the built-in claims and the ``overtensor.claims`` entry points (once)."""
     from . import claims  # noqa: F401  (registers on import)
+    from .loading import load_entry_points
 
+    load_entry_points()
+
+
+def all_claims() -> list[Claim]:
+    """Every registered claim, sorted by id (built-in, entry-point and ``--load``-ed claims)."""
+    _import_claims()
     return [REGISTRY[k] for k in sorted(REGISTRY)]
 
 
 def get_claim(claim_id: str) -> Claim:
     """The claim with id ``claim_id``; ``KeyError`` naming the known ids otherwise."""
-    from . import claims  # noqa: F401
+    _import_claims()
 
     try:
         return REGISTRY[claim_id]
