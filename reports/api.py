@@ -1,0 +1,313 @@
+"""Python API for notebooks, mirroring the command line.
+
+===============================================  ============================================
+command line                                     Python
+===============================================  ============================================
+``overtensor claims --load my.py``               ``reports.list_claims(load="my.py")``
+``overtensor check ID --profile quick``          ``reports.check("ID", profile="quick")``
+``overtensor report --claims A B --out rep``     ``reports.report(["A", "B"], out="rep")``
+===============================================  ============================================
+
+:func:`check` returns a :class:`CheckResult` and :func:`report` a :class:`ReportResult`. In Jupyter
+both display as an HTML table (claim, prediction, measured, verdict, reason, runs) with the
+claim's figure embedded (``_repr_html_``); elsewhere their ``repr`` is one plain line per claim.
+Bad usage raises ``ValueError`` (an unknown claim id is a ``KeyError``; a claim file that cannot be
+loaded a :class:`reports.loading.LoadError`), where the command line would exit with code 2.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .loading import load_all
+from .registry import PROFILES, Claim, Verdict, all_claims, get_claim
+from .render import (
+    _BADGE,
+    _figure,
+    _safe,
+    collect_provenance,
+    exit_code,
+    outcome_summary,
+    prepare_out_dir,
+    write_report,
+)
+from .runner import ClaimOutcome, make_executor, run_claims
+from .store import ResultStore
+
+__all__ = ["CheckResult", "ReportResult", "check", "list_claims", "report"]
+
+DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
+
+LoadTargets = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
+
+
+def _targets(load: LoadTargets) -> list[str]:
+    if load is None:
+        return []
+    if isinstance(load, (str, os.PathLike)):
+        return [os.fspath(load)]
+    return [os.fspath(t) for t in load]
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
+
+
+def _badge(status: str) -> str:
+    color = _BADGE.get(status, "#656d76")
+    return (
+        f'<span style="background:{color};color:#fff;border-radius:1em;padding:.1em .6em;'
+        f'font-weight:600">{html.escape(status)}</span>'
+    )
+
+
+def _img(png: bytes | None, alt: str) -> str:
+    if png is None:
+        return ""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<img alt="{html.escape(alt)}" style="max-width:640px" src="data:image/png;base64,{data}">'
+    )
+
+
+_ROW_FIELDS = ("claim", "prediction", "measured", "verdict", "reason", "runs")
+
+
+def _row(o: ClaimOutcome) -> list[str]:
+    v = o.verdict
+    e = html.escape
+    runs = f"{len(o.results)} ({o.n_cached} reused, {o.n_failed} failed)"
+    return [
+        f"<code>{e(o.claim.id)}</code>",
+        e(v.predicted),
+        e(v.measured),
+        _badge(v.status),
+        e(v.reason),
+        e(runs),
+    ]
+
+
+def _table(outcomes: Sequence[ClaimOutcome]) -> str:
+    head = "".join(f'<th style="text-align:left">{f}</th>' for f in _ROW_FIELDS)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in _row(o)) + "</tr>"
+        for o in outcomes
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One claim checked: the verdict, the runs, and the figure (see :func:`check`).
+
+    Attributes
+    ----------
+    outcome : ClaimOutcome
+        Everything the runner produced (configs, prediction, runs, verdict).
+    """
+
+    outcome: ClaimOutcome
+
+    @property
+    def claim(self) -> Claim:
+        return self.outcome.claim
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.outcome.verdict
+
+    @property
+    def status(self) -> str:
+        """``"holds"``, ``"fails"`` or ``"inconclusive"``."""
+        return self.outcome.verdict.status
+
+    @property
+    def exit_code(self) -> int:
+        """What ``overtensor check`` would exit with (0 holds, 1 fails, 3 inconclusive)."""
+        return exit_code([self.outcome])
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The claim's JSON summary (as ``overtensor check --json`` prints it)."""
+        return outcome_summary(self.outcome)
+
+    def figure_png(self) -> bytes | None:
+        """The claim's figure as PNG bytes (None when its ``plot`` failed)."""
+        return _figure(self.outcome).png
+
+    def __repr__(self) -> str:
+        v = self.verdict
+        return (
+            f"CheckResult({self.claim.id}: {v.status}; predicted {v.predicted}; measured "
+            f"{v.measured}; {len(self.outcome.results)} runs, {self.outcome.n_failed} failed)"
+        )
+
+    def _repr_html_(self) -> str:
+        fig = _figure(self.outcome)
+        error = f"<p><em>{html.escape(fig.error)}</em></p>" if fig.error else ""
+        return (
+            f"<div>{_table([self.outcome])}"
+            f"<p>{html.escape(self.claim.statement)}</p>"
+            f"<p><b>tolerance:</b> {html.escape(self.claim.tolerance)}</p>"
+            f"{_img(fig.png, self.claim.id)}{error}</div>"
+        )
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A report written by :func:`report`: where it is, its summary, and every claim's outcome."""
+
+    out: Path
+    summary: Mapping[str, Any]
+    outcomes: tuple[ClaimOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> int:
+        """What ``overtensor report`` would exit with."""
+        return exit_code(self.outcomes)
+
+    @property
+    def index_html(self) -> Path:
+        """The self-contained HTML report."""
+        return self.out / "index.html"
+
+    def __getitem__(self, claim_id: str) -> CheckResult:
+        for o in self.outcomes:
+            if o.claim.id == claim_id:
+                return CheckResult(o)
+        raise KeyError(f"claim {claim_id!r} is not in this report")
+
+    def __repr__(self) -> str:
+        c = self.summary["counts"]
+        lines = [
+            f"ReportResult({self.out}: {len(self.outcomes)} claim(s), {c['holds']} hold, "
+            f"{c['fails']} fail, {c['inconclusive']} inconclusive)"
+        ]
+        lines += [
+            f"  {o.verdict.status:>12}  {o.claim.id}  ({o.verdict.measured})" for o in self.outcomes
+        ]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        figures = []
+        for o in self.outcomes:
+            png = self.out / "figures" / f"{_safe(o.claim.id)}.png"
+            if png.is_file():
+                figures.append(
+                    f"<details><summary><code>{html.escape(o.claim.id)}</code> figure</summary>"
+                    f"{_img(png.read_bytes(), o.claim.id)}</details>"
+                )
+        link = html.escape(self.index_html.resolve().as_uri())
+        return (
+            f'<div><p>report written to <a href="{link}">{html.escape(str(self.out))}</a></p>'
+            f"{_table(self.outcomes)}{''.join(figures)}</div>"
+        )
+
+
+def list_claims(load: LoadTargets = None) -> list[Claim]:
+    """Every registered claim, sorted by id, after loading ``load`` (``overtensor claims``)."""
+    load_all(_targets(load))
+    return all_claims()
+
+
+def check(
+    claim_id: str,
+    profile: str = "quick",
+    *,
+    load: LoadTargets = None,
+    db: str | os.PathLike[str] = DEFAULT_DB,
+    fresh: bool = False,
+    workers: int | None = None,
+) -> CheckResult:
+    """Run one claim and judge it (``overtensor check``).
+
+    Parameters
+    ----------
+    claim_id : str
+        A registered id (see :func:`list_claims`).
+    profile : {"quick", "full"}
+        Problem sizes.
+    load : path, module name or a list of them, optional
+        Claim files, folders or modules to load first (as ``--load``); a file edited since its
+        last load is imported again.
+    db : path
+        Results database; stored runs with the same key are reused unless ``fresh``.
+    workers : int, optional
+        Local worker processes (default: CPU count).
+    """
+    _check_profile(profile)
+    load_all(_targets(load))
+    claim = get_claim(claim_id)
+    with ResultStore(db) as store, make_executor("local", workers=workers) as (executor, info):
+        outcome = run_claims(
+            [claim],
+            profile,
+            store=store,
+            executor=executor,
+            blas_threads=info.blas_threads,
+            fresh=fresh,
+            progress="none",
+        )[0]
+    return CheckResult(outcome)
+
+
+def report(
+    claims: Sequence[str] | None = None,
+    profile: str = "quick",
+    *,
+    out: str | os.PathLike[str] = "report",
+    load: LoadTargets = None,
+    db: str | os.PathLike[str] = DEFAULT_DB,
+    fresh: bool = False,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> ReportResult:
+    """Run claims and write the report directory ``out`` (``overtensor report``).
+
+    ``claims=None`` runs every registered claim (after loading ``load``); the other parameters are
+    those of :func:`check` plus the executor options of the command line.
+    """
+    start = time.perf_counter()
+    _check_profile(profile)
+    if isinstance(claims, str):
+        raise TypeError(f"claims must be a list of ids or None, got the string {claims!r}")
+    load_all(_targets(load))
+    chosen = all_claims() if claims is None else [get_claim(cid) for cid in claims]
+    tmp = prepare_out_dir(out)
+    try:
+        with (
+            ResultStore(db) as store,
+            make_executor(executor, workers=workers, scheduler=scheduler) as (pool, info),
+        ):
+            outcomes = run_claims(
+                chosen,
+                profile,
+                store=store,
+                executor=pool,
+                blas_threads=info.blas_threads,
+                fresh=fresh,
+                progress="none",
+            )
+        prov = collect_provenance(
+            profile=profile,
+            executor=info,
+            wall_time=time.perf_counter() - start,
+            db=str(Path(db).resolve()),
+            fresh=fresh,
+        )
+        summary = write_report(outcomes, out, prov, tmp=tmp)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ReportResult(Path(out), summary, tuple(outcomes))
