@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .mathsvg import math_html
 from .runner import ClaimOutcome, ExecutorInfo
 from .store import package_version, strict_json, to_jsonable
 
@@ -263,6 +264,7 @@ th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:
 th{background:#f6f8fa}
 .badge{display:inline-block;padding:.1em .6em;border-radius:1em;color:#fff;font-weight:600;font-size:.85em}
 .latex{background:#f6f8fa;padding:.5em;overflow-x:auto;font-family:ui-monospace,monospace;font-size:.9em}
+.math{padding:.4em 0;overflow-x:auto} .math svg{max-width:100%;height:auto}
 .note{background:#fff8c5;border-left:4px solid #d4a72c;padding:.4em .8em}
 .error{background:#ffebe9;border-left:4px solid #cf222e;padding:.4em .8em;white-space:pre-wrap;
 font-family:ui-monospace,monospace;font-size:.85em}
@@ -329,7 +331,7 @@ def _html(
         sid = _safe(c.id)
         parts.append(f'<h2 id="{e(sid)}">{e(c.id)} {_badge(v.status)}</h2>')
         parts.append(f"<p>{e(c.statement)}</p>")
-        parts.append(f'<div class="latex">\\[ {e(c.latex)} \\]</div>')
+        parts.append(math_html(c.latex, prefix=f"math-{sid}"))  # inline SVG, offline
         parts.append("<dl>")
         parts.append(f"<dt>source</dt><dd>{e(c.source)}</dd>")
         parts.append(f"<dt>method</dt><dd>{e(c.method)}</dd>")
