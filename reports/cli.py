@@ -3,8 +3,8 @@
 Commands::
 
     overtensor claims [--json]
-    overtensor check ID [--profile quick|full] [--json] [--db PATH] [--fresh] [--workers N]
-    overtensor report [--profile quick|full] [--out DIR] [--claims ID ...] [--executor local|dask]
+    overtensor check ID [--profile quick|full|scale] [--json] [--db PATH] [--fresh] [--workers N]
+    overtensor report [--profile quick|full|scale] [--out DIR] [--claims ID ...] [--executor local|dask]
                       [--scheduler ADDR] [--workers N] [--fresh] [--db PATH]
     overtensor bench [ARGS ...]
 
@@ -194,8 +194,16 @@ def _open_store(path: str) -> ResultStore:
         raise UsageError(f"--db {path!r}: {exc}") from None
 
 
+def _for_profile(claims: Sequence[Claim], profile: str, explicit: bool) -> list[Claim]:
+    """Claims that have ``profile``; naming one that lacks it is a usage error."""
+    lacking = [c.id for c in claims if profile not in c.profiles]
+    if explicit and lacking:
+        raise UsageError(f"claim(s) without a {profile!r} profile: {', '.join(lacking)}")
+    return [c for c in claims if profile in c.profiles]
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    claim = _resolve([args.claim_id])[0]
+    claim = _for_profile(_resolve([args.claim_id]), args.profile, explicit=True)[0]
     store = _open_store(args.db)
     try:
         with make_executor("local", workers=args.workers) as (executor, info):
@@ -241,7 +249,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--executor dask needs dask.distributed: pip install 'overtensor[dask]'"
             ) from None
-    claims = all_claims() if args.claims is None else _resolve(args.claims)
+    if args.claims is None:
+        claims = _for_profile(all_claims(), args.profile, explicit=False)
+    else:
+        claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
     try:
         tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
     except ValueError as exc:

@@ -16,11 +16,16 @@ modules, and the ``overtensor.claims`` entry-point group, imported by :func:`all
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "full", "scale")
+"""``quick``: the whole registry in minutes on 2 cores; ``full``: the evidence sizes; ``scale``: the
+papers' regimes (d >= 1000), only for claims that list it in :attr:`Claim.profiles` (meant for Dask)."""
+DEFAULT_PROFILES = ("quick", "full")
 VerdictStatus = Literal["holds", "fails", "inconclusive"]
 
 
@@ -41,10 +46,15 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Outcome of a claim's comparison rule.
+    """Outcome of a claim's comparison rule (docs/math.md §7).
 
     ``predicted`` and ``measured`` are the short texts shown in the report's summary table;
-    ``numbers`` holds the machine-readable values behind them (JSON-serialisable).
+    ``numbers`` holds the machine-readable values behind them (JSON-serialisable). ``margin`` is the
+    signed distance inside (+) or outside (−) the tolerance as a fraction of it (the smallest over the
+    verdict's parts): ``holds`` needs ``margin >= 0`` and ``fails`` needs ``margin < 0``; the runner
+    never lets a verdict without a margin hold. ``rates``, ``contrasts`` and ``checks`` are the parts'
+    ``as_dict()`` records from :mod:`reports.statistics` (build verdicts with
+    :class:`reports.statistics.Evidence`); ``controls`` is filled by the runner.
     """
 
     status: VerdictStatus
@@ -52,6 +62,26 @@ class Verdict:
     predicted: str
     measured: str
     numbers: Mapping[str, Any] = field(default_factory=dict)
+    margin: float | None = None
+    rates: tuple[Mapping[str, Any], ...] = ()
+    contrasts: tuple[Mapping[str, Any], ...] = ()
+    checks: tuple[Mapping[str, Any], ...] = ()
+    controls: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        m = self.margin
+        if m is None:
+            return
+        if not isinstance(m, int | float) or isinstance(m, bool) or math.isnan(m):
+            raise ValueError(f"margin must be a real number or None, got {m!r}")
+        if self.status == "holds" and m < 0:
+            raise ValueError(f"a verdict that holds needs margin >= 0, got {m!r}")
+        if self.status == "fails" and m >= 0:
+            raise ValueError(f"a verdict that fails needs margin < 0, got {m!r}")
+
+    def replace(self, **changes: Any) -> Verdict:
+        """A copy with ``changes`` applied (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -87,6 +117,18 @@ class Claim:
         succeeded (``results`` empty or all failed): the report still renders that claim.
     model_choice : str
         Empty, or the docs/math.md **[model choice]** this claim's measurement depends on (shown in reports).
+    tolerance_source : str
+        Where the tolerance comes from: ``"derived: ..."`` (an error bound, a formula or a statistical
+        rule, citing where it is derived) or ``"calibrated: ..."`` (naming the calibration seeds, disjoint
+        from the judged ones, and the value found). Never chosen from the runs it judges.
+    controls : callable(profile) -> {name: sequence of configs}, optional
+        Negative controls: configurations where the theory predicts the effect *absent*. The runner runs
+        them with ``experiment`` and judges each with ``judge`` (same prediction); each must come out
+        ``"fails"``, otherwise the claim is at most ``"inconclusive"`` (the check cannot discriminate).
+    no_control : str
+        For a claim without controls (identities, exact formulas): why none is sensible.
+    profiles : tuple of str
+        The profiles this claim has configs for (``"scale"`` only where the papers' regime is run).
     """
 
     id: str
@@ -101,6 +143,10 @@ class Claim:
     judge: Callable[[Mapping[str, Any], Sequence[RunResult]], Verdict]
     plot: Callable[[Mapping[str, Any], Sequence[RunResult], Any], dict[str, list[Any]]]
     model_choice: str = ""
+    tolerance_source: str = ""
+    controls: Callable[[str], Mapping[str, Sequence[Any]]] | None = None
+    no_control: str = ""
+    profiles: tuple[str, ...] = DEFAULT_PROFILES
 
 
 REGISTRY: dict[str, Claim] = {}

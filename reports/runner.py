@@ -33,12 +33,14 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .registry import PROFILES, Claim, RunResult, Verdict
+from .statistics import ControlResult
 from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
 
 __all__ = [
     "ClaimOutcome",
     "ExecutorInfo",
     "blas_threads_per_worker",
+    "apply_controls",
     "enforce_verdict",
     "make_executor",
     "run_claims",
@@ -282,35 +284,54 @@ def run_sweep(
 
 
 def enforce_verdict(verdict: Verdict, results: Sequence[RunResult]) -> Verdict:
-    """Apply the runner's rules: failed runs or no runs never give ``"holds"``."""
+    """Apply the runner's rules: failed runs, no runs or no margin never give ``"holds"``."""
     if verdict.status not in ("holds", "fails", "inconclusive"):
-        return Verdict(
-            "inconclusive",
-            f"judge returned an unknown status {verdict.status!r}",
-            verdict.predicted,
-            verdict.measured,
-            verdict.numbers,
+        return verdict.replace(
+            status="inconclusive",
+            reason=f"judge returned an unknown status {verdict.status!r}",
+            margin=None,
         )
-    if not results and verdict.status == "holds":
-        return Verdict(
-            "inconclusive",
-            "no runs were made, so nothing was measured",
-            verdict.predicted,
-            verdict.measured,
-            verdict.numbers,
+    if verdict.status != "holds":
+        return verdict
+    if not results:
+        return verdict.replace(
+            status="inconclusive", reason="no runs were made, so nothing was measured"
         )
     failed = [r for r in results if not r.ok]
-    if failed and verdict.status == "holds":
+    if failed:
         first = (failed[0].error or "no metrics").splitlines()[0]
-        return Verdict(
-            "inconclusive",
-            f"{len(failed)} of {len(results)} runs failed (first: {first}); a claim with failed "
+        return verdict.replace(
+            status="inconclusive",
+            reason=f"{len(failed)} of {len(results)} runs failed (first: {first}); a claim with failed "
             f"runs cannot hold. The judge on the remaining runs said: {verdict.reason}",
-            verdict.predicted,
-            verdict.measured,
-            verdict.numbers,
+        )
+    if verdict.margin is None:
+        return verdict.replace(
+            status="inconclusive",
+            reason="the judge gave no margin (docs/math.md §7: every verdict carries one); it said: "
+            f"{verdict.reason}",
         )
     return verdict
+
+
+def apply_controls(verdict: Verdict, controls: Sequence[ControlResult]) -> Verdict:
+    """Attach the negative controls; a claim whose control does not fail cannot hold.
+
+    docs/math.md §7: a control is a configuration where the theory predicts the effect absent, judged by
+    the claim's own judge. If any control holds or is inconclusive, a ``"holds"`` verdict becomes
+    ``"inconclusive: the check cannot discriminate"``.
+    """
+    records = tuple(c.as_dict() for c in controls)
+    not_failing = [c for c in controls if not c.discriminates]
+    if verdict.status == "holds" and not_failing:
+        names = ", ".join(f"{c.name} ({c.status}: {c.reason})" for c in not_failing)
+        return verdict.replace(
+            status="inconclusive",
+            reason=f"the check cannot discriminate: control(s) did not fail: {names}. The judge on "
+            f"the claim's own runs said: {verdict.reason}",
+            controls=records,
+        )
+    return verdict.replace(controls=records)
 
 
 @dataclass(frozen=True)
@@ -325,6 +346,8 @@ class ClaimOutcome:
     verdict: Verdict
     run_time: float
     problems: tuple[str, ...] = field(default_factory=tuple)
+    controls: tuple[tuple[str, tuple[Any, ...], tuple[RunResult, ...]], ...] = ()
+    """Negative controls as ``(name, configs, results)``; their verdicts are in ``verdict.controls``."""
 
     @property
     def n_failed(self) -> int:
@@ -337,6 +360,25 @@ class ClaimOutcome:
 
 def _inconclusive(reason: str) -> Verdict:
     return Verdict("inconclusive", reason, "n/a", "n/a")
+
+
+def _judge(
+    claim: Claim,
+    prediction: Mapping[str, Any],
+    res: Sequence[RunResult],
+    probs: list[str],
+    what: str,
+) -> Verdict:
+    """Call the claim's judge; a broken judge gives an inconclusive verdict (recorded in ``probs``)."""
+    try:
+        verdict = claim.judge(prediction, res)
+        if not isinstance(verdict, Verdict):
+            raise TypeError(f"judge returned {type(verdict).__name__}, not a Verdict")
+    except Exception as exc:
+        ok = [r for r in res if r.ok]
+        probs.append(f"judge failed{what}: {type(exc).__name__}: {exc}")
+        verdict = _inconclusive(f"{probs[-1]} ({len(ok)} of {len(res)} runs had metrics)")
+    return enforce_verdict(verdict, res)
 
 
 def run_claims(
@@ -353,20 +395,33 @@ def run_claims(
     """Sweep every claim's configs in one pass through ``executor``, then judge each claim."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
+    for claim in claims:
+        if profile not in claim.profiles:
+            raise ValueError(
+                f"claim {claim.id!r} has no {profile!r} profile (it has {list(claim.profiles)})"
+            )
     per_claim: dict[str, tuple[Any, ...]] = {}
+    per_control: dict[str, dict[str, tuple[Any, ...]]] = {}
     problems: dict[str, list[str]] = {c.id: [] for c in claims}
     tasks: list[tuple[str, Callable[[Any], Mapping[str, Any]], Any]] = []
     for claim in claims:
         try:
             configs = tuple(claim.configs(profile))
-            for cfg in configs:
+            controls = {
+                str(name): tuple(cfgs)
+                for name, cfgs in (claim.controls(profile) if claim.controls else {}).items()
+            }
+            for cfg in (*configs, *(c for cfgs in controls.values() for c in cfgs)):
                 config_json(cfg)
                 hash(cfg)
         except Exception as exc:
             problems[claim.id].append(f"configs({profile!r}) failed: {type(exc).__name__}: {exc}")
-            configs = ()
+            configs, controls = (), {}
         per_claim[claim.id] = configs
+        per_control[claim.id] = controls
         tasks.extend((claim.id, claim.experiment, cfg) for cfg in configs)
+        for cfgs in controls.values():
+            tasks.extend((claim.id, claim.experiment, cfg) for cfg in cfgs)
     results = run_sweep(
         tasks,
         store=store,
@@ -394,15 +449,17 @@ def run_claims(
             except Exception as exc:
                 probs.append(f"predict failed: {type(exc).__name__}: {exc}")
                 verdict = _inconclusive(probs[-1])
+        control_results: list[ControlResult] = []
+        control_runs: list[tuple[str, tuple[Any, ...], tuple[RunResult, ...]]] = []
+        for name, cfgs in per_control[claim.id].items():
+            cres = tuple(results[pos : pos + len(cfgs)])
+            pos += len(cfgs)
+            control_runs.append((name, cfgs, cres))
+            if verdict is None:
+                cv = _judge(claim, prediction, cres, probs, f" on control {name!r}")
+                control_results.append(ControlResult(name, cv.status, cv.reason, cv.margin))
         if verdict is None:
-            try:
-                verdict = claim.judge(prediction, res)
-                if not isinstance(verdict, Verdict):
-                    raise TypeError(f"judge returned {type(verdict).__name__}, not a Verdict")
-            except Exception as exc:
-                ok = [r for r in res if r.ok]
-                probs.append(f"judge failed: {type(exc).__name__}: {exc}")
-                verdict = _inconclusive(f"{probs[-1]} ({len(ok)} of {len(res)} runs had metrics)")
+            verdict = apply_controls(_judge(claim, prediction, res, probs, ""), control_results)
         outcomes.append(
             ClaimOutcome(
                 claim=claim,
@@ -410,9 +467,13 @@ def run_claims(
                 configs=per_claim[claim.id],
                 prediction=prediction,
                 results=res,
-                verdict=enforce_verdict(verdict, res),
-                run_time=float(sum(r.wall_time for r in res)),
+                verdict=verdict,
+                run_time=float(
+                    sum(r.wall_time for r in res)
+                    + sum(r.wall_time for _, _, cres in control_runs for r in cres)
+                ),
                 problems=tuple(probs),
+                controls=tuple(control_runs),
             )
         )
     return outcomes

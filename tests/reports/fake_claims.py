@@ -42,6 +42,9 @@ def noisy_square(cfg: FakeConfig) -> dict[str, Any]:
     return {"value": cfg.x**2 + 1e-3 * noise, "x": cfg.x}
 
 
+_MARGIN = {"holds": 0.5, "fails": -0.5}
+
+
 def _judge_by(status: str):
     def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
         ok = [r for r in results if r.ok]
@@ -51,6 +54,7 @@ def _judge_by(status: str):
             "x²",
             f"{len(ok)} ok runs",
             {"ok_runs": len(ok)},
+            margin=_MARGIN.get(status),
         )
 
     return judge
@@ -76,8 +80,16 @@ def make_claim(
     n: int = 4,
     broken_plot: bool = False,
     model_choice: str = "",
+    controls: Mapping[str, Sequence[int]] | None = None,
+    judge: Any = None,
 ) -> Claim:
-    """A fake claim over ``x = 0..n-1``; configs with ``x in failing`` raise in the experiment."""
+    """A fake claim over ``x = 0..n-1``; configs with ``x in failing`` raise in the experiment.
+
+    ``controls``: ``{name: xs}`` negative-control configs (run by the same experiment and ``judge``).
+    """
+
+    def control_configs(profile: str) -> dict[str, list[FakeConfig]]:
+        return {k: [FakeConfig(x, seed=100 + x) for x in xs] for k, xs in (controls or {}).items()}
 
     def configs(profile: str) -> list[FakeConfig]:
         k = n if profile == "quick" else 2 * n
@@ -93,7 +105,9 @@ def make_claim(
         experiment=noisy_square,
         configs=configs,
         predict=lambda profile: {"formula": "x^2"},
-        judge=_judge_by(judge_status),
+        judge=judge if judge is not None else _judge_by(judge_status),
         plot=_broken_plot if broken_plot else _plot,
         model_choice=model_choice,
+        tolerance_source="derived: test fixture",
+        controls=control_configs if controls else None,
     )

@@ -75,12 +75,14 @@ def test_judge_predict_and_config_errors_are_inconclusive(tmp_path):
 def test_enforce_verdict_rules():
     ok = RunResult(FakeConfig(0), {"v": 1}, None, 0.1)
     bad = RunResult(FakeConfig(1), None, "RuntimeError: nan", 0.1)
-    holds = Verdict("holds", "fine", "p", "m")
+    holds = Verdict("holds", "fine", "p", "m", margin=0.1)
     assert enforce_verdict(holds, [ok]) is holds
+    no_margin = enforce_verdict(Verdict("holds", "fine", "p", "m"), [ok])
+    assert no_margin.status == "inconclusive" and "no margin" in no_margin.reason
     assert enforce_verdict(holds, [ok, bad]).status == "inconclusive"
     assert enforce_verdict(holds, []).status == "inconclusive"
     assert enforce_verdict(Verdict("great", "?", "p", "m"), [ok]).status == "inconclusive"  # type: ignore[arg-type]
-    fails = Verdict("fails", "off", "p", "m")
+    fails = Verdict("fails", "off", "p", "m", margin=-0.1)
     assert enforce_verdict(fails, [bad]) is fails
 
 
@@ -223,3 +225,31 @@ def test_dask_scheduler_address(tmp_path):
             )
     assert [r.ok for r in o.results] == [True, False, True, True]
     assert o.verdict.status == "inconclusive"
+
+
+def test_controls_are_judged_and_a_control_that_holds_blocks_holds(tmp_path):
+    # a judge that holds on x < 10 and fails otherwise: control xs >= 10 must fail, xs < 10 do not
+    def judge(prediction, results):
+        xs = [r.config.x for r in results if r.ok]
+        bad = any(x >= 10 for x in xs)
+        return Verdict("fails" if bad else "holds", "x-rule", "p", "m", margin=-1.0 if bad else 1.0)
+
+    good = make_claim("fake.discriminates", controls={"big-x": [10, 11]}, judge=judge)
+    blind = make_claim("fake.blind", controls={"small-x": [5]}, judge=judge)
+    by_id = {o.claim.id: o for o in _run([good, blind], tmp_path)}
+    g, b = by_id["fake.discriminates"], by_id["fake.blind"]
+    assert g.verdict.status == "holds"
+    assert [c["name"] for c in g.verdict.controls] == ["big-x"]
+    assert g.verdict.controls[0]["verdict"] == "fails"
+    assert [r.config.x for r in g.controls[0][2]] == [10, 11]
+    assert b.verdict.status == "inconclusive"
+    assert "cannot discriminate" in b.verdict.reason
+    assert b.verdict.controls[0]["verdict"] == "holds"
+
+
+def test_verdict_margin_sign_must_agree_with_status():
+    with pytest.raises(ValueError, match="margin"):
+        Verdict("holds", "r", "p", "m", margin=-0.1)
+    with pytest.raises(ValueError, match="margin"):
+        Verdict("fails", "r", "p", "m", margin=0.0)
+    assert Verdict("inconclusive", "r", "p", "m", margin=-3.0).margin == -3.0

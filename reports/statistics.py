@@ -1,0 +1,651 @@
+"""Evidence rules shared by every judge (docs/math.md §7).
+
+A verdict is only worth what could have contradicted it. This module is the one place where the rules
+live; judges call it and never re-implement them.
+
+* **Rates** (:class:`Rate`, :func:`rate_at_least`, :func:`rate_at_most`): successes/trials with the exact
+  Clopper–Pearson 95% interval, judged by a three-valued rule — "rate >= p" *holds* when the interval's
+  lower bound is >= p, *fails* when its upper bound is < p, and is *inconclusive* otherwise.
+* **Paired contrasts** (:class:`Contrast`, :func:`paired_contrast`): two arms run on the same seeds,
+  targets and settings; McNemar's exact test (a one-sided binomial test on the discordant pairs).
+* **Tolerance checks** (:class:`Check`, :func:`within`, :func:`at_most`, :func:`at_least`,
+  :func:`interval_within`, :func:`interval_beyond`): a measured value (or an interval estimate such as a
+  fitted slope's) against a tolerance fixed before the runs.
+* **Margins**: every part carries a signed ``margin`` — how far inside (+) or outside (−) its tolerance
+  the measurement lies, as a fraction of the tolerance; a verdict's margin is the smallest of its parts'.
+  ``holds`` implies ``margin >= 0`` and ``fails`` implies ``margin < 0``.
+* **Slopes with intervals** (:func:`linear_fit`): least-squares slope with its t-interval.
+* :class:`Evidence` collects the parts of one judge and produces the :class:`~reports.registry.Verdict`.
+
+Controls (a configuration where the theory predicts the effect absent) are run by the runner with the
+claim's own experiment and judged by the claim's own judge; see :class:`ControlResult`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from scipy import stats
+
+if TYPE_CHECKING:
+    from .registry import Verdict
+
+Status = Literal["holds", "fails", "inconclusive"]
+STATUSES: tuple[Status, ...] = ("holds", "fails", "inconclusive")
+LEVEL = 0.95
+
+__all__ = [
+    "Check",
+    "Contrast",
+    "ControlResult",
+    "Evidence",
+    "LinearFit",
+    "Rate",
+    "at_least",
+    "at_most",
+    "clopper_pearson",
+    "combine_status",
+    "interval_beyond",
+    "interval_within",
+    "linear_fit",
+    "mcnemar_p_value",
+    "paired_contrast",
+    "rate_at_least",
+    "rate_at_most",
+    "within",
+]
+
+
+def _check_count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return int(value)
+
+
+def _check_unit(value: object, name: str, *, open_interval: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    x = float(value)
+    ok = 0.0 < x < 1.0 if open_interval else 0.0 <= x <= 1.0
+    if not ok:
+        span = "(0, 1)" if open_interval else "[0, 1]"
+        raise ValueError(f"{name} must lie in {span}, got {value!r}")
+    return x
+
+
+def _finite(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return x
+
+
+def clopper_pearson(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) two-sided confidence interval for a binomial proportion.
+
+    Same numbers as ``scipy.stats.binomtest(k, n).proportion_ci(level, method="exact")``; with
+    ``trials == 0`` the interval is the whole ``[0, 1]`` (nothing was measured).
+    """
+    k = _check_count(successes, "successes")
+    n = _check_count(trials, "trials")
+    if k > n:
+        raise ValueError(f"successes must be <= trials, got {k} > {n}")
+    level = _check_unit(level, "level")
+    if n == 0:
+        return 0.0, 1.0
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def combine_status(statuses: Iterable[Status]) -> Status:
+    """``fails`` if any part fails, else ``inconclusive`` if any is, else ``holds`` (empty: inconclusive)."""
+    seen = list(statuses)
+    for s in seen:
+        if s not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {s!r}")
+    if not seen:
+        return "inconclusive"
+    if "fails" in seen:
+        return "fails"
+    if "inconclusive" in seen:
+        return "inconclusive"
+    return "holds"
+
+
+# ---------------------------------------------------------------------------------------------- rates
+@dataclass(frozen=True)
+class Rate:
+    """``successes`` of ``trials`` against ``threshold`` with the exact 95% interval.
+
+    ``direction="at_least"``: the claim is "rate >= threshold" — holds when the interval's lower bound
+    is >= threshold, fails when its upper bound is < threshold, inconclusive otherwise.
+    ``direction="at_most"``: the mirror image ("rate <= threshold").
+    ``margin`` is measured from the decisive end of the interval, as a fraction of ``threshold``
+    (``at_least``) or of ``threshold`` (``at_most``): ``(lo - p)/p`` or ``(p - hi)/p`` when the rule
+    does not fail, and ``(hi - p)/p`` or ``(p - lo)/p`` when it fails (negative).
+    """
+
+    name: str
+    successes: int
+    trials: int
+    threshold: float
+    direction: Literal["at_least", "at_most"] = "at_least"
+
+    def __post_init__(self) -> None:
+        _check_count(self.successes, "successes")
+        _check_count(self.trials, "trials")
+        if self.successes > self.trials:
+            raise ValueError(f"successes must be <= trials, got {self.successes} > {self.trials}")
+        _check_unit(self.threshold, "threshold")
+        if self.direction not in ("at_least", "at_most"):
+            raise ValueError(f"direction must be 'at_least' or 'at_most', got {self.direction!r}")
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        return clopper_pearson(self.successes, self.trials)
+
+    @property
+    def estimate(self) -> float:
+        return self.successes / self.trials if self.trials else float("nan")
+
+    @property
+    def status(self) -> Status:
+        lo, hi = self.ci95
+        p = self.threshold
+        if self.trials == 0:
+            return "inconclusive"
+        if self.direction == "at_least":
+            return "holds" if lo >= p else "fails" if hi < p else "inconclusive"
+        return "holds" if hi <= p else "fails" if lo > p else "inconclusive"
+
+    @property
+    def margin(self) -> float:
+        lo, hi = self.ci95
+        p = self.threshold
+        if self.direction == "at_least":
+            return (hi - p) / p if self.status == "fails" else (lo - p) / p
+        return (p - lo) / p if self.status == "fails" else (p - hi) / p
+
+    def describe(self) -> str:
+        lo, hi = self.ci95
+        op = ">=" if self.direction == "at_least" else "<="
+        return (
+            f"{self.name}: {self.successes}/{self.trials} (95% CI {lo:.2f}–{hi:.2f}) {op} "
+            f"{self.threshold:g}: {self.status}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        lo, hi = self.ci95
+        return {
+            "name": self.name,
+            "successes": self.successes,
+            "trials": self.trials,
+            "ci95": [lo, hi],
+            "threshold": self.threshold,
+            "direction": self.direction,
+            "status": self.status,
+            "margin": self.margin,
+        }
+
+
+def rate_at_least(name: str, successes: int, trials: int, threshold: float) -> Rate:
+    """The rule "rate >= ``threshold``" (see :class:`Rate`)."""
+    return Rate(name, successes, trials, threshold, "at_least")
+
+
+def rate_at_most(name: str, successes: int, trials: int, threshold: float) -> Rate:
+    """The rule "rate <= ``threshold``" (see :class:`Rate`)."""
+    return Rate(name, successes, trials, threshold, "at_most")
+
+
+# ------------------------------------------------------------------------------------------ contrasts
+def mcnemar_p_value(discordant_a: int, discordant_b: int) -> float:
+    """One-sided exact McNemar p-value for "arm a succeeds more often than arm b".
+
+    Under the null (no difference) each discordant pair favours a or b with probability 1/2; the
+    p-value is ``P(Bin(n, 1/2) >= discordant_a)`` with ``n = discordant_a + discordant_b``
+    (1.0 when there are no discordant pairs).
+    """
+    a = _check_count(discordant_a, "discordant_a")
+    b = _check_count(discordant_b, "discordant_b")
+    if a + b == 0:
+        return 1.0
+    return float(stats.binomtest(a, a + b, 0.5, alternative="greater").pvalue)
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A paired comparison "arm a beats arm b" on matched runs (McNemar's exact test).
+
+    ``discordant_a``: pairs where only arm a succeeded; ``discordant_b``: only arm b. Rule: holds when
+    the one-sided p-value is <= ``threshold``; fails when arm a is not ahead at all
+    (``discordant_a <= discordant_b``); inconclusive otherwise (ahead, but not significantly).
+    ``margin``: ``(log10 threshold - log10 p) / |log10 threshold|`` when ahead (>= 0 iff significant),
+    and ``-1 - (discordant_b - discordant_a)/pairs`` when not ahead.
+    """
+
+    name: str
+    discordant_a: int
+    discordant_b: int
+    pairs: int
+    threshold: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check_count(self.discordant_a, "discordant_a")
+        _check_count(self.discordant_b, "discordant_b")
+        _check_count(self.pairs, "pairs")
+        if self.discordant_a + self.discordant_b > self.pairs:
+            raise ValueError(
+                f"discordant pairs ({self.discordant_a} + {self.discordant_b}) exceed pairs={self.pairs}"
+            )
+        _check_unit(self.threshold, "threshold")
+
+    @property
+    def p_value(self) -> float:
+        return mcnemar_p_value(self.discordant_a, self.discordant_b)
+
+    @property
+    def status(self) -> Status:
+        if self.p_value <= self.threshold:
+            return "holds"
+        if self.discordant_a <= self.discordant_b:
+            return "fails"
+        return "inconclusive"
+
+    @property
+    def margin(self) -> float:
+        if self.discordant_a <= self.discordant_b and self.status == "fails":
+            return -1.0 - (self.discordant_b - self.discordant_a) / max(1, self.pairs)
+        lt = math.log10(self.threshold)
+        return (lt - math.log10(self.p_value)) / abs(lt)
+
+    def describe(self) -> str:
+        return (
+            f"{self.name}: only-a {self.discordant_a}, only-b {self.discordant_b} of {self.pairs} "
+            f"pairs, McNemar exact one-sided p = {self.p_value:.3g} (threshold {self.threshold:g}): "
+            f"{self.status}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "discordant_a": self.discordant_a,
+            "discordant_b": self.discordant_b,
+            "pairs": self.pairs,
+            "p_value": self.p_value,
+            "threshold": self.threshold,
+            "status": self.status,
+            "margin": self.margin,
+        }
+
+
+def paired_contrast(
+    name: str, a: Sequence[bool], b: Sequence[bool], threshold: float = 0.05
+) -> Contrast:
+    """McNemar contrast from matched outcomes ``a[i]``, ``b[i]`` (same seed/target/setting ``i``)."""
+    if len(a) != len(b):
+        raise ValueError(f"paired outcomes must have equal length, got {len(a)} and {len(b)}")
+    only_a = sum(bool(x) and not bool(y) for x, y in zip(a, b, strict=True))
+    only_b = sum(bool(y) and not bool(x) for x, y in zip(a, b, strict=True))
+    return Contrast(name, only_a, only_b, len(a), threshold)
+
+
+# --------------------------------------------------------------------------------- tolerance checks
+@dataclass(frozen=True)
+class Check:
+    """One judged quantity: its status, signed margin (fraction of the tolerance) and a description."""
+
+    name: str
+    status: Status
+    margin: float
+    detail: str
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if math.isnan(self.margin):
+            if self.status != "inconclusive":
+                raise ValueError(
+                    f"check {self.name!r}: a NaN margin is only allowed when inconclusive"
+                )
+        elif self.status == "holds" and self.margin < 0:
+            raise ValueError(f"check {self.name!r} holds with negative margin {self.margin}")
+        elif self.status == "fails" and self.margin >= 0:
+            raise ValueError(f"check {self.name!r} fails with non-negative margin {self.margin}")
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.detail}: {self.status} (margin {self.margin:+.2f})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "margin": self.margin,
+            "detail": self.detail,
+        }
+
+
+def _nan_check(name: str, what: str) -> Check:
+    return Check(name, "inconclusive", float("nan"), f"{what} is not finite")
+
+
+def within(
+    name: str, measured: float, predicted: float, tol: float, *, relative: bool = False
+) -> Check:
+    """``|measured - predicted| <= tol`` (``relative``: divided by ``|predicted|``).
+
+    margin = ``(tol - err)/tol``.
+    """
+    tol = _finite(tol, "tol")
+    if tol <= 0:
+        raise ValueError(f"tol must be > 0, got {tol!r}")
+    if not (math.isfinite(measured) and math.isfinite(predicted)):
+        return _nan_check(name, "the measured or predicted value")
+    err = abs(measured - predicted)
+    if relative:
+        if predicted == 0:
+            raise ValueError("relative=True needs a non-zero predicted value")
+        err /= abs(predicted)
+    kind = "relative " if relative else ""
+    status: Status = "holds" if err <= tol else "fails"
+    return Check(
+        name,
+        status,
+        (tol - err) / tol,
+        f"measured {measured:.6g} vs predicted {predicted:.6g}: {kind}error {err:.3g} (tolerance {tol:g})",
+    )
+
+
+def at_most(name: str, value: float, bound: float) -> Check:
+    """``value <= bound``; margin = ``(bound - value)/|bound|`` (``bound != 0``)."""
+    bound = _finite(bound, "bound")
+    if bound == 0:
+        raise ValueError("bound must be non-zero (the margin is a fraction of it)")
+    if not math.isfinite(value):
+        return _nan_check(name, "the value")
+    status: Status = "holds" if value <= bound else "fails"
+    return Check(name, status, (bound - value) / abs(bound), f"{value:.6g} <= {bound:g}")
+
+
+def at_least(name: str, value: float, bound: float) -> Check:
+    """``value >= bound``; margin = ``(value - bound)/|bound|`` (``bound != 0``)."""
+    bound = _finite(bound, "bound")
+    if bound == 0:
+        raise ValueError("bound must be non-zero (the margin is a fraction of it)")
+    if not math.isfinite(value):
+        return _nan_check(name, "the value")
+    status: Status = "holds" if value >= bound else "fails"
+    return Check(name, status, (value - bound) / abs(bound), f"{value:.6g} >= {bound:g}")
+
+
+def interval_within(name: str, ci: tuple[float, float], predicted: float, tol: float) -> Check:
+    """Three-valued: an interval estimate against ``predicted ± tol``.
+
+    Holds when the whole interval lies inside the band, fails when it lies entirely outside, and is
+    inconclusive when it straddles an edge. margin = ``(tol - max(|lo - p|, |hi - p|))/tol`` when it
+    does not fail, ``-(distance from the band to the interval)/tol`` when it fails.
+    """
+    tol = _finite(tol, "tol")
+    if tol <= 0:
+        raise ValueError(f"tol must be > 0, got {tol!r}")
+    lo, hi = float(ci[0]), float(ci[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(predicted)):
+        return _nan_check(name, "the interval or prediction")
+    if lo > hi:
+        raise ValueError(f"ci must be (low, high) with low <= high, got {ci!r}")
+    band_lo, band_hi = predicted - tol, predicted + tol
+    detail = f"95% CI [{lo:.4g}, {hi:.4g}] vs {predicted:.4g} ± {tol:g}"
+    if hi < band_lo or lo > band_hi:
+        gap = band_lo - hi if hi < band_lo else lo - band_hi
+        return Check(name, "fails", -max(gap, 1e-300) / tol, detail)
+    worst = max(abs(lo - predicted), abs(hi - predicted))
+    if worst <= tol:
+        return Check(name, "holds", (tol - worst) / tol, detail)
+    return Check(name, "inconclusive", (tol - worst) / tol, detail)
+
+
+def interval_beyond(
+    name: str, ci: tuple[float, float], bound: float, side: Literal["above", "below"]
+) -> Check:
+    """Three-valued: an interval estimate entirely above (or below) ``bound``.
+
+    ``side="above"`` holds when ``lo >= bound``, fails when ``hi < bound``, inconclusive otherwise;
+    margin = ``(lo - bound)/|bound|`` (or ``(hi - bound)/|bound|`` when failing). ``"below"`` mirrors it.
+    """
+    bound = _finite(bound, "bound")
+    if bound == 0:
+        raise ValueError("bound must be non-zero (the margin is a fraction of it)")
+    lo, hi = float(ci[0]), float(ci[1])
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return _nan_check(name, "the interval")
+    detail = f"95% CI [{lo:.4g}, {hi:.4g}] {'>=' if side == 'above' else '<='} {bound:g}"
+    scale = abs(bound)
+    if side == "above":
+        if lo >= bound:
+            return Check(name, "holds", (lo - bound) / scale, detail)
+        if hi < bound:
+            return Check(name, "fails", (hi - bound) / scale, detail)
+        return Check(name, "inconclusive", (lo - bound) / scale, detail)
+    if side != "below":
+        raise ValueError(f"side must be 'above' or 'below', got {side!r}")
+    if hi <= bound:
+        return Check(name, "holds", (bound - hi) / scale, detail)
+    if lo > bound:
+        return Check(name, "fails", (bound - lo) / scale, detail)
+    return Check(name, "inconclusive", (bound - hi) / scale, detail)
+
+
+# --------------------------------------------------------------------------------------------- slopes
+@dataclass(frozen=True)
+class LinearFit:
+    """Least-squares line ``y = slope·x + intercept`` with the slope's t-interval at ``level``."""
+
+    slope: float
+    intercept: float
+    stderr: float
+    ci: tuple[float, float]
+    n: int
+    level: float = LEVEL
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "slope": self.slope,
+            "intercept": self.intercept,
+            "stderr": self.stderr,
+            "ci95": list(self.ci),
+            "n": self.n,
+        }
+
+
+def linear_fit(x: Sequence[float], y: Sequence[float], level: float = LEVEL) -> LinearFit:
+    """Ordinary least squares with the slope's exact (Student t, ``n - 2`` dof) confidence interval.
+
+    Needs at least 3 points with at least 2 distinct ``x``; with exactly collinear data the interval
+    has zero width.
+    """
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    if xa.ndim != 1 or xa.shape != ya.shape:
+        raise ValueError(f"x and y must be 1-d of equal length, got {xa.shape} and {ya.shape}")
+    if xa.size < 3:
+        raise ValueError(f"a slope interval needs at least 3 points, got {xa.size}")
+    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya))):
+        raise ValueError("x and y must be finite")
+    if np.ptp(xa) == 0:
+        raise ValueError("x must take at least two distinct values")
+    level = _check_unit(level, "level")
+    res = stats.linregress(xa, ya)
+    dof = xa.size - 2
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * float(res.stderr)
+    slope = float(res.slope)
+    return LinearFit(
+        slope, float(res.intercept), float(res.stderr), (slope - half, slope + half), xa.size, level
+    )
+
+
+# -------------------------------------------------------------------------------------------- controls
+@dataclass(frozen=True)
+class ControlResult:
+    """A negative control: the claim's judge applied to a configuration where the effect is absent.
+
+    It must come out ``"fails"``; a control that holds (or is inconclusive) means the check cannot
+    discriminate, and the claim is at most inconclusive.
+    """
+
+    name: str
+    status: Status
+    reason: str
+    margin: float | None = None
+    description: str = ""
+
+    @property
+    def discriminates(self) -> bool:
+        return self.status == "fails"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "verdict": self.status,
+            "reason": self.reason,
+            "margin": self.margin,
+            "description": self.description,
+        }
+
+
+# -------------------------------------------------------------------------------------------- evidence
+@dataclass
+class Evidence:
+    """Collects the parts of one judge (rates, contrasts, checks) and produces its Verdict.
+
+    Example::
+
+        ev = Evidence()
+        ev.rate_at_least("in order", k, n, 0.8)
+        ev.within("slope", fit.slope, 2.0, 0.1)
+        return ev.verdict(predicted="...", measured="...", numbers={...})
+
+    The verdict's status is :func:`combine_status` of the parts; its margin is the smallest part
+    margin; its reason lists every part.
+    """
+
+    rates: list[Rate] = field(default_factory=list)
+    contrasts: list[Contrast] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, part: Rate | Contrast | Check) -> Rate | Contrast | Check:
+        if isinstance(part, Rate):
+            self.rates.append(part)
+        elif isinstance(part, Contrast):
+            self.contrasts.append(part)
+        elif isinstance(part, Check):
+            self.checks.append(part)
+        else:
+            raise TypeError(f"part must be a Rate, Contrast or Check, got {type(part).__name__}")
+        return part
+
+    def rate_at_least(self, name: str, successes: int, trials: int, threshold: float) -> Rate:
+        r = rate_at_least(name, successes, trials, threshold)
+        self.rates.append(r)
+        return r
+
+    def rate_at_most(self, name: str, successes: int, trials: int, threshold: float) -> Rate:
+        r = rate_at_most(name, successes, trials, threshold)
+        self.rates.append(r)
+        return r
+
+    def contrast(
+        self, name: str, a: Sequence[bool], b: Sequence[bool], threshold: float = 0.05
+    ) -> Contrast:
+        c = paired_contrast(name, a, b, threshold)
+        self.contrasts.append(c)
+        return c
+
+    def within(
+        self, name: str, measured: float, predicted: float, tol: float, *, relative: bool = False
+    ) -> Check:
+        c = within(name, measured, predicted, tol, relative=relative)
+        self.checks.append(c)
+        return c
+
+    def at_most(self, name: str, value: float, bound: float) -> Check:
+        c = at_most(name, value, bound)
+        self.checks.append(c)
+        return c
+
+    def at_least(self, name: str, value: float, bound: float) -> Check:
+        c = at_least(name, value, bound)
+        self.checks.append(c)
+        return c
+
+    def interval_within(
+        self, name: str, ci: tuple[float, float], predicted: float, tol: float
+    ) -> Check:
+        c = interval_within(name, ci, predicted, tol)
+        self.checks.append(c)
+        return c
+
+    def interval_beyond(
+        self, name: str, ci: tuple[float, float], bound: float, side: Literal["above", "below"]
+    ) -> Check:
+        c = interval_beyond(name, ci, bound, side)
+        self.checks.append(c)
+        return c
+
+    def note(self, text: str) -> None:
+        """Free text appended to the verdict's reason (e.g. what a quick profile can establish)."""
+        self.notes.append(text)
+
+    def _parts(self) -> list[tuple[Status, float, str]]:
+        out: list[tuple[Status, float, str]] = []
+        out += [(r.status, r.margin, r.describe()) for r in self.rates]
+        out += [(c.status, c.margin, c.describe()) for c in self.contrasts]
+        out += [(c.status, c.margin, c.describe()) for c in self.checks]
+        return out
+
+    @property
+    def status(self) -> Status:
+        return combine_status(s for s, _, _ in self._parts())
+
+    @property
+    def margin(self) -> float | None:
+        margins = [m for _, m, _ in self._parts() if not math.isnan(m)]
+        return min(margins) if margins else None
+
+    def verdict(
+        self,
+        predicted: str,
+        measured: str,
+        numbers: Mapping[str, Any] | None = None,
+        *,
+        reason: str = "",
+    ) -> Verdict:
+        """The :class:`~reports.registry.Verdict` of the collected parts."""
+        from .registry import Verdict
+
+        parts = self._parts()
+        status = self.status
+        text = "; ".join(d for _, _, d in parts) or "no part was judged"
+        if reason:
+            text = f"{reason}. {text}"
+        if self.notes:
+            text = f"{text}. {' '.join(self.notes)}"
+        return Verdict(
+            status,
+            text,
+            predicted,
+            measured,
+            dict(numbers or {}),
+            margin=self.margin,
+            rates=tuple(r.as_dict() for r in self.rates),
+            contrasts=tuple(c.as_dict() for c in self.contrasts),
+            checks=tuple(c.as_dict() for c in self.checks),
+        )
