@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reports.registry import Claim, Verdict, register
+from reports.registry import Claim, register
+from reports.statistics import Evidence
 
 SCALE = {scale}
 
@@ -42,9 +43,10 @@ def experiment(config):
 
 
 def judge(prediction, results):
-    ok = [r for r in results if r.ok]
-    status = "holds" if len(ok) == len(results) else "inconclusive"
-    return Verdict(status, "every run returned x", "x is finite", f"{{len(ok)}} runs")
+    ok = [r for r in results if r.ok and np.isfinite(r.metrics["x"])]
+    ev = Evidence()
+    ev.at_least("finite draws", len(ok), max(1, len(results)))
+    return ev.verdict(predicted="x is finite", measured=f"{{len(ok)}} runs")
 
 
 def plot(prediction, results, figure):
@@ -58,7 +60,7 @@ register(
         id="{cid}", source="extension", statement="a loaded claim", latex=r"x \\sim N(0, 1)",
         method="draw one normal per seed", tolerance="none", experiment=experiment,
         configs=lambda profile: [Config(seed) for seed in range(4)], predict=lambda profile: {{}},
-        judge=judge, plot=plot,
+        judge=judge, plot=plot, no_control="a smoke-test claim: nothing to discriminate",
     )
 )
 """
