@@ -95,3 +95,41 @@ def test_nothing_points_outside_the_repository(needle):
         if needle in text:
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders, f"{needle!r} is mentioned in {offenders}"
+
+
+def _public_rows() -> list[tuple[str, str]]:
+    """``(module, cell)`` for the first cell of every row of the README's "Public names" tables."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Public names", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    package = ""
+    for line in section.splitlines():
+        header = re.match(r"\*\*`(\w+)`\*\*", line)
+        if header:
+            package = header.group(1)
+        elif line.startswith("| `") and package:
+            rows.append((package, line.split("|")[1]))
+    return rows
+
+
+def test_readme_public_names_exist():
+    import importlib
+
+    rows = _public_rows()
+    assert {p for p, _ in rows} == {"numerics", "theory", "reports"} and len(rows) >= 30
+    checked = 0
+    for package, cell in rows:
+        module = package
+        names = re.findall(r"`([^`]+)`", cell)
+        sub = re.match(r"\s*`(?:reports|numerics)\.(\w+)`:", cell)
+        if sub:
+            module = f"{package}.{sub.group(1)}"
+            names = names[1:]
+        mod = importlib.import_module(module)
+        for name in names:
+            name = re.sub(r"\(.*", "", name).replace("(_expr", "")
+            if name.startswith(f"{package}."):
+                name = name.split(".", 1)[1]
+            assert hasattr(mod, name), f"README Public names: {module}.{name} does not exist"
+            checked += 1
+    assert checked >= 60

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import numerics
+from numerics.algorithms import initial_alignment
 from reports.registry import Claim, RunResult, Verdict, register
 from reports.statistics import Evidence
 from theory.dynamics import homogeneous_fit_time
@@ -65,8 +66,8 @@ def experiment(config: FitConfig) -> dict[str, Any]:
     """Predicted fit time from the initial state, then the measured time to relative error ε."""
     target = numerics.orthogonal_tensor([config.a], config.d, config.order)
     W0 = numerics.sphere_init(config.m, config.d, config.delta0, rng=config.seed)
-    directions = W0 / np.linalg.norm(W0, axis=1, keepdims=True)
-    u0 = float(np.max(directions[:, 0] ** 2))  # largest initial squared correlation with e_1
+    # u0: the largest initial squared correlation with e_1 (docs/math.md §6)
+    u0 = float(initial_alignment(W0, target, model=config.model)[0])
     # the prediction depends on the initial state only, never on the flow
     t_predicted = homogeneous_fit_time(
         config.a, u0, config.delta0, config.order, q=1 - config.eps, growth="logistic"
