@@ -110,16 +110,27 @@ def code_version(experiment: Any) -> str:
 
     The fingerprint hashes every ``.py`` file of :mod:`numerics` and :mod:`theory` and the module
     that defines ``experiment`` (contents and relative names, not timestamps or locations), so rows
-    computed by older code are never reused. Reports' own modules (runner, rendering) are left
-    out: they do not change metrics.
+    computed by older code are never reused. The experiment's own module — also a claim file
+    loaded from outside the package with ``--load`` (:mod:`reports.loading`) — is hashed by its
+    content at every call, so editing it never reuses stale rows whatever its timestamps say.
+    Reports' own modules (runner, rendering) are left out: they do not change metrics.
     """
     files = _package_files("numerics") + _package_files("theory")
     module_name = getattr(experiment, "__module__", "") or ""
     module = sys.modules.get(module_name)
     mod_file = getattr(module, "__file__", None)
+    digest = _source_digest(files)
     if mod_file:
-        files.append((module_name, mod_file))
-    return f"{package_version()}+src.{_source_digest(files)[:12]}"
+        # the experiment's own module (a claim file loaded with --load included) is hashed by its
+        # content every time, without the (mtime, size) cache: an edit that keeps both (a copy
+        # with preserved times, a same-size change within the clock's resolution) is still seen
+        try:
+            with open(mod_file, "rb") as fh:
+                own = hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            own = "unreadable"
+        digest = hashlib.sha256(f"{digest}|{module_name}|{own}".encode()).hexdigest()
+    return f"{package_version()}+src.{digest[:12]}"
 
 
 def to_jsonable(value: Any) -> Any:

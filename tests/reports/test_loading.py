@@ -212,8 +212,10 @@ def test_edited_file_never_reuses_stale_rows(tmp_path):
         v1 = code_version(get_claim("ext.loaded").experiment)
         assert first.n_cached == 0
         assert run().n_cached == 4  # unchanged file: reused
-        write_claim(f, scale=2.0)  # same size: only the content differs
-        os.utime(f, ns=(os.stat(f).st_atime_ns, os.stat(f).st_mtime_ns + 1_000_000))
+        before = os.stat(f)
+        write_claim(f, scale=2.0)  # same size, and the old modification time put back:
+        os.utime(f, ns=(before.st_atime_ns, before.st_mtime_ns))  # only the content differs
+        assert os.stat(f).st_size == before.st_size
         loading.load(f)
         assert code_version(get_claim("ext.loaded").experiment) != v1
         second = run()
