@@ -201,6 +201,15 @@ def _load_file(path: Path) -> list[str]:
 def _load_module(name: str) -> list[str]:
     if name in _LOADED and name in sys.modules:
         return list(_LOADED[name][1])
+    if name in sys.modules:  # imported before (e.g. by another plugin): its claims are registered
+        ids = [
+            cid
+            for cid, claim in REGISTRY.items()
+            if getattr(claim.experiment, "__module__", None) == name
+        ]
+        if ids:
+            _LOADED[name] = ("", tuple(ids))
+            return ids
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError) as exc:

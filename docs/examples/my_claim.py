@@ -48,8 +48,10 @@ class FitConfig:
 
 def configs(profile: str) -> list[FitConfig]:
     """40 seeds for ``quick`` (enough for "rate >= 0.9" to hold: docs/math.md §7.3), 100 for ``full``."""
-    n = {"quick": 40, "full": 100}[profile]
-    return [FitConfig(seed) for seed in range(n)]
+    seeds = {"quick": 40, "full": 100}
+    if profile not in seeds:
+        raise ValueError(f"profile must be one of {sorted(seeds)}, got {profile!r}")
+    return [FitConfig(seed) for seed in range(seeds[profile])]
 
 
 def controls(profile: str) -> dict[str, list[FitConfig]]:

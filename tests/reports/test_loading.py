@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -135,10 +136,14 @@ def test_dotted_module_and_entry_point(tmp_path, monkeypatch):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: userpkg-x\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[overtensor.claims]\nmine = userpkg_x.plugin\n")
     monkeypatch.syspath_prepend(str(pkg))
-    assert loading.load("userpkg_x.claims") == ["ext.module"]
+    importlib.import_module("userpkg_x.claims")  # imported by someone else first
+    assert "ext.module" in REGISTRY
+    assert loading.load("userpkg_x.claims") == ["ext.module"]  # its claims, not "registered none"
     assert "ext.plugin" not in REGISTRY
     assert loading.load_entry_points(force=True) == ["ext.plugin"]
     assert get_claim("ext.plugin").experiment.__module__ == "userpkg_x.plugin"
+    # the same module named again (--load of an installed plugin): its claims, no error
+    assert loading.load("userpkg_x.plugin") == ["ext.plugin"]
     monkeypatch.setattr(loading, "_ENTRY_POINTS_DONE", False)  # the next test sees a fresh state
 
 
