@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .loading import load_all
+from .loading import load_all, with_loaded_sources
 from .registry import PROFILES, Claim, Verdict, all_claims, get_claim
 from .render import (
     _BADGE,
@@ -304,6 +304,7 @@ def report(
             db=str(Path(db).resolve()),
             fresh=fresh,
         )
+        prov = with_loaded_sources(prov)
         summary = write_report(outcomes, out, prov, tmp=tmp)
     except BaseException:
         import shutil

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .loading import with_loaded_sources
 from .registry import PROFILES, Claim, all_claims, get_claim
 from .render import (
     EXIT_CODES,
@@ -286,6 +287,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             db=str(Path(args.db).resolve()),
             fresh=args.fresh,
         )
+        prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
         summary = write_report(outcomes, args.out, prov, tmp=tmp)
     except BaseException:
         import shutil

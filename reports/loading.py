@@ -43,6 +43,7 @@ import sys
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .registry import REGISTRY
 
@@ -52,6 +53,8 @@ __all__ = [
     "LoadError",
     "load",
     "load_entry_points",
+    "loaded_sources",
+    "with_loaded_sources",
     "module_name_for",
     "path_for_module",
 ]
@@ -315,14 +318,31 @@ def load_entry_points(*, force: bool = False) -> list[str]:
     return ids
 
 
-def loaded_files() -> list[Path]:
-    """The files loaded in this process (for provenance)."""
-    out = []
-    for name in _LOADED:
-        p = path_for_module(name)
-        if p is not None:
-            out.append(p)
+def loaded_sources() -> dict[str, str]:
+    """Provenance of the claims loaded from outside the package in this process.
+
+    ``{file or module: "sha256 <12 hex> (claim ids)"}``, the hash taken of the source file as it is
+    now (the report records what produced its claims).
+    """
+    out: dict[str, str] = {}
+    for name, (_, ids) in _LOADED.items():
+        path = path_for_module(name)
+        module = sys.modules.get(name)
+        file = path if path is not None else getattr(module, "__file__", None)
+        label = str(path) if path is not None else name
+        try:
+            with open(file, "rb") as fh:  # type: ignore[arg-type]
+                digest = "sha256 " + hashlib.sha256(fh.read()).hexdigest()[:12]
+        except (OSError, TypeError):
+            digest = "source not readable"
+        out[label] = f"{digest} ({', '.join(ids)})"
     return out
+
+
+def with_loaded_sources(provenance: dict[str, Any]) -> dict[str, Any]:
+    """``provenance`` plus ``"claims_loaded"``: :func:`loaded_sources`, when anything was loaded."""
+    sources = loaded_sources()
+    return {**provenance, "claims_loaded": sources} if sources else provenance
 
 
 def load_all(targets: Sequence[str | Path] | None) -> list[str]:

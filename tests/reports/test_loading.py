@@ -257,6 +257,10 @@ def test_report_load_file_with_two_workers_end_to_end(tmp_path):
     summary = json.loads((tmp_path / "rep" / "summary.json").read_text())
     (claim,) = summary["claims"]
     assert claim["id"] == "ext.e2e" and claim["verdict"] == "holds" and claim["runs"] == 4
+    import hashlib
+
+    sha = hashlib.sha256(f.read_bytes()).hexdigest()[:12]
+    assert summary["provenance"]["claims_loaded"] == {str(f.resolve()): f"sha256 {sha} (ext.e2e)"}
     rows = json.loads((tmp_path / "rep" / "data" / "ext.e2e.json").read_text())
     text = json.dumps(rows)
     assert loading.module_name_for(f) in text  # metrics computed by the loaded module
