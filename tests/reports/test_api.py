@@ -75,6 +75,8 @@ def test_report_with_load_writes_the_same_directory(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"] == {"holds": 1, "fails": 0, "inconclusive": 0}
     assert res.summary["claims"][0]["id"] == "ext.notebook"
+    (source,) = res.summary["provenance"]["claims_loaded"]
+    assert source == str(f.resolve())
     assert res["ext.notebook"].status == "holds"
     with pytest.raises(KeyError):
         res["foundation.gram-identity"]
