@@ -38,13 +38,22 @@ def citations(text: str) -> list[str]:
 
 
 def _repo_files(*suffixes: str) -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    """Files of the checkout (git's view: tracked and untracked-not-ignored), or of the tree."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an unpacked sdist)
+        skip = {".git", ".tox", ".venv", "build", "dist", "__pycache__", ".overtensor-cache"}
+        listed = [
+            str(p.relative_to(ROOT))
+            for p in ROOT.rglob("*")
+            if not skip & set(p.relative_to(ROOT).parts)
+        ]
     return [ROOT / p for p in listed if p.endswith(suffixes) and (ROOT / p).is_file()]
 
 
