@@ -5,12 +5,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from setuptools import find_packages
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_subpackage_is_packaged():
+    find_packages = pytest.importorskip("setuptools").find_packages
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     find = config["tool"]["setuptools"]["packages"]["find"]
     packaged = set(find_packages(str(ROOT), include=find["include"]))
