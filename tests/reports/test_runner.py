@@ -11,7 +11,7 @@ import pytest
 from reports.registry import RunResult, Verdict, all_claims, get_claim
 from reports.render import exit_code
 from reports.runner import (
-    blas_threads_per_worker,
+    RUN_BLAS_THREADS,
     enforce_verdict,
     make_executor,
     run_claims,
@@ -89,7 +89,7 @@ def test_enforce_verdict_rules():
 def test_process_pool_runs_module_level_experiments(tmp_path):
     with make_executor("local", workers=2) as (ex, info):
         assert info.kind == "local" and info.workers == 2
-        assert info.blas_threads == blas_threads_per_worker(2)
+        assert info.blas_threads == RUN_BLAS_THREADS == 1
         (o,) = _run(
             [make_claim("fake.pool", failing=[3])],
             tmp_path,
@@ -103,11 +103,21 @@ def test_process_pool_runs_module_level_experiments(tmp_path):
     )  # x² plus 1e-3·N(0,1) noise (5σ margin: 5e-3)
 
 
-def test_blas_threads_rule():
-    assert blas_threads_per_worker(2, cpus=2) == 1
-    assert blas_threads_per_worker(1, cpus=2) == 2
-    assert blas_threads_per_worker(8, cpus=2) == 1
-    assert blas_threads_per_worker(2, cpus=16) == 8
+def test_blas_threads_fixed_and_part_of_the_run_key(tmp_path):
+    """Every run uses RUN_BLAS_THREADS whatever the workers; another count never reuses a row."""
+    for workers in (1, 2, 3):
+        with make_executor("local", workers=workers) as (_ex, info):
+            assert info.blas_threads == RUN_BLAS_THREADS
+    claim = make_claim("fake.blas", n=2)
+    with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(1) as ex:
+        first = run_claims([claim], "quick", store=store, executor=ex, progress="none")[0]
+        again = run_claims([claim], "quick", store=store, executor=ex, progress="none")[0]
+        other = run_claims(
+            [claim], "quick", store=store, executor=ex, blas_threads=2, progress="none"
+        )[0]
+        with pytest.raises(ValueError, match="blas_threads"):
+            run_claims([claim], "quick", store=store, executor=ex, blas_threads=0)
+    assert first.n_cached == 0 and again.n_cached == 2 and other.n_cached == 0
 
 
 @pytest.mark.parametrize(
