@@ -162,8 +162,6 @@ def test_saddle_calibration_on_held_out_seeds_reproduces() -> None:
         for c in T.saddle_configs("full")
     ]
     assert judged.isdisjoint(c.seed for c in cases) and len(cases) == 324
-    worst = max(
-        abs(T.saddle_experiment(c)["slope"] - prediction[c.model][str(c.l)]) for c in cases
-    )
+    worst = max(abs(T.saddle_experiment(c)["slope"] - prediction[c.model][str(c.l)]) for c in cases)
     assert worst == pytest.approx(1.5e-3, rel=0.05)
     assert 5 * worst <= T.SADDLE_SLOPE_TOL
