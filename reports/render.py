@@ -269,7 +269,7 @@ CLOSE_MARGIN = 0.1
 
 
 def _fmt_margin(margin: float | None) -> str:
-    if margin is None:
+    if margin is None or margin != margin:  # None or NaN: nothing could be judged
         return "n/a"
     return f"{margin:+.2f}" if abs(margin) < 100 else f"{margin:+.2g}"
 

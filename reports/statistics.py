@@ -10,7 +10,8 @@ live; judges call it and never re-implement them.
   targets and settings; McNemar's exact test (a one-sided binomial test on the discordant pairs).
 * **Tolerance checks** (:class:`Check`, :func:`within`, :func:`at_most`, :func:`at_least`,
   :func:`interval_within`, :func:`interval_beyond`): a measured value (or an interval estimate such as a
-  fitted slope's) against a tolerance fixed before the runs.
+  fitted slope's) against a tolerance fixed before the runs; :func:`exact` for identities proved
+  case by case (no tolerance); :func:`worst_of` summarises one check per case by its worst case.
 * **Margins**: every part carries a signed ``margin`` — how far inside (+) or outside (−) its tolerance
   the measurement lies, as a fraction of the tolerance; a verdict's margin is the smallest of its parts'.
   ``holds`` implies ``margin >= 0`` and ``fails`` implies ``margin < 0``.

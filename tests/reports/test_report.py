@@ -273,5 +273,6 @@ def test_close_margins_are_marked():
 
     assert _fmt_margin(0.12) == "+0.12" and _fmt_margin(-0.5) == "-0.50"
     assert _fmt_margin(None) == "n/a" and _fmt_margin(-11292.0) == "-1.1e+04"
+    assert _fmt_margin(float("nan")) == "n/a"
     assert _md_margin(0.05) == "**+0.05 (close)**" and _md_margin(-0.09) == "**-0.09 (close)**"
     assert _md_margin(0.1) == "+0.10"
