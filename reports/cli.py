@@ -32,6 +32,7 @@ from .render import (
     EXIT_CODES,
     collect_provenance,
     exit_code,
+    format_margin,
     outcome_summary,
     prepare_out_dir,
     write_report,
@@ -205,10 +206,8 @@ def _for_profile(claims: Sequence[Claim], profile: str, explicit: bool) -> list[
 
 
 def _margin_text(margin: float | None) -> str:
-    if margin is None or margin != margin:
-        return "n/a"
-    close = " (close call)" if abs(margin) < CLOSE_MARGIN else ""
-    return (f"{margin:+.2f}" if abs(margin) < 100 else f"{margin:+.2g}") + close
+    close = margin is not None and abs(margin) < CLOSE_MARGIN
+    return format_margin(margin) + (" (close call)" if close else "")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

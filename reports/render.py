@@ -47,6 +47,7 @@ __all__ = [
     "EXIT_CODES",
     "collect_provenance",
     "exit_code",
+    "format_margin",
     "outcome_summary",
     "prepare_out_dir",
     "write_report",
@@ -268,8 +269,9 @@ CLOSE_MARGIN = 0.1
 """A verdict whose ``|margin|`` is below this fraction of its tolerance is marked as a close call."""
 
 
-def _fmt_margin(margin: float | None) -> str:
-    if margin is None or margin != margin:  # None or NaN: nothing could be judged
+def format_margin(margin: float | None) -> str:
+    """``+0.12`` / ``-1.1e+04``; ``n/a`` when nothing could be judged (None or NaN)."""
+    if margin is None or margin != margin:
         return "n/a"
     return f"{margin:+.2f}" if abs(margin) < 100 else f"{margin:+.2g}"
 
@@ -306,7 +308,7 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
                     f"[{lo:.3f}, {hi:.3f}]",
                     f"{op} {_fmt_p(r.get('threshold'))}",
                     str(r.get("status", "")),
-                    _fmt_margin(r.get("margin")),
+                    format_margin(r.get("margin")),
                 ]
             )
         out.append(
@@ -326,7 +328,7 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
                 _fmt_p(x.get("p_value")),
                 f"<= {_fmt_p(x.get('threshold'))}",
                 str(x.get("status", "")),
-                _fmt_margin(x.get("margin")),
+                format_margin(x.get("margin")),
             ]
             for x in v.contrasts
         ]
@@ -343,7 +345,7 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
                 str(x.get("name", "")),
                 str(x.get("detail", "")),
                 str(x.get("status", "")),
-                _fmt_margin(x.get("margin")),
+                format_margin(x.get("margin")),
             ]
             for x in v.checks
         ]
@@ -353,7 +355,7 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
             [
                 str(x.get("name", "")),
                 str(x.get("verdict", "")),
-                _fmt_margin(x.get("margin")),
+                format_margin(x.get("margin")),
                 f"{x.get('runs', 0)} ({x.get('runs_failed', 0)} failed)",
                 str(x.get("reason", "")),
             ]
@@ -414,7 +416,7 @@ def _failed_note(o: ClaimOutcome) -> str:
 
 
 def _margin_td(margin: float | None) -> str:
-    text = html.escape(_fmt_margin(margin))
+    text = html.escape(format_margin(margin))
     if _is_close(margin):
         return f'<td class="close">{text} (close)</td>'
     return f"<td>{text}</td>"
@@ -498,7 +500,7 @@ def _html(
         close = ' class="close"' if _is_close(v.margin) else ""
         parts.append(
             f"<p><b>Verdict: {_badge(v.status)}</b> margin <span{close}>"
-            f"{e(_fmt_margin(v.margin))}</span>. {e(v.reason)}</p>"
+            f"{e(format_margin(v.margin))}</span>. {e(v.reason)}</p>"
         )
         for title, header, rows in _evidence_tables(v):
             parts.append(f"<p><b>{e(title)}</b></p><table><thead><tr>")
@@ -567,7 +569,7 @@ def _md_cell(text: str) -> str:
 
 
 def _md_margin(margin: float | None) -> str:
-    text = _fmt_margin(margin)
+    text = format_margin(margin)
     return f"**{text} (close)**" if _is_close(margin) else text
 
 

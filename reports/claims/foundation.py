@@ -46,6 +46,24 @@ def _fmt(x: float) -> str:
     return f"{x:.2e}"
 
 
+def _worst_error_verdict(
+    ev: Evidence,
+    bad: Sequence[Any],
+    worst: float,
+    cases: int,
+    predicted: str,
+    numbers: Mapping[str, Any],
+) -> Verdict:
+    """The verdict of ``ev``, naming the first case over the tolerance (``bad``), if any."""
+    if bad:
+        ev.note(f"{len(bad)} case(s) exceed the tolerance, e.g. {bad[0]}.")
+    return ev.verdict(
+        predicted=predicted,
+        measured=f"max rel. error {_fmt(worst)} over {cases} cases",
+        numbers=numbers,
+    )
+
+
 def _random_params(model: str, m: int, d: int, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(param_shape(model, m, d)) / np.sqrt(d)
 
@@ -170,13 +188,7 @@ def gram_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> V
         prediction["rtol"],
     )
     bad = [c for c, m in ok if max(m["rel_err_loss"], m["rel_err_contract"]) > prediction["rtol"]]
-    if bad:
-        ev.note(f"{len(bad)} case(s) exceed the tolerance, e.g. {bad[0]}.")
-    return ev.verdict(
-        predicted=predicted,
-        measured=f"max rel. error {_fmt(worst)} over {len(ok)} cases",
-        numbers=numbers,
-    )
+    return _worst_error_verdict(ev, bad, worst, len(ok), predicted, numbers)
 
 
 def _model_markers() -> dict[str, str]:
@@ -341,13 +353,7 @@ def gradient_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) 
     ev = Evidence()
     ev.at_most(f"largest |FD - <∇f,V>|/||∇f|| over {len(ok)} cases", worst, prediction["rtol"])
     bad = [c for c, m in ok if m["max_rel_err"] > prediction["rtol"]]
-    if bad:
-        ev.note(f"{len(bad)} case(s) exceed the tolerance, e.g. {bad[0]}.")
-    return ev.verdict(
-        predicted=predicted,
-        measured=f"max rel. error {_fmt(worst)} over {len(ok)} cases",
-        numbers=numbers,
-    )
+    return _worst_error_verdict(ev, bad, worst, len(ok), predicted, numbers)
 
 
 def gradient_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:

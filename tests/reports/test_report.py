@@ -269,10 +269,10 @@ def test_html_and_markdown_show_margin_source_and_controls(evidence_report):
 
 
 def test_close_margins_are_marked():
-    from reports.render import _fmt_margin, _md_margin
+    from reports.render import _md_margin, format_margin
 
-    assert _fmt_margin(0.12) == "+0.12" and _fmt_margin(-0.5) == "-0.50"
-    assert _fmt_margin(None) == "n/a" and _fmt_margin(-11292.0) == "-1.1e+04"
-    assert _fmt_margin(float("nan")) == "n/a"
+    assert format_margin(0.12) == "+0.12" and format_margin(-0.5) == "-0.50"
+    assert format_margin(None) == "n/a" and format_margin(-11292.0) == "-1.1e+04"
+    assert format_margin(float("nan")) == "n/a"
     assert _md_margin(0.05) == "**+0.05 (close)**" and _md_margin(-0.09) == "**-0.09 (close)**"
     assert _md_margin(0.1) == "+0.10"
