@@ -276,7 +276,8 @@ def kernel_controls(profile: str) -> dict[str, list[KernelCase]]:
     """Rademacher entries ±σ: same variance, other fourth moments, so E K differs for l >= 3.
 
     P_l is derived from Gaussian moments (docs/math.md §4); for l = 2 only second moments enter and
-    the formula holds for any law, hence the control uses l = 3, 4 only.
+    the formula holds for any law, hence the control uses l = 3, 4 only (derivation:
+    docs/derivations/evidence.md).
     """
     seeds = (0,) if _check_profile(profile) == "quick" else (0, 1)
     n = 40_000 if profile == "quick" else 400_000
@@ -514,7 +515,8 @@ def saddle_configs(profile: str) -> list[SaddleCase]:
 
 
 def saddle_controls(profile: str) -> dict[str, list[SaddleCase]]:
-    """Expansion around a random (regular) point: the lowest degree there is 1, not the saddle's."""
+    """Expansion around a random (regular) point: the lowest degree there is 1, not the saddle's
+    (docs/derivations/evidence.md)."""
     seeds = (0,) if _check_profile(profile) == "quick" else (0, 1, 2)
     return {
         "around a random point": [
@@ -705,7 +707,8 @@ def escape_configs(profile: str) -> list[EscapeCase]:
 
 
 def escape_controls(profile: str) -> dict[str, list[EscapeCase]]:
-    """The same starts under the two-homogeneous model: escape in ~ln(1/x0)/a, far from t*."""
+    """The same starts under the two-homogeneous model: escape in ~ln(1/x0)/a, far from t*
+    (docs/derivations/evidence.md)."""
     grid = (
         escape_configs(profile)[:2]
         if _check_profile(profile) == "quick"
@@ -900,7 +903,8 @@ def growth_configs(profile: str) -> list[GrowthCase]:
 
 
 def growth_controls(profile: str) -> dict[str, list[GrowthCase]]:
-    """Starts 0.3 rad off the target direction: the direction moves, the logistic law is not exact."""
+    """Starts 0.3 rad off the target direction: the direction moves, the logistic law is not exact
+    (docs/derivations/evidence.md)."""
     grid = (
         growth_configs(profile)[:2]
         if _check_profile(profile) == "quick"
