@@ -32,9 +32,11 @@ from typing import Any
 from .loading import with_loaded_sources
 from .registry import PROFILES, Claim, all_claims, get_claim
 from .render import (
+    CLOSE_MARGIN,
     EXIT_CODES,
     collect_provenance,
     exit_code,
+    format_margin,
     outcome_summary,
     prepare_out_dir,
     write_report,
@@ -141,11 +143,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _control_names(c: Claim) -> list[str] | str:
+    """Names of the claim's negative controls over its profiles (an error text if they fail)."""
+    if c.controls is None:
+        return []
+    names: list[str] = []
+    for prof in c.profiles:
+        try:
+            names += [str(n) for n in c.controls(prof) if str(n) not in names]
+        except Exception as exc:
+            return f"error: {type(exc).__name__}: {exc}"
+    return names
+
+
 def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
     out = []
     for c in claims:
         counts: dict[str, Any] = {}
         for prof in PROFILES:
+            if prof not in c.profiles:
+                continue
             try:
                 counts[prof] = len(c.configs(prof))
             except Exception as exc:
@@ -158,6 +175,10 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 "latex": c.latex,
                 "method": c.method,
                 "tolerance": c.tolerance,
+                "tolerance_source": c.tolerance_source,
+                "controls": _control_names(c),
+                "no_control": c.no_control,
+                "profiles": list(c.profiles),
                 "model_choice": c.model_choice,
                 "configs": counts,
             }
@@ -203,6 +224,11 @@ def _for_profile(claims: Sequence[Claim], profile: str, explicit: bool) -> list[
     return [c for c in claims if profile in c.profiles]
 
 
+def _margin_text(margin: float | None) -> str:
+    close = margin is not None and abs(margin) < CLOSE_MARGIN
+    return format_margin(margin) + (" (close call)" if close else "")
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     claim = _for_profile(_resolve([args.claim_id]), args.profile, explicit=True)[0]
     store = _open_store(args.db)
@@ -227,8 +253,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{claim.id}: {v.status.upper()}")
         print(f"  prediction: {v.predicted}")
         print(f"  measured:   {v.measured}")
+        print(f"  margin:     {_margin_text(v.margin)}")
         print(f"  reason:     {v.reason}")
         print(f"  tolerance:  {claim.tolerance}")
+        print(f"  tolerance source: {claim.tolerance_source or 'not stated'}")
+        for rate in v.rates:
+            lo, hi = rate["ci95"]
+            op = "<=" if rate.get("direction") == "at_most" else ">="
+            print(
+                f"  rate:       {rate['name']}: {rate['successes']}/{rate['trials']}, 95% CI "
+                f"[{lo:.3f}, {hi:.3f}] {op} {rate['threshold']:g}: {rate['status']} "
+                f"(margin {_margin_text(rate['margin'])})"
+            )
+        for x in v.contrasts:
+            print(
+                f"  contrast:   {x['name']}: only-a {x['discordant_a']}, only-b "
+                f"{x['discordant_b']} of {x['pairs']}, p = {x['p_value']:.3g} <= "
+                f"{x['threshold']:g}: {x['status']} (margin {_margin_text(x['margin'])})"
+            )
+        for x in v.checks:
+            print(
+                f"  check:      {x['name']}: {x['detail']}: {x['status']} "
+                f"(margin {_margin_text(x['margin'])})"
+            )
+        for x in v.controls:
+            print(
+                f"  control:    {x['name']}: {x['verdict']} (margin "
+                f"{_margin_text(x.get('margin'))}; {x.get('runs', 0)} runs, "
+                f"{x.get('runs_failed', 0)} failed): {x['reason']}"
+            )
+        if not v.controls:
+            print(f"  controls:   none{': ' + claim.no_control if claim.no_control else ''}")
         print(
             f"  runs:       {len(outcome.results)} ({outcome.n_cached} reused, "
             f"{outcome.n_failed} failed), {outcome.run_time:.2f} s"

@@ -7,12 +7,15 @@ Layout of a report directory::
     DIR/summary.json        machine-readable verdicts, numbers and provenance (standard JSON)
     DIR/figures/<id>.png    one evidence figure per claim
     DIR/data/<id>.csv       the data behind the figure (what ``plot`` returned)
-    DIR/data/<id>.json      the prediction, every run's config, metrics or error, and the verdict
+    DIR/data/<id>.json      the prediction, every run's config, metrics or error (the claim's and
+                            each negative control's), and the verdict
 
-The report opens with a summary table (id, source, prediction, measured, verdict, time), then one
-section per claim (statement, LaTeX, source, method, parameters, [model choice] note, figure, numbers,
-verdict reason, failed runs), and ends with provenance (package versions, git commit, seeds,
-machine, executor, wall time).
+The report opens with a summary table (id, source, prediction, measured, verdict, margin, tolerance
+source, time), then one section per claim (statement, LaTeX, source, method, tolerance and its
+source, parameters, [model choice] note, figure, verdict with margin and reason, the evidence — rates
+with exact intervals, paired contrasts, checks, negative controls with their verdicts — numbers,
+failed runs), and ends with provenance (package versions, git commit, seeds, machine, executor,
+wall time). ``summary.json``'s per-claim fields are documented in README.md ("summary.json").
 
 Everything is written into a temporary sibling directory that is renamed onto ``DIR`` at the end,
 so an interrupted or failed write leaves no half-written report.
@@ -45,6 +48,7 @@ __all__ = [
     "EXIT_CODES",
     "collect_provenance",
     "exit_code",
+    "format_margin",
     "outcome_summary",
     "prepare_out_dir",
     "write_report",
@@ -166,6 +170,13 @@ def outcome_summary(o: ClaimOutcome) -> dict[str, Any]:
             "measured": v.measured,
             "numbers": dict(v.numbers),
             "tolerance": c.tolerance,
+            "tolerance_source": c.tolerance_source,
+            "margin": v.margin,
+            "rates": [dict(r) for r in v.rates],
+            "contrasts": [dict(x) for x in v.contrasts],
+            "checks": [dict(x) for x in v.checks],
+            "controls": [dict(x) for x in v.controls],
+            "no_control": c.no_control,
             "model_choice": c.model_choice,
             "profile": o.profile,
             "runs": len(o.results),
@@ -253,6 +264,124 @@ def _fmt_number(v: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# evidence: margins, tolerance source, rates, contrasts, checks, controls (docs/math.md §7)
+# ---------------------------------------------------------------------------------------------
+CLOSE_MARGIN = 0.1
+"""A verdict whose ``|margin|`` is below this fraction of its tolerance is marked as a close call."""
+
+
+def format_margin(margin: float | None) -> str:
+    """``+0.12`` / ``-1.1e+04``; ``n/a`` when nothing could be judged (None or NaN)."""
+    if margin is None or margin != margin:
+        return "n/a"
+    return f"{margin:+.2f}" if abs(margin) < 100 else f"{margin:+.2g}"
+
+
+def _is_close(margin: float | None) -> bool:
+    return margin is not None and abs(margin) < CLOSE_MARGIN
+
+
+def _source_kind(tolerance_source: str) -> str:
+    """``derived`` / ``calibrated`` (how the text starts), ``none`` when missing, else ``other``."""
+    text = tolerance_source.strip().lower()
+    for kind in ("derived", "calibrated"):
+        if text.startswith(kind):
+            return kind
+    return "other" if text else "none"
+
+
+def _fmt_p(x: Any) -> str:
+    return f"{x:.3g}" if isinstance(x, (int, float)) else str(x)
+
+
+def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
+    """``(title, header, rows)`` for the verdict's rates, contrasts, checks and controls (plain text)."""
+    out: list[tuple[str, list[str], list[list[str]]]] = []
+    if v.rates:
+        rows = []
+        for r in v.rates:
+            lo, hi = r.get("ci95", [float("nan")] * 2)
+            op = "<=" if r.get("direction") == "at_most" else ">="
+            rows.append(
+                [
+                    str(r.get("name", "")),
+                    f"{r.get('successes')}/{r.get('trials')}",
+                    f"[{lo:.3f}, {hi:.3f}]",
+                    f"{op} {_fmt_p(r.get('threshold'))}",
+                    str(r.get("status", "")),
+                    format_margin(r.get("margin")),
+                ]
+            )
+        out.append(
+            (
+                "rates (exact Clopper–Pearson 95% intervals)",
+                ["rate", "successes/trials", "95% CI", "threshold", "status", "margin"],
+                rows,
+            )
+        )
+    if v.contrasts:
+        rows = [
+            [
+                str(x.get("name", "")),
+                str(x.get("discordant_a")),
+                str(x.get("discordant_b")),
+                str(x.get("pairs")),
+                _fmt_p(x.get("p_value")),
+                f"<= {_fmt_p(x.get('threshold'))}",
+                str(x.get("status", "")),
+                format_margin(x.get("margin")),
+            ]
+            for x in v.contrasts
+        ]
+        out.append(
+            (
+                "paired contrasts (McNemar exact, one-sided)",
+                ["contrast", "only a", "only b", "pairs", "p", "threshold", "status", "margin"],
+                rows,
+            )
+        )
+    if v.checks:
+        rows = [
+            [
+                str(x.get("name", "")),
+                str(x.get("detail", "")),
+                str(x.get("status", "")),
+                format_margin(x.get("margin")),
+            ]
+            for x in v.checks
+        ]
+        out.append(("checks", ["check", "measured vs tolerance", "status", "margin"], rows))
+    if v.controls:
+        rows = [
+            [
+                str(x.get("name", "")),
+                str(x.get("verdict", "")),
+                format_margin(x.get("margin")),
+                f"{x.get('runs', 0)} ({x.get('runs_failed', 0)} failed)",
+                str(x.get("reason", "")),
+            ]
+            for x in v.controls
+        ]
+        out.append(
+            (
+                "negative controls (same experiment and judge; each must fail)",
+                ["control", "verdict", "margin", "runs", "reason"],
+                rows,
+            )
+        )
+    return out
+
+
+def _controls_line(o: ClaimOutcome) -> str:
+    v, c = o.verdict, o.claim
+    if v.controls:
+        return "; ".join(f"{x.get('name')}: {x.get('verdict')}" for x in v.controls)
+    if c.no_control:
+        return f"none: {c.no_control}"
+    return "none"
+
+
+# ---------------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------------
 _CSS = """
@@ -271,6 +400,7 @@ font-family:ui-monospace,monospace;font-size:.85em}
 img{max-width:100%;border:1px solid #d0d7de}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em} dt{font-weight:600}
 dd{margin:0} .muted{color:#656d76;font-size:.9em}
+.close{background:#fff8c5;font-weight:600}
 """
 
 
@@ -285,6 +415,13 @@ def _measured_cell(v: Any) -> str:
 def _failed_note(o: ClaimOutcome) -> str:
     n = o.n_failed
     return f'<br><span class="muted">{n} run(s) failed</span>' if n else ""
+
+
+def _margin_td(margin: float | None) -> str:
+    text = html.escape(format_margin(margin))
+    if _is_close(margin):
+        return f'<td class="close">{text} (close)</td>'
+    return f"<td>{text}</td>"
 
 
 def _badge(status: str) -> str:
@@ -312,19 +449,23 @@ def _html(
         "(claims, runs and judging; rendering excluded)</p>",
         '<h2 id="summary">Summary</h2>',
         "<table><thead><tr><th>claim</th><th>source</th><th>prediction</th><th>measured</th>"
-        "<th>verdict</th><th>time (s)</th></tr></thead><tbody>",
+        "<th>verdict</th><th>margin</th><th>tolerance</th><th>time (s)</th></tr></thead><tbody>",
     ]
     for o in outcomes:
         v = o.verdict
         parts.append(
             f'<tr><td><a href="#{e(_safe(o.claim.id))}">{e(o.claim.id)}</a></td>'
             f"<td>{e(o.claim.source)}</td><td>{e(v.predicted)}</td><td>{e(_measured_cell(v))}</td>"
-            f"<td>{_badge(v.status)}{_failed_note(o)}</td><td>{o.run_time:.2f}</td></tr>"
+            f"<td>{_badge(v.status)}{_failed_note(o)}</td>{_margin_td(v.margin)}"
+            f"<td>{e(_source_kind(o.claim.tolerance_source))}</td><td>{o.run_time:.2f}</td></tr>"
         )
     parts.append("</tbody></table>")
     parts.append(
         '<p class="muted">time: summed wall time of the claim\'s runs (cached runs count their '
-        "stored time).</p>"
+        "stored time). margin: how far inside (+) or outside (−) its tolerance the measurement "
+        f"lies, as a fraction of the tolerance (smallest over the verdict's parts); "
+        f'<span class="close">highlighted</span> when |margin| &lt; {CLOSE_MARGIN:g} (a close call). '
+        "tolerance: derived (from a bound or rule) or calibrated (on seeds not judged).</p>"
     )
     for o in outcomes:
         c, v, fig = o.claim, o.verdict, figures[o.claim.id]
@@ -336,6 +477,7 @@ def _html(
         parts.append(f"<dt>source</dt><dd>{e(c.source)}</dd>")
         parts.append(f"<dt>method</dt><dd>{e(c.method)}</dd>")
         parts.append(f"<dt>tolerance</dt><dd>{e(c.tolerance)}</dd>")
+        parts.append(f"<dt>tolerance source</dt><dd>{e(c.tolerance_source or 'not stated')}</dd>")
         parts.append(f"<dt>prediction</dt><dd>{e(v.predicted)}</dd>")
         parts.append(f"<dt>measured</dt><dd>{e(v.measured)}</dd>")
         parts.append(
@@ -357,7 +499,19 @@ def _html(
             )
         else:
             parts.append(f'<p class="error">{e(fig.error)}</p>')
-        parts.append(f"<p><b>Verdict: {_badge(v.status)}</b> {e(v.reason)}</p>")
+        close = ' class="close"' if _is_close(v.margin) else ""
+        parts.append(
+            f"<p><b>Verdict: {_badge(v.status)}</b> margin <span{close}>"
+            f"{e(format_margin(v.margin))}</span>. {e(v.reason)}</p>"
+        )
+        for title, header, rows in _evidence_tables(v):
+            parts.append(f"<p><b>{e(title)}</b></p><table><thead><tr>")
+            parts.append("".join(f"<th>{e(h)}</th>" for h in header) + "</tr></thead><tbody>")
+            for row in rows:
+                parts.append("<tr>" + "".join(f"<td>{e(x)}</td>" for x in row) + "</tr>")
+            parts.append("</tbody></table>")
+        if not v.controls:
+            parts.append(f'<p class="muted">controls: {e(_controls_line(o))}</p>')
         if v.numbers:
             parts.append("<table><thead><tr><th>number</th><th>value</th></tr></thead><tbody>")
             for k, val in v.numbers.items():
@@ -416,6 +570,11 @@ def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _md_margin(margin: float | None) -> str:
+    text = format_margin(margin)
+    return f"**{text} (close)**" if _is_close(margin) else text
+
+
 def _markdown(
     outcomes: Sequence[ClaimOutcome], figures: Mapping[str, _Figure], prov: Mapping[str, Any]
 ) -> str:
@@ -427,15 +586,23 @@ def _markdown(
         "",
         "## Summary",
         "",
-        "| claim | source | prediction | measured | verdict | time (s) |",
-        "|---|---|---|---|---|---|",
+        "| claim | source | prediction | measured | verdict | margin | tolerance | time (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
         v = o.verdict
         lines.append(
             f"| [{o.claim.id}](#{_safe(o.claim.id).replace('.', '')}) | {_md_cell(o.claim.source)} | "
-            f"{_md_cell(v.predicted)} | {_md_cell(_measured_cell(v))} | **{v.status}**{f' ({o.n_failed} run(s) failed)' if o.n_failed else ''} | {o.run_time:.2f} |"
+            f"{_md_cell(v.predicted)} | {_md_cell(_measured_cell(v))} | **{v.status}**{f' ({o.n_failed} run(s) failed)' if o.n_failed else ''} | "
+            f"{_md_margin(v.margin)} | {_source_kind(o.claim.tolerance_source)} | {o.run_time:.2f} |"
         )
+    lines += [
+        "",
+        "*margin*: how far inside (+) or outside (−) its tolerance the measurement lies, as a "
+        "fraction of the tolerance (smallest over the verdict's parts); **bold (close)** when "
+        f"|margin| < {CLOSE_MARGIN:g}. *tolerance*: derived (from a bound or rule) or calibrated "
+        "(on seeds not judged).",
+    ]
     for o in outcomes:
         c, v, fig = o.claim, o.verdict, figures[o.claim.id]
         sid = _safe(c.id)
@@ -444,6 +611,7 @@ def _markdown(
             f"- **source:** {c.source}",
             f"- **method:** {c.method}",
             f"- **tolerance:** {c.tolerance}",
+            f"- **tolerance source:** {c.tolerance_source or 'not stated'}",
             f"- **prediction:** {v.predicted}",
             f"- **measured:** {v.measured}",
             f"- **runs:** {len(o.results)} ({o.n_cached} reused, {o.n_failed} failed), "
@@ -459,7 +627,13 @@ def _markdown(
             )
         else:
             lines.append(f"*{fig.error}*")
-        lines += ["", f"**Verdict: {v.status}.** {v.reason}"]
+        lines += ["", f"**Verdict: {v.status}** (margin {_md_margin(v.margin)}). {v.reason}"]
+        for title, header, rows in _evidence_tables(v):
+            lines += ["", f"*{title}*", "", "| " + " | ".join(header) + " |"]
+            lines.append("|" + "---|" * len(header))
+            lines += ["| " + " | ".join(_md_cell(x) for x in row) + " |" for row in rows]
+        if not v.controls:
+            lines += ["", f"Controls: {_controls_line(o)}"]
         if v.numbers:
             lines += ["", "| number | value |", "|---|---|"]
             lines += [
@@ -521,6 +695,19 @@ def _commit_dir(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
+def _runs_json(results: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "config": to_jsonable(r.config),
+            "metrics": None if r.metrics is None else to_jsonable(r.metrics),
+            "error": r.error,
+            "wall_time": r.wall_time,
+            "cached": r.cached,
+        }
+        for r in results
+    ]
+
+
 def write_report(
     outcomes: Sequence[ClaimOutcome],
     out: str | Path,
@@ -546,22 +733,15 @@ def write_report(
             if fig.png is not None:
                 (tmp / "figures" / f"{sid}.png").write_bytes(fig.png)
             _write_csv(tmp / "data" / f"{sid}.csv", fig.data)
-            runs = [
-                {
-                    "config": to_jsonable(r.config),
-                    "metrics": None if r.metrics is None else to_jsonable(r.metrics),
-                    "error": r.error,
-                    "wall_time": r.wall_time,
-                    "cached": r.cached,
-                }
-                for r in o.results
-            ]
             payload = {
                 "claim": o.claim.id,
                 "prediction": to_jsonable(o.prediction),
                 "verdict": outcome_summary(o),
                 "figure_data": fig.data,
-                "runs": runs,
+                "runs": _runs_json(o.results),
+                "controls": [
+                    {"name": name, "runs": _runs_json(cres)} for name, _cfgs, cres in o.controls
+                ],
             }
             (tmp / "data" / f"{sid}.json").write_text(json.dumps(strict_json(payload), indent=1))
         summary = {

@@ -15,9 +15,13 @@ Rules enforced here, whatever a claim's judge says:
 Executors: :func:`make_executor` gives a local :class:`~concurrent.futures.ProcessPoolExecutor`
 (default) or a ``dask.distributed`` executor (``client.get_executor(pure=False)``: Dask's ``submit``
 would otherwise run identical calls once) on a ``LocalCluster`` or a scheduler address.
-BLAS threads per worker: ``max(1, cpu_count // workers)`` — one per worker on the 2-core machine —
-set inside each run with :mod:`threadpoolctl` (so the setting holds whichever executor runs it, and
-results do not depend on BLAS threading) and recorded in every stored row and in the report.
+BLAS threads: every run executes with :data:`RUN_BLAS_THREADS` (= 1) BLAS threads, whatever the
+number of workers or the executor, set inside the run with :mod:`threadpoolctl`. A BLAS library's
+summation order depends on its thread count, so the last digits of a metric would otherwise depend on
+``--workers``; with a fixed count the stored metrics, and ``summary.json`` without its timing and
+provenance fields, are byte-identical for any ``--workers`` and executor (docs/math.md §7,
+reproducibility). The count is part of every run's key (a row computed with another count is never
+reused), recorded in every stored row and in the report.
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from .statistics import ControlResult
 from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
 
 __all__ = [
+    "RUN_BLAS_THREADS",
     "ClaimOutcome",
     "ExecutorInfo",
-    "blas_threads_per_worker",
     "apply_controls",
     "enforce_verdict",
     "make_executor",
@@ -50,11 +54,9 @@ __all__ = [
 EXECUTORS = ("local", "dask")
 
 
-def blas_threads_per_worker(workers: int, cpus: int | None = None) -> int:
-    """BLAS threads each worker may use: ``max(1, cpus // workers)`` (no oversubscription)."""
-    if cpus is None:
-        cpus = os.cpu_count() or 1
-    return max(1, cpus // max(1, workers))
+RUN_BLAS_THREADS = 1
+"""BLAS threads of every run, whatever ``--workers`` and the executor: results must not depend on them
+(module docstring). Parallelism comes from the workers."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def make_executor(
         raise ValueError(f"scheduler={scheduler!r} needs executor 'dask', got {kind!r}")
     n = workers or os.cpu_count() or 1
     if kind == "local":
-        info = ExecutorInfo("local", n, blas_threads_per_worker(n))
+        info = ExecutorInfo("local", n, RUN_BLAS_THREADS)
         pool = ProcessPoolExecutor(max_workers=n)
         try:
             yield pool, info
@@ -146,7 +148,7 @@ def make_executor(
                 w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
             )
             n = max(1, nthreads)
-            info = ExecutorInfo("dask", n, blas_threads_per_worker(n), str(scheduler))
+            info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(scheduler))
             yield client.get_executor(pure=False), info
         return
     with (
@@ -159,7 +161,7 @@ def make_executor(
         ) as cluster,
         Client(cluster) as client,
     ):
-        info = ExecutorInfo("dask", n, blas_threads_per_worker(n), str(cluster.scheduler_address))
+        info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(cluster.scheduler_address))
         yield client.get_executor(pure=False), info
 
 
@@ -216,7 +218,7 @@ def run_sweep(
     *,
     store: ResultStore,
     executor: Executor,
-    blas_threads: int = 1,
+    blas_threads: int = RUN_BLAS_THREADS,
     fresh: bool = False,
     progress: str = "auto",
     stream: TextIO | None = None,
@@ -225,8 +227,12 @@ def run_sweep(
     """Run ``(claim_id, experiment, config)`` tasks; results in task order.
 
     Stored ``ok`` rows with the same key are reused (``cached=True``) unless ``fresh``; identical
-    tasks run once. Every finished run is committed to ``store`` as it arrives.
+    tasks run once. Every finished run is committed to ``store`` as it arrives. ``blas_threads`` is
+    part of the key (with the code version): rows computed with another BLAS thread count are not
+    reused.
     """
+    if isinstance(blas_threads, bool) or not isinstance(blas_threads, int) or blas_threads < 1:
+        raise ValueError(f"blas_threads must be a positive integer, got {blas_threads!r}")
     versions: dict[str, str] = {}
     items = []
     for claim_id, experiment, config in tasks:
@@ -235,7 +241,7 @@ def run_sweep(
         name = experiment_name(experiment)
         if name not in versions:
             versions[name] = code_version(experiment)
-        key = run_key(claim_id, name, config, versions[name])
+        key = run_key(claim_id, name, config, f"{versions[name]}+blas{blas_threads}")
         items.append(_Task(claim_id, experiment, config, key, cj, versions[name]))
     stored = {} if fresh else store.get_many(t.key for t in items)
     done: dict[str, RunResult] = {}
@@ -387,7 +393,7 @@ def run_claims(
     *,
     store: ResultStore,
     executor: Executor,
-    blas_threads: int = 1,
+    blas_threads: int = RUN_BLAS_THREADS,
     fresh: bool = False,
     progress: str = "auto",
     stream: TextIO | None = None,
@@ -457,7 +463,13 @@ def run_claims(
             control_runs.append((name, cfgs, cres))
             if verdict is None:
                 cv = _judge(claim, prediction, cres, probs, f" on control {name!r}")
-                control_results.append(ControlResult(name, cv.status, cv.reason, cv.margin))
+                n_bad = sum(not r.ok for r in cres)
+                why = f"{n_bad} of {len(cres)} runs failed; {cv.reason}" if n_bad else cv.reason
+                control_results.append(
+                    ControlResult(
+                        name, cv.status, why, cv.margin, runs=len(cres), runs_failed=n_bad
+                    )
+                )
         if verdict is None:
             verdict = apply_controls(_judge(claim, prediction, res, probs, ""), control_results)
         outcomes.append(

@@ -10,7 +10,8 @@ live; judges call it and never re-implement them.
   targets and settings; McNemar's exact test (a one-sided binomial test on the discordant pairs).
 * **Tolerance checks** (:class:`Check`, :func:`within`, :func:`at_most`, :func:`at_least`,
   :func:`interval_within`, :func:`interval_beyond`): a measured value (or an interval estimate such as a
-  fitted slope's) against a tolerance fixed before the runs.
+  fitted slope's) against a tolerance fixed before the runs; :func:`exact` for identities proved
+  case by case (no tolerance); :func:`worst_of` summarises one check per case by its worst case.
 * **Margins**: every part carries a signed ``margin`` — how far inside (+) or outside (−) its tolerance
   the measurement lies, as a fraction of the tolerance; a verdict's margin is the smallest of its parts'.
   ``holds`` implies ``margin >= 0`` and ``fails`` implies ``margin < 0``.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -49,6 +51,7 @@ __all__ = [
     "at_most",
     "clopper_pearson",
     "combine_status",
+    "exact",
     "interval_beyond",
     "interval_within",
     "linear_fit",
@@ -57,6 +60,7 @@ __all__ = [
     "rate_at_least",
     "rate_at_most",
     "within",
+    "worst_of",
 ]
 
 
@@ -77,6 +81,22 @@ def _check_unit(value: object, name: str, *, open_interval: bool = True) -> floa
         span = "(0, 1)" if open_interval else "[0, 1]"
         raise ValueError(f"{name} must lie in {span}, got {value!r}")
     return x
+
+
+def _real(value: object, name: str) -> float:
+    """A real number (NaN and infinities allowed: they make a check inconclusive)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
+def _interval(ci: object, name: str = "ci") -> tuple[float, float]:
+    if not isinstance(ci, Sequence | np.ndarray) or isinstance(ci, str) or len(ci) != 2:
+        raise TypeError(f"{name} must be a (low, high) pair, got {ci!r}")
+    lo, hi = _real(ci[0], f"{name}[0]"), _real(ci[1], f"{name}[1]")
+    if lo > hi:
+        raise ValueError(f"{name} must be (low, high) with low <= high, got {ci!r}")
+    return lo, hi
 
 
 def _finite(value: object, name: str) -> float:
@@ -128,9 +148,10 @@ class Rate:
     ``direction="at_least"``: the claim is "rate >= threshold" — holds when the interval's lower bound
     is >= threshold, fails when its upper bound is < threshold, inconclusive otherwise.
     ``direction="at_most"``: the mirror image ("rate <= threshold").
-    ``margin`` is measured from the decisive end of the interval, as a fraction of ``threshold``
-    (``at_least``) or of ``threshold`` (``at_most``): ``(lo - p)/p`` or ``(p - hi)/p`` when the rule
-    does not fail, and ``(hi - p)/p`` or ``(p - lo)/p`` when it fails (negative).
+    ``margin`` is a fraction of ``threshold``, measured from the interval's decisive end:
+    ``(lo - p)/p`` (``at_least``) or ``(p - hi)/p`` (``at_most``) when the rule does not fail (>= 0 iff
+    it holds), and ``(hi - p)/p`` or ``(p - lo)/p`` when it fails (< 0). With ``trials == 0`` the
+    interval is ``[0, 1]`` and the rule is inconclusive.
     """
 
     name: str
@@ -148,7 +169,7 @@ class Rate:
         if self.direction not in ("at_least", "at_most"):
             raise ValueError(f"direction must be 'at_least' or 'at_most', got {self.direction!r}")
 
-    @property
+    @cached_property
     def ci95(self) -> tuple[float, float]:
         return clopper_pearson(self.successes, self.trials)
 
@@ -226,10 +247,11 @@ class Contrast:
     """A paired comparison "arm a beats arm b" on matched runs (McNemar's exact test).
 
     ``discordant_a``: pairs where only arm a succeeded; ``discordant_b``: only arm b. Rule: holds when
-    the one-sided p-value is <= ``threshold``; fails when arm a is not ahead at all
-    (``discordant_a <= discordant_b``); inconclusive otherwise (ahead, but not significantly).
+    the one-sided p-value is <= ``threshold`` (a level in (0, 0.5): with a larger one a tie could
+    "hold"); fails when arm a is not ahead at all (``discordant_a <= discordant_b``); inconclusive
+    otherwise (ahead, but not significantly) and when there are no pairs at all.
     ``margin``: ``(log10 threshold - log10 p) / |log10 threshold|`` when ahead (>= 0 iff significant),
-    and ``-1 - (discordant_b - discordant_a)/pairs`` when not ahead.
+    ``-1 - (discordant_b - discordant_a)/pairs`` when not ahead, ``-1`` with no pairs.
     """
 
     name: str
@@ -246,14 +268,17 @@ class Contrast:
             raise ValueError(
                 f"discordant pairs ({self.discordant_a} + {self.discordant_b}) exceed pairs={self.pairs}"
             )
-        _check_unit(self.threshold, "threshold")
+        if _check_unit(self.threshold, "threshold") >= 0.5:
+            raise ValueError(f"threshold must lie in (0, 0.5), got {self.threshold!r}")
 
-    @property
+    @cached_property
     def p_value(self) -> float:
         return mcnemar_p_value(self.discordant_a, self.discordant_b)
 
     @property
     def status(self) -> Status:
+        if self.pairs == 0:
+            return "inconclusive"
         if self.p_value <= self.threshold:
             return "holds"
         if self.discordant_a <= self.discordant_b:
@@ -262,8 +287,10 @@ class Contrast:
 
     @property
     def margin(self) -> float:
-        if self.discordant_a <= self.discordant_b and self.status == "fails":
-            return -1.0 - (self.discordant_b - self.discordant_a) / max(1, self.pairs)
+        if self.pairs == 0:
+            return -1.0
+        if self.discordant_a <= self.discordant_b:
+            return -1.0 - (self.discordant_b - self.discordant_a) / self.pairs
         lt = math.log10(self.threshold)
         return (lt - math.log10(self.p_value)) / abs(lt)
 
@@ -347,12 +374,13 @@ def within(
     tol = _finite(tol, "tol")
     if tol <= 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
+    measured, predicted = _real(measured, "measured"), _real(predicted, "predicted")
     if not (math.isfinite(measured) and math.isfinite(predicted)):
         return _nan_check(name, "the measured or predicted value")
     err = abs(measured - predicted)
     if relative:
         if predicted == 0:
-            raise ValueError("relative=True needs a non-zero predicted value")
+            raise ValueError("predicted must be non-zero with relative=True, got 0")
         err /= abs(predicted)
     kind = "relative " if relative else ""
     status: Status = "holds" if err <= tol else "fails"
@@ -368,7 +396,8 @@ def at_most(name: str, value: float, bound: float) -> Check:
     """``value <= bound``; margin = ``(bound - value)/|bound|`` (``bound != 0``)."""
     bound = _finite(bound, "bound")
     if bound == 0:
-        raise ValueError("bound must be non-zero (the margin is a fraction of it)")
+        raise ValueError("bound must be non-zero (the margin is a fraction of it), got 0")
+    value = _real(value, "value")
     if not math.isfinite(value):
         return _nan_check(name, "the value")
     status: Status = "holds" if value <= bound else "fails"
@@ -379,7 +408,8 @@ def at_least(name: str, value: float, bound: float) -> Check:
     """``value >= bound``; margin = ``(value - bound)/|bound|`` (``bound != 0``)."""
     bound = _finite(bound, "bound")
     if bound == 0:
-        raise ValueError("bound must be non-zero (the margin is a fraction of it)")
+        raise ValueError("bound must be non-zero (the margin is a fraction of it), got 0")
+    value = _real(value, "value")
     if not math.isfinite(value):
         return _nan_check(name, "the value")
     status: Status = "holds" if value >= bound else "fails"
@@ -396,11 +426,10 @@ def interval_within(name: str, ci: tuple[float, float], predicted: float, tol: f
     tol = _finite(tol, "tol")
     if tol <= 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
-    lo, hi = float(ci[0]), float(ci[1])
+    lo, hi = _interval(ci)
+    predicted = _real(predicted, "predicted")
     if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(predicted)):
         return _nan_check(name, "the interval or prediction")
-    if lo > hi:
-        raise ValueError(f"ci must be (low, high) with low <= high, got {ci!r}")
     band_lo, band_hi = predicted - tol, predicted + tol
     detail = f"95% CI [{lo:.4g}, {hi:.4g}] vs {predicted:.4g} ± {tol:g}"
     if hi < band_lo or lo > band_hi:
@@ -422,8 +451,10 @@ def interval_beyond(
     """
     bound = _finite(bound, "bound")
     if bound == 0:
-        raise ValueError("bound must be non-zero (the margin is a fraction of it)")
-    lo, hi = float(ci[0]), float(ci[1])
+        raise ValueError("bound must be non-zero (the margin is a fraction of it), got 0")
+    if side not in ("above", "below"):
+        raise ValueError(f"side must be 'above' or 'below', got {side!r}")
+    lo, hi = _interval(ci)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return _nan_check(name, "the interval")
     detail = f"95% CI [{lo:.4g}, {hi:.4g}] {'>=' if side == 'above' else '<='} {bound:g}"
@@ -434,13 +465,48 @@ def interval_beyond(
         if hi < bound:
             return Check(name, "fails", (hi - bound) / scale, detail)
         return Check(name, "inconclusive", (lo - bound) / scale, detail)
-    if side != "below":
-        raise ValueError(f"side must be 'above' or 'below', got {side!r}")
     if hi <= bound:
         return Check(name, "holds", (bound - hi) / scale, detail)
     if lo > bound:
         return Check(name, "fails", (bound - lo) / scale, detail)
     return Check(name, "inconclusive", (bound - hi) / scale, detail)
+
+
+def exact(name: str, failures: int, cases: int, what: str = "cases") -> Check:
+    """An exact check (an identity proved case by case, no numerical tolerance).
+
+    Holds when no case fails (margin ``1``: none of the tolerance is used, there is none); fails when
+    any does (margin ``-failures/cases``); inconclusive with no case at all (margin NaN).
+    """
+    k = _check_count(failures, "failures")
+    n = _check_count(cases, "cases")
+    if k > n:
+        raise ValueError(f"failures must be <= cases, got {k} > {n}")
+    if n == 0:
+        return Check(name, "inconclusive", float("nan"), f"no {what} were checked")
+    if k == 0:
+        return Check(name, "holds", 1.0, f"all {n} {what} exact")
+    return Check(name, "fails", -k / n, f"{k} of {n} {what} not exact")
+
+
+def worst_of(name: str, checks: Sequence[Check]) -> Check:
+    """One check summarising several of the same kind (e.g. one per case): the smallest margin.
+
+    Status is :func:`combine_status` of the parts; margin the smallest finite part margin (NaN when
+    none is finite); the detail quotes the worst part and counts the parts that hold.
+    """
+    parts = list(checks)
+    if not parts:
+        raise ValueError("checks must not be empty")
+    for c in parts:
+        if not isinstance(c, Check):
+            raise TypeError(f"checks must be Check objects, got {type(c).__name__}")
+    status = combine_status(c.status for c in parts)
+    finite = [c for c in parts if not math.isnan(c.margin)]
+    worst = min(finite, key=lambda c: c.margin) if finite else parts[0]
+    n_hold = sum(c.status == "holds" for c in parts)
+    detail = f"{n_hold} of {len(parts)} hold; worst ({worst.name}): {worst.detail}"
+    return Check(name, status, worst.margin if finite else float("nan"), detail)
 
 
 # --------------------------------------------------------------------------------------------- slopes
@@ -505,6 +571,8 @@ class ControlResult:
     reason: str
     margin: float | None = None
     description: str = ""
+    runs: int = 0
+    runs_failed: int = 0
 
     @property
     def discriminates(self) -> bool:
@@ -517,6 +585,8 @@ class ControlResult:
             "reason": self.reason,
             "margin": self.margin,
             "description": self.description,
+            "runs": self.runs,
+            "runs_failed": self.runs_failed,
         }
 
 
@@ -597,6 +667,16 @@ class Evidence:
         self, name: str, ci: tuple[float, float], bound: float, side: Literal["above", "below"]
     ) -> Check:
         c = interval_beyond(name, ci, bound, side)
+        self.checks.append(c)
+        return c
+
+    def exact(self, name: str, failures: int, cases: int, what: str = "cases") -> Check:
+        c = exact(name, failures, cases, what)
+        self.checks.append(c)
+        return c
+
+    def worst_of(self, name: str, checks: Sequence[Check]) -> Check:
+        c = worst_of(name, checks)
         self.checks.append(c)
         return c
 

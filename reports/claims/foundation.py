@@ -33,6 +33,7 @@ from numerics.tensors import (
 
 from ..plotting import legend
 from ..registry import Claim, RunResult, Verdict, register
+from ..statistics import Evidence
 
 MODELS = ("plain", "coefficient", "homogeneous")
 
@@ -43,6 +44,24 @@ def _ok_metrics(results: Sequence[RunResult]) -> list[tuple[Any, Mapping[str, An
 
 def _fmt(x: float) -> str:
     return f"{x:.2e}"
+
+
+def _worst_error_verdict(
+    ev: Evidence,
+    bad: Sequence[Any],
+    worst: float,
+    cases: int,
+    predicted: str,
+    numbers: Mapping[str, Any],
+) -> Verdict:
+    """The verdict of ``ev``, naming the first case over the tolerance (``bad``), if any."""
+    if bad:
+        ev.note(f"{len(bad)} case(s) exceed the tolerance, e.g. {bad[0]}.")
+    return ev.verdict(
+        predicted=predicted,
+        measured=f"max rel. error {_fmt(worst)} over {cases} cases",
+        numbers=numbers,
+    )
 
 
 def _random_params(model: str, m: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -159,24 +178,17 @@ def gram_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> V
         "max_rel_err_contract": worst_contract,
         "cases": len(ok),
     }
-    measured = f"max rel. error {_fmt(worst)} over {len(ok)} cases"
-    if worst <= prediction["rtol"]:
-        return Verdict(
-            "holds",
-            f"every case agrees within rtol {prediction['rtol']:g} (worst: loss {_fmt(worst_loss)}, "
-            f"contraction {_fmt(worst_contract)})",
-            predicted,
-            measured,
-            numbers,
-        )
-    bad = [c for c, m in ok if max(m["rel_err_loss"], m["rel_err_contract"]) > prediction["rtol"]]
-    return Verdict(
-        "fails",
-        f"{len(bad)} case(s) exceed rtol {prediction['rtol']:g}, e.g. {bad[0]}",
-        predicted,
-        measured,
-        numbers,
+    ev = Evidence()
+    ev.at_most(
+        f"largest relative error over {len(ok)} cases (loss)", worst_loss, prediction["rtol"]
     )
+    ev.at_most(
+        f"largest relative error over {len(ok)} cases (contraction)",
+        worst_contract,
+        prediction["rtol"],
+    )
+    bad = [c for c, m in ok if max(m["rel_err_loss"], m["rel_err_contract"]) > prediction["rtol"]]
+    return _worst_error_verdict(ev, bad, worst, len(ok), predicted, numbers)
 
 
 def _model_markers() -> dict[str, str]:
@@ -249,6 +261,17 @@ register(
             "contraction against repeated dense matrix-vector products with a random unit x."
         ),
         tolerance=f"relative error <= {GRAM_RTOL:g} in every case (loss and contraction)",
+        tolerance_source=(
+            "derived: floating-point rounding. Both routes sum at most m² + 2mr + r² = 64 Gram terms "
+            "(each with relative error <= (l + 2)ε) or d^l <= 3125 dense terms, ε = 2.2e-16; on these "
+            "configurations (||T(W)||² + ||T*||²)/||T(W) - T*||² <= 1.42 (no cancellation), so the "
+            "relative error is below (64·7 + 3125)·ε·1.42 ≈ 1.1e-12; the tolerance 1e-10 is ~100x "
+            "that bound"
+        ),
+        no_control=(
+            "an algebraic identity (docs/math.md §2): no configuration makes it false; that the judge "
+            "fails on a wrong value is tested on constructed results (tests/reports/test_claims_foundation.py)"
+        ),
         experiment=gram_experiment,
         configs=gram_configs,
         predict=gram_predict,
@@ -310,7 +333,10 @@ def gradient_configs(profile: str) -> list[GradCase]:
     ]
 
 
-GRAD_RTOL = 1e-9  # measured worst: 6.4e-13 (quick), 4.8e-13 (full), 2026-11-23
+GRAD_RTOL = 1e-9
+GRAD_CALIBRATION_SEEDS = tuple(range(1000, 1004)) + tuple(range(1010, 1014))
+"""Held-out seeds (the judged ones are 0-3): the full grid at these seeds, 192 cases, gave a worst
+relative error of 5.4e-13 (2026-12-02); ``tests/reports/test_claims_foundation.py`` re-runs it (slow)."""
 
 
 def gradient_predict(profile: str) -> dict[str, Any]:
@@ -324,23 +350,10 @@ def gradient_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) 
         return Verdict("inconclusive", "no run produced metrics", predicted, "n/a")
     worst = max(m["max_rel_err"] for _, m in ok)
     numbers = {"max_rel_err": worst, "cases": len(ok)}
-    measured = f"max rel. error {_fmt(worst)} over {len(ok)} cases"
-    if worst <= prediction["rtol"]:
-        return Verdict(
-            "holds",
-            f"all {len(ok)} cases within rtol {prediction['rtol']:g} (worst {_fmt(worst)})",
-            predicted,
-            measured,
-            numbers,
-        )
+    ev = Evidence()
+    ev.at_most(f"largest |FD - <∇f,V>|/||∇f|| over {len(ok)} cases", worst, prediction["rtol"])
     bad = [c for c, m in ok if m["max_rel_err"] > prediction["rtol"]]
-    return Verdict(
-        "fails",
-        f"{len(bad)} case(s) exceed rtol {prediction['rtol']:g}, e.g. {bad[0]}",
-        predicted,
-        measured,
-        numbers,
-    )
+    return _worst_error_verdict(ev, bad, worst, len(ok), predicted, numbers)
 
 
 def gradient_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
@@ -393,8 +406,18 @@ register(
             "(numerics.models.loss) against <∇f, V> (numerics.models.loss_and_grad)."
         ),
         tolerance=(
-            f"|FD - <∇f,V>| / ||∇f||_F <= {GRAD_RTOL:g} in every case (measured: truncation "
-            "O(h⁴) plus rounding O(ε f / h); measured worst 6e-13)"
+            f"|FD - <∇f,V>| / ||∇f||_F <= {GRAD_RTOL:g} in every case (truncation O(h⁴) plus "
+            "rounding O(ε f / h))"
+        ),
+        tolerance_source=(
+            "calibrated: the full grid at held-out seeds 1000-1003 and 1010-1013 (192 cases, judged "
+            "seeds 0-3) gave a worst error of 5.4e-13; the tolerance 1e-9 is > 1000x that (rounding "
+            "alone is ~ε f/h ≈ 2e-13·f)"
+        ),
+        no_control=(
+            "a calculus identity (the derivative of the loss): no configuration makes it false; that "
+            "the judge fails on a wrong gradient is tested on constructed results "
+            "(tests/reports/test_claims_foundation.py)"
         ),
         experiment=gradient_experiment,
         configs=gradient_configs,
@@ -489,7 +512,7 @@ def monotone_configs(profile: str) -> list[FlowCase]:
 
 
 MONO_INCREASE_TOL = 1e-8  # 10x the integrator's rtol (1e-9)
-DISSIPATION_RTOL = 1e-4  # Simpson's rule, O(dt^4); measured worst 7.5e-6 (full, l=2)
+DISSIPATION_RTOL = 1e-4  # Simpson's rule, O(dt^4): calibrated, see the claim's tolerance_source
 
 
 def monotone_predict(profile: str) -> dict[str, Any]:
@@ -519,26 +542,15 @@ def monotone_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) 
         if inc > 0
         else f"never rose (largest step {inc:+.1e}·f(0))"
     )
-    measured = f"loss {rose}; dissipation error {_fmt(diss)}"
-    problems = []
-    if inc > prediction["increase_tol"]:
-        problems.append(f"loss increased by {_fmt(inc)}·f(0) > {prediction['increase_tol']:g}")
-    if diss > prediction["dissipation_rtol"]:
-        problems.append(
-            f"f(0)-f(T) and ∫||∇f||² differ by {_fmt(diss)} > {prediction['dissipation_rtol']:g}"
-        )
-    if not drop > 0:
-        problems.append(f"some run's loss did not decrease at all (relative drop {_fmt(drop)})")
-    if problems:
-        return Verdict("fails", "; ".join(problems), predicted, measured, numbers)
-    return Verdict(
-        "holds",
-        f"in all {len(ok)} runs the loss never rose by more than {prediction['increase_tol']:g}·f(0) "
-        f"between observations (worst {_fmt(inc)}), fell by at least {drop:.1%}, and the energy "
-        f"identity held within {_fmt(diss)}",
-        predicted,
-        measured,
-        numbers,
+    ev = Evidence()
+    ev.at_most("largest increase between observations / f(0)", inc, prediction["increase_tol"])
+    ev.at_most("|f(0)-f(T) - ∫||∇f||²| / (f(0)-f(T))", diss, prediction["dissipation_rtol"])
+    # the loss must fall by more than the integrator's error level, or "never rose" says nothing
+    ev.at_least("smallest fall (f(0)-f(T))/f(0)", drop, prediction["increase_tol"])
+    return ev.verdict(
+        predicted=predicted,
+        measured=f"loss {rose}; dissipation error {_fmt(diss)}",
+        numbers=numbers,
     )
 
 
@@ -589,7 +601,18 @@ register(
         tolerance=(
             f"largest increase between consecutive observations <= {MONO_INCREASE_TOL:g}·f(0) "
             f"(integrator error); |f(0)-f(T) - ∫||∇f||²| / (f(0)-f(T)) <= {DISSIPATION_RTOL:g} "
-            "(quadrature error of Simpson's rule on the grid; measured worst 7.5e-6); the loss must fall"
+            "(quadrature error of Simpson's rule on the grid); the loss must fall by more than "
+            f"{MONO_INCREASE_TOL:g}·f(0)"
+        ),
+        tolerance_source=(
+            "calibrated: the dissipation tolerance on the full grid at held-out seeds 1000-1001 (72 "
+            "flows; judged seeds 0-1): worst 1.06e-5, tolerance 1e-4 (9.4x); the increase tolerance "
+            "is derived: 10x the integrator's rtol 1e-9 (the loss's error between observations)"
+        ),
+        no_control=(
+            "a theorem about every gradient flow (df/dt = -||∇f||²): no configuration makes it false; "
+            "that the judge fails on a rising loss or a broken energy identity is tested on "
+            "constructed results (tests/reports/test_claims_foundation.py)"
         ),
         experiment=monotone_experiment,
         configs=monotone_configs,

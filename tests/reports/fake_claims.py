@@ -60,6 +60,23 @@ def _judge_by(status: str):
     return judge
 
 
+def evidence_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
+    """A judge built with :class:`reports.statistics.Evidence`: the effect is "x < 10".
+
+    Parts: a rate (ok runs >= 0.1), a paired contrast (x < 10 vs never, threshold 0.1) and a check
+    (largest x <= 9.5); on controls with x >= 10 the check and the contrast fail.
+    """
+    from reports.statistics import Evidence
+
+    ok = [r for r in results if r.ok and r.metrics is not None]
+    xs = [r.config.x for r in ok]
+    ev = Evidence()
+    ev.rate_at_least("runs with metrics", len(ok), len(results), 0.1)
+    ev.contrast("x below 10 vs never", [x < 10 for x in xs], [False] * len(xs), threshold=0.1)
+    ev.at_most("largest x", float(max(xs, default=float("nan"))), 9.5)
+    return ev.verdict(predicted="x < 10", measured=f"xs {xs}", numbers={"n": len(xs)})
+
+
 def _plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
     ax = fig.add_subplot(1, 1, 1)
     xs = [r.config.x for r in results if r.ok and r.metrics is not None]
@@ -81,15 +98,20 @@ def make_claim(
     broken_plot: bool = False,
     model_choice: str = "",
     controls: Mapping[str, Sequence[int]] | None = None,
+    control_failing: Sequence[int] = (),
     judge: Any = None,
 ) -> Claim:
     """A fake claim over ``x = 0..n-1``; configs with ``x in failing`` raise in the experiment.
 
-    ``controls``: ``{name: xs}`` negative-control configs (run by the same experiment and ``judge``).
+    ``controls``: ``{name: xs}`` negative-control configs (run by the same experiment and ``judge``);
+    control configs with ``x in control_failing`` raise.
     """
 
     def control_configs(profile: str) -> dict[str, list[FakeConfig]]:
-        return {k: [FakeConfig(x, seed=100 + x) for x in xs] for k, xs in (controls or {}).items()}
+        return {
+            k: [FakeConfig(x, seed=100 + x, fail=x in control_failing) for x in xs]
+            for k, xs in (controls or {}).items()
+        }
 
     def configs(profile: str) -> list[FakeConfig]:
         k = n if profile == "quick" else 2 * n

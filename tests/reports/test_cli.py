@@ -47,6 +47,14 @@ def test_claims_lists_registry(capsys):
     ids = [c["id"] for c in data]
     assert ids == sorted(REGISTRY) and "foundation.loss-monotone" in ids
     assert all({"quick", "full"} <= set(c["configs"]) for c in data)
+    by_id = {c["id"]: c for c in data}
+    for c in data:
+        assert {"tolerance_source", "controls", "no_control", "profiles"} <= set(c)
+        assert set(c["configs"]) == set(c["profiles"])
+    assert by_id["theory.expected-kernel"]["controls"] == ["rademacher initialisation"]
+    assert by_id["foundation.gram-identity"]["controls"] == []
+    assert by_id["foundation.gram-identity"]["no_control"]
+    assert by_id["foundation.gram-identity"]["tolerance_source"].startswith("derived")
 
 
 @pytest.mark.parametrize(
@@ -104,6 +112,27 @@ def test_check_holds_exit_0_and_json(capsys, tmp_path):
     assert data["id"] == "foundation.gram-identity" and data["verdict"] == "holds"
     assert data["runs"] == 18 and data["runs_failed"] == 0
     assert data["numbers"]["max_rel_err_loss"] <= 1e-10
+    assert 0 <= data["margin"] <= 1 and data["tolerance_source"].startswith("derived")
+    assert data["controls"] == [] and data["no_control"]
+    assert [c["status"] for c in data["checks"]] == ["holds", "holds"]
+
+
+def test_check_prints_margin_evidence_and_controls(capsys, tmp_path, monkeypatch):
+    from tests.reports.fake_claims import evidence_judge
+
+    claim = make_claim("fake.ev", controls={"big-x": [10, 11]}, judge=evidence_judge)
+    monkeypatch.setitem(REGISTRY, "fake.ev", claim)
+    code, out, _ = _main(capsys, "check", "fake.ev", "--db", str(tmp_path / "r.sqlite"))
+    assert code == 0, out
+    for text in (
+        "margin:",
+        "tolerance source: derived: test fixture",
+        "rate:       runs with metrics: 4/4, 95% CI",
+        "contrast:   x below 10 vs never: only-a 4, only-b 0 of 4",
+        "check:      largest x",
+        "control:    big-x: fails",
+    ):
+        assert text in out, text
 
 
 def test_check_fails_and_inconclusive_exit_codes(capsys, tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import matplotlib
 import pytest
 
 from reports.registry import all_claims
-from reports.runner import blas_threads_per_worker, make_executor, run_claims
+from reports.runner import make_executor, run_claims
 from reports.store import ResultStore
 
 matplotlib.use("Agg")
@@ -31,7 +31,6 @@ def full_outcomes(tmp_path_factory):
             "full",
             store=ResultStore(db),
             executor=executor,
-            blas_threads=blas_threads_per_worker(workers),
             progress="none",
         )
     return {o.claim.id: o for o in outcomes}

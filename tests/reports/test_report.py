@@ -183,3 +183,96 @@ def test_smoke_quick_report_of_foundation_claims(tmp_path, capsys):
     assert [c["verdict"] for c in summary["claims"]] == ["holds"] * 3
     err = capsys.readouterr().err
     assert "executor local (2 workers, 1 BLAS thread(s) each)" in err
+
+
+# ------------------------------------------------------------ evidence in the report (issue 11)
+@pytest.fixture(scope="module")
+def evidence_report(tmp_path_factory) -> Path:
+    from tests.reports.fake_claims import evidence_judge
+
+    claims = [
+        make_claim("fake.ev", controls={"big-x": [10, 11]}, judge=evidence_judge),
+        make_claim(
+            "fake.ev-blind",
+            controls={"small-x": [5], "crashing": [12]},
+            control_failing=[12],
+            judge=evidence_judge,
+        ),
+        make_claim("fake.no-margin"),  # a judge without Evidence: margin 0.5 from the fixture
+    ]
+    tmp = tmp_path_factory.mktemp("ev")
+    with ResultStore(tmp / "r.sqlite") as store, ThreadPoolExecutor(2) as ex:
+        outcomes = run_claims(claims, "quick", store=store, executor=ex, progress="none")
+    prov = collect_provenance(profile="quick", executor=None, wall_time=0.1, db="x", fresh=False)
+    write_report(outcomes, tmp / "out", prov)
+    return tmp / "out"
+
+
+def test_summary_json_evidence_fields(evidence_report):
+    claims = {
+        c["id"]: c for c in json.loads((evidence_report / "summary.json").read_text())["claims"]
+    }
+    ev = claims["fake.ev"]
+    assert ev["verdict"] == "holds" and ev["margin"] >= 0
+    assert ev["tolerance_source"] == "derived: test fixture"
+    (rate,) = ev["rates"]
+    assert {"name", "successes", "trials", "ci95", "threshold"} <= set(rate)
+    assert (rate["successes"], rate["trials"]) == (4, 4) and len(rate["ci95"]) == 2
+    (contrast,) = ev["contrasts"]
+    assert {"name", "discordant_a", "discordant_b", "p_value", "threshold"} <= set(contrast)
+    assert (contrast["discordant_a"], contrast["discordant_b"]) == (4, 0)
+    assert contrast["p_value"] == pytest.approx(1 / 16)
+    assert [c["name"] for c in ev["checks"]] == ["largest x"]
+    assert [(c["name"], c["verdict"]) for c in ev["controls"]] == [("big-x", "fails")]
+    assert set(ev["controls"][0]) >= {"name", "verdict", "reason"}
+    blind = claims["fake.ev-blind"]
+    assert blind["verdict"] == "inconclusive" and "cannot discriminate" in blind["reason"]
+    by_name = {c["name"]: c for c in blind["controls"]}
+    assert by_name["small-x"]["verdict"] == "inconclusive"
+    assert by_name["crashing"]["runs_failed"] == 1 and by_name["crashing"]["verdict"] != "fails"
+    assert claims["fake.no-margin"]["margin"] == 0.5 and claims["fake.no-margin"]["controls"] == []
+
+
+def test_control_runs_in_data_json(evidence_report):
+    data = json.loads((evidence_report / "data" / "fake.ev-blind.json").read_text())
+    controls = {c["name"]: c["runs"] for c in data["controls"]}
+    assert [r["config"]["x"] for r in controls["small-x"]] == [5]
+    assert controls["crashing"][0]["error"].startswith("FloatingPointError")
+    assert len(data["runs"]) == 4  # the claim's own runs, apart from the controls'
+
+
+def test_html_and_markdown_show_margin_source_and_controls(evidence_report):
+    html_text = (evidence_report / "index.html").read_text()
+    parser = _Collector()
+    parser.feed(html_text)
+    parser.close()
+    assert parser.stack == []
+    assert "<th>margin</th><th>tolerance</th>" in html_text
+    assert "derived: test fixture" in html_text  # the section's tolerance source
+    for text in (
+        "4/4",
+        "McNemar",
+        "largest x",
+        "negative controls",
+        "big-x",
+        "small-x",
+        "crashing",
+    ):
+        assert text in html_text, text
+    md = (evidence_report / "report.md").read_text()
+    assert "| margin | tolerance |" in md
+    row = next(line for line in md.splitlines() if line.startswith("| [fake.ev]"))
+    assert "| derived |" in row and "**holds**" in row
+    assert "- **tolerance source:** derived: test fixture" in md
+    assert "| big-x | fails |" in md
+    assert "| crashing | " in md and "1 failed" in md
+
+
+def test_close_margins_are_marked():
+    from reports.render import _md_margin, format_margin
+
+    assert format_margin(0.12) == "+0.12" and format_margin(-0.5) == "-0.50"
+    assert format_margin(None) == "n/a" and format_margin(-11292.0) == "-1.1e+04"
+    assert format_margin(float("nan")) == "n/a"
+    assert _md_margin(0.05) == "**+0.05 (close)**" and _md_margin(-0.09) == "**-0.09 (close)**"
+    assert _md_margin(0.1) == "+0.10"

@@ -11,7 +11,7 @@ import pytest
 from reports.registry import RunResult, Verdict, all_claims, get_claim
 from reports.render import exit_code
 from reports.runner import (
-    blas_threads_per_worker,
+    RUN_BLAS_THREADS,
     enforce_verdict,
     make_executor,
     run_claims,
@@ -89,7 +89,7 @@ def test_enforce_verdict_rules():
 def test_process_pool_runs_module_level_experiments(tmp_path):
     with make_executor("local", workers=2) as (ex, info):
         assert info.kind == "local" and info.workers == 2
-        assert info.blas_threads == blas_threads_per_worker(2)
+        assert info.blas_threads == RUN_BLAS_THREADS == 1
         (o,) = _run(
             [make_claim("fake.pool", failing=[3])],
             tmp_path,
@@ -103,11 +103,21 @@ def test_process_pool_runs_module_level_experiments(tmp_path):
     )  # x² plus 1e-3·N(0,1) noise (5σ margin: 5e-3)
 
 
-def test_blas_threads_rule():
-    assert blas_threads_per_worker(2, cpus=2) == 1
-    assert blas_threads_per_worker(1, cpus=2) == 2
-    assert blas_threads_per_worker(8, cpus=2) == 1
-    assert blas_threads_per_worker(2, cpus=16) == 8
+def test_blas_threads_fixed_and_part_of_the_run_key(tmp_path):
+    """Every run uses RUN_BLAS_THREADS whatever the workers; another count never reuses a row."""
+    for workers in (1, 2, 3):
+        with make_executor("local", workers=workers) as (_ex, info):
+            assert info.blas_threads == RUN_BLAS_THREADS
+    claim = make_claim("fake.blas", n=2)
+    with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(1) as ex:
+        first = run_claims([claim], "quick", store=store, executor=ex, progress="none")[0]
+        again = run_claims([claim], "quick", store=store, executor=ex, progress="none")[0]
+        other = run_claims(
+            [claim], "quick", store=store, executor=ex, blas_threads=2, progress="none"
+        )[0]
+        with pytest.raises(ValueError, match="blas_threads"):
+            run_claims([claim], "quick", store=store, executor=ex, blas_threads=0)
+    assert first.n_cached == 0 and again.n_cached == 2 and other.n_cached == 0
 
 
 @pytest.mark.parametrize(
@@ -253,3 +263,45 @@ def test_verdict_margin_sign_must_agree_with_status():
     with pytest.raises(ValueError, match="margin"):
         Verdict("fails", "r", "p", "m", margin=0.0)
     assert Verdict("inconclusive", "r", "p", "m", margin=-3.0).margin == -3.0
+
+
+def test_controls_with_failed_runs(tmp_path):
+    """A control whose runs all fail cannot discriminate (the claim is inconclusive); a control
+    with some failed runs that the judge still fails does discriminate; both record the failures."""
+
+    def judge(prediction, results):
+        xs = [r.config.x for r in results if r.ok]
+        bad = any(x >= 10 for x in xs)
+        return Verdict("fails" if bad else "holds", "x-rule", "p", "m", margin=-1.0 if bad else 1.0)
+
+    crashed = make_claim(
+        "fake.control-crashed", controls={"big-x": [10, 11]}, control_failing=[10, 11], judge=judge
+    )
+    partly = make_claim(
+        "fake.control-partly", controls={"big-x": [10, 11]}, control_failing=[11], judge=judge
+    )
+    by_id = {o.claim.id: o for o in _run([crashed, partly], tmp_path)}
+    c, p = by_id["fake.control-crashed"], by_id["fake.control-partly"]
+    assert c.verdict.status == "inconclusive" and "cannot discriminate" in c.verdict.reason
+    rec = c.verdict.controls[0]
+    assert rec["verdict"] == "inconclusive" and rec["runs"] == 2 and rec["runs_failed"] == 2
+    assert "2 of 2 runs failed" in rec["reason"]
+    assert [r.ok for r in c.controls[0][2]] == [False, False]
+    assert p.verdict.status == "holds"
+    rec = p.verdict.controls[0]
+    assert rec["verdict"] == "fails" and rec["runs_failed"] == 1
+    assert rec["reason"].startswith("1 of 2 runs failed")
+    assert p.n_failed == 0  # the claim's own runs are counted apart from its controls'
+
+
+def test_controls_judged_by_an_evidence_judge(tmp_path):
+    from tests.reports.fake_claims import evidence_judge
+
+    good = make_claim("fake.ev", controls={"big-x": [10, 11]}, judge=evidence_judge)
+    blind = make_claim("fake.ev-blind", controls={"small-x": [5]}, judge=evidence_judge)
+    by_id = {o.claim.id: o for o in _run([good, blind], tmp_path)}
+    g, b = by_id["fake.ev"], by_id["fake.ev-blind"]
+    assert g.verdict.status == "holds" and g.verdict.margin is not None and g.verdict.margin >= 0
+    assert g.verdict.controls[0]["verdict"] == "fails" and g.verdict.controls[0]["margin"] < 0
+    assert b.verdict.status == "inconclusive" and "cannot discriminate" in b.verdict.reason
+    assert b.verdict.controls[0]["verdict"] == "inconclusive"  # 1/1 cannot show a rate >= 0.1
