@@ -358,3 +358,15 @@ def test_classify_rejects_bad_input() -> None:
         classify_end_point(W, t, model="nonsense")
     with pytest.raises(ValueError, match="m·d"):
         refine_critical_point(np.ones((50, 10)), orthogonal_tensor([1.0], 10, 3), model="plain")
+
+
+def test_two_components_on_one_direction_is_a_spurious_minimum_for_even_order() -> None:
+    # l = 4: w1 = w2 = 2^{-1/4} e1 fits e1 exactly and misses e2. Turning a component towards e2
+    # by θ loses fit on e1 at order θ² and gains on e2 only at order θ⁴ (even l, positive weights):
+    # a (non-strict: weight can move between the two) local minimum that no perturbation escapes
+    t = orthogonal_tensor([1.0, 1.0], 3, 4)
+    two = np.array([[2 ** (-1 / 4), 0.0, 0.0], [2 ** (-1 / 4), 0.0, 0.0]])
+    res = classify_end_point(two, t, model="plain", rng=0)
+    assert res.kind == "spurious_minimum"
+    assert res.escape_drop <= 1e-12 and res.grad_norm <= 1e-10
+    assert res.hessian_min >= -1e-12 and res.null_dim >= 1
