@@ -415,6 +415,12 @@ def _rate_plot(ax: Any, groups: Mapping[tuple, Mapping[int, Sequence[bool]]], la
         )  # fmt: skip
     ax.axhline(M_STAR_LEVEL, color="k", ls=":", lw=0.8, label=f"m* level {M_STAR_LEVEL}")
     ax.set_xscale("log")
+    ms_all = sorted({m for per_m in groups.values() for m in per_m})
+    if ms_all:
+        from matplotlib.ticker import NullFormatter
+
+        ax.set_xticks(ms_all, [str(m) for m in ms_all], fontsize=7)
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("components m")
     ax.set_ylabel("success rate, 95% CI")
@@ -630,7 +636,7 @@ def mvr_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: A
     ax1, ax2 = fig.subplots(1, 2)
     groups = _rates(results, ("r", "d"))
     _rate_plot(ax1, groups, lambda g: f"r={g[0]}")
-    ax1.set_title("No re-initialisation, 3000 steps (l = 3, d = 30)")
+    ax1.set_title("no re-init, 3000 steps, d = 30", fontsize=9)
     legend(ax1, fontsize=6)
     data: dict[str, list[Any]] = {"r": [], "m_star": [], "m_star_low": [], "m_star_high": []}
     for (r, _), per_m in sorted(groups.items()):
@@ -845,7 +851,7 @@ def plain_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig:
         c=[colors[k] for k in data["kind"]],
     )  # fmt: skip
     ax2.set_xscale("log")
-    ax2.set_xlabel("relative gradient norm after refinement")
+    ax2.set_xlabel("relative gradient (refined; successes as reached)")
     ax2.set_ylabel("relative error")
     return data
 
