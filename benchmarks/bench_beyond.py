@@ -66,12 +66,12 @@ def _epoch_time(m: int) -> float:
 
 
 def _point_time(seeds: int) -> tuple[float, int]:
-    from reports.claims.beyond import mvd_configs, variant_experiment
+    from reports.claims.beyond import budget_experiment, mvd_configs
 
     cfgs = [c for c in mvd_configs("full") if c.order == ORDER and c.d == D and c.seed < seeds]
     t0 = time.perf_counter()
     for c in cfgs:
-        variant_experiment(c)
+        budget_experiment(c)
     return time.perf_counter() - t0, len(cfgs)
 
 

@@ -8,11 +8,15 @@
 from .beyond import (  # noqa: E402,F401
     BaselineResult,
     BeyondLazyResult,
+    CriticalPoint,
+    EndPointClassification,
     ReinitEvent,
     beyond_lazy_descent,
+    classify_end_point,
     fit_succeeded,
     hessian_min_eigenvalue,
     plain_descent_baseline,
+    refine_critical_point,
     relative_error,
     target_scale,
 )

@@ -44,7 +44,11 @@ __all__ = [
     "BaselineResult",
     "BeyondLazyResult",
     "ReinitEvent",
+    "CriticalPoint",
+    "EndPointClassification",
     "beyond_lazy_descent",
+    "classify_end_point",
+    "refine_critical_point",
     "fit_succeeded",
     "hessian_min_eigenvalue",
     "plain_descent_baseline",
@@ -657,3 +661,347 @@ def hessian_min_eigenvalue(
     op = LinearOperator((n, n), matvec=hvp, dtype=np.float64)
     vals = eigsh(op, k=k, which="SA", return_eigenvectors=False, tol=1e-8)
     return np.sort(vals)
+
+
+# ----------------------------------------------------------------------------------------------
+# end points of plain gradient descent: refine to a critical point, then classify it
+# ----------------------------------------------------------------------------------------------
+END_POINT_CLASSES = ("success", "saddle", "spurious_minimum", "unresolved")
+
+
+def _dense_hessian(W: np.ndarray, target: Tensor, model: str) -> np.ndarray:
+    """``∇²f(W)`` as an ``(m·d, m·d)`` matrix from exact (complex-step) Hessian-vector products."""
+    n = W.size
+    cols = [
+        hessian_vector_product(W, e.reshape(W.shape), target, model=model).ravel()
+        for e in np.eye(n)
+    ]
+    H = np.column_stack(cols)
+    return 0.5 * (H + H.T)
+
+
+def _gradient_unit(target: Tensor, model: str) -> tuple[float, float, float]:
+    """``(ν, gradient scale, curvature scale)`` of :func:`plain_descent_baseline` (``s`` = target scale).
+
+    ``ν = s^{1/l}`` (plain) or ``√s`` (homogeneous); gradient scale ``l·||T*||_F·s/ν``; curvature
+    ``l²·s^{2-2/l}`` (plain) or ``l·s`` (homogeneous), docs/math.md §3.3.
+    """
+    s = target_scale(target)
+    order = target.order
+    unit = s ** (1.0 / order) if model == "plain" else math.sqrt(s)
+    gscale = order * math.sqrt(target.squared_norm) * s / unit
+    curv = order**2 * s ** (2.0 - 2.0 / order) if model == "plain" else order * s
+    return unit, gscale, curv
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """Result of :func:`refine_critical_point`.
+
+    Attributes
+    ----------
+    W : ndarray
+        The refined point.
+    loss : float
+        ``f(W)`` (λ = 0).
+    grad_norm : float
+        Relative gradient norm ``||∇f(W)||_F`` over the scale ``l·||T*||_F·s/ν`` (as in
+        :class:`BaselineResult`).
+    converged : bool
+        ``grad_norm <= gtol``.
+    iterations : int
+        Newton iterations used.
+    """
+
+    W: np.ndarray
+    loss: float
+    grad_norm: float
+    converged: bool
+    iterations: int
+
+
+def refine_critical_point(
+    W: Any,
+    target: Tensor,
+    *,
+    model: str,
+    gtol: float = 1e-10,
+    max_iter: int = 200,
+    rounds: int = 4,
+    gd_steps: int = 10000,
+) -> CriticalPoint:
+    """Drive ``W`` to a critical point of ``f = ½||T(W) - T*||²`` by saddle-free Newton steps.
+
+    Plain gradient descent only creeps towards the degenerate critical points of the tensor loss (a
+    component shrinking towards 0 at the order-``l`` saddle has gradient ``O(||w||^{l-1})``), so its
+    end points are not critical to precision. This takes Newton steps with the absolute values of
+    the Hessian's eigenvalues, ``ΔW = -|H|^{-1} g`` (eigenvalues floored at ``1e-14`` of the curvature
+    scale; a descent direction even where ``H`` is indefinite; step length at most ``0.1·ν``: the
+    odd-order loss has flat valleys to infinity, ``w_i = -w_j``), with Armijo backtracking on ``f`` (up to the rounding of ``f``: a
+    descent method: it never leaves the basin by going uphill), on the dense Hessian assembled from
+    :func:`numerics.models.hessian_vector_product` (exact to rounding). At a degenerate critical point
+    (``f - f* ∝ |x|^k`` along a direction) a Newton step shrinks ``x`` by ``1 - 1/(k-1)``: linear
+    convergence, a few dozen iterations to ``1e-10``. It stops when the relative gradient
+    norm (scale ``l·||T*||_F·s/ν``, docs/math.md §3.3) is ``<= gtol``. Meant for small problems
+    (``m·d <= 400``).
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+        Starting point (e.g. the end point of :func:`plain_descent_baseline`).
+    target : LowRankTensor or DenseTensor
+    model : {"plain", "homogeneous"}
+    gtol : float
+        Relative gradient-norm target (default ``1e-10``).
+    max_iter : int
+        Newton iterations per round (a round also stops when backtracking cannot lower ``f``).
+    rounds : int
+        Rounds of Newton iterations. Far from a critical point (still on a slow slope of the
+        landscape) Newton steps with ``|H|`` can crawl; between rounds ``gd_steps`` plain
+        gradient-descent steps (step ``0.05`` over the curvature scale) move the point on.
+    gd_steps : int
+        Gradient steps between rounds.
+    """
+    target = _check_tensor(target, "target")
+    model = check_choice(model, "model", BEYOND_MODELS)
+    gtol = check_real(gtol, "gtol", minimum=0.0, strict=True)
+    max_iter = check_int(max_iter, "max_iter")
+    rounds = check_int(rounds, "rounds")
+    gd_steps = check_int(gd_steps, "gd_steps")
+    W0, model, _ = validate_problem(W, target, model, 0.0)
+    if W0.size > 400:
+        raise ValueError(
+            f"refine_critical_point assembles a dense Hessian: m·d must be <= 400, got {W0.size}"
+        )
+    unit, gscale, curv = _gradient_unit(target, model)
+    floor = 1e-14 * curv
+    Wk = np.array(W0, dtype=np.float64, copy=True)
+    total = 0
+    for round_ in range(rounds):
+        if round_ > 0:
+            traj = gradient_descent(Wk, target, step=0.05 / curv, n_steps=gd_steps, model=model)
+            if not traj.success:
+                raise ArithmeticError(
+                    f"refine_critical_point: gradient descent failed between rounds: {traj.message}"
+                )
+            Wk = np.array(traj.W, dtype=np.float64)
+        Wk, value, grad, it = _newton_round(
+            Wk, target, model, gtol, max_iter, gscale, floor, 0.1 * unit
+        )
+        total += it
+        if float(np.linalg.norm(grad)) / gscale <= gtol:
+            break
+    gnorm = float(np.linalg.norm(grad)) / gscale
+    return CriticalPoint(Wk, value, gnorm, bool(gnorm <= gtol), total)
+
+
+def _newton_round(
+    Wk: np.ndarray,
+    target: Tensor,
+    model: str,
+    gtol: float,
+    max_iter: int,
+    gscale: float,
+    floor: float,
+    max_step: float,
+) -> tuple[np.ndarray, float, np.ndarray, int]:
+    """Up to ``max_iter`` saddle-free Newton steps with backtracking (see :func:`refine_critical_point`)."""
+
+    def value_grad(X: np.ndarray) -> tuple[float, np.ndarray]:
+        v, g = _loss_and_grad(X, target, model, 0.0)
+        assert g is not None
+        return float(v), g
+
+    value, grad = value_grad(Wk)
+    ulp_f = np.finfo(float).eps * 0.5 * target.squared_norm
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is reported)
+        if not (math.isfinite(value) and np.all(np.isfinite(grad))):
+            raise ArithmeticError(
+                f"refine_critical_point: non-finite loss or gradient at iteration {it} "
+                f"(m={Wk.shape[0]}, d={Wk.shape[1]}, order={target.order}, model={model!r})"
+            )
+        if float(np.linalg.norm(grad)) / gscale <= gtol:
+            it -= 1
+            break
+        lam, vecs = np.linalg.eigh(_dense_hessian(Wk, target, model))
+        coef = (vecs.T @ grad.ravel()) / np.maximum(np.abs(lam), floor)
+        direction = -(vecs @ coef).reshape(Wk.shape)
+        size = float(np.linalg.norm(direction))
+        if size > max_step:  # a trust radius: never slide far along a flat valley
+            direction *= max_step / size
+        slope = float(np.sum(grad * direction))  # < 0: |H|^{-1} is positive definite
+        t, moved = 1.0, False
+        for _ in range(80):  # Armijo backtracking on f
+            trial = Wk + t * direction
+            v2, g2 = value_grad(trial)
+            # Armijo, with slack for the rounding of f (near a critical point the decrease is
+            # below ulp(f) while the gradient still shrinks)
+            if math.isfinite(v2) and v2 <= value + 1e-4 * t * slope + 8 * ulp_f:
+                Wk, value, grad, moved = trial, v2, g2, True
+                break
+            t *= 0.5
+        if not moved:
+            break
+    return Wk, value, grad, it
+
+
+@dataclass(frozen=True)
+class EndPointClassification:
+    """Result of :func:`classify_end_point`.
+
+    Attributes
+    ----------
+    kind : str
+        ``"success"`` (relative error ``<= eps``), ``"saddle"`` (some perturbation of size ``rho``
+        followed by descent lowers the loss by more than ``drop_tol·½||T*||²``), ``"spurious_minimum"``
+        (a critical point with error ``> eps`` that no perturbation escapes) or ``"unresolved"`` (the
+        refinement did not reach ``gtol``).
+    relative_error, grad_norm : float
+        At the refined point (relative gradient norm as in :class:`CriticalPoint`).
+    loss : float
+        ``f`` at the refined point.
+    hessian_min : float
+        Smallest Hessian eigenvalue over the curvature scale (``l²s^{2-2/l}`` plain, ``l·s`` homogeneous).
+    null_dim : int
+        Number of Hessian eigenvalues with ``|λ| <= null_tol`` (relative): degenerate directions.
+    escape : str
+        Which perturbation escaped: ``"negative-curvature"``, ``"null-space"``, ``"random"`` or ``""``.
+    escape_drop : float
+        Largest loss decrease found, relative to ``½||T*||²`` (0 when nothing escaped).
+    escape_error : float
+        Relative error after the best escape (``nan`` when nothing escaped).
+    W : ndarray
+        The refined point.
+    refine_iterations : int
+    """
+
+    kind: str
+    relative_error: float
+    grad_norm: float
+    loss: float
+    hessian_min: float
+    null_dim: int
+    escape: str
+    escape_drop: float
+    escape_error: float
+    W: np.ndarray
+    refine_iterations: int
+
+
+def classify_end_point(
+    W: Any,
+    target: Tensor,
+    *,
+    model: str,
+    eps: float = 0.05,
+    gtol: float = 1e-10,
+    rho: float = 0.05,
+    n_random: int = 8,
+    null_tol: float = 1e-6,
+    drop_tol: float = 1e-4,
+    descent_steps: int = 3000,
+    rng: RNGLike = None,
+) -> EndPointClassification:
+    """Classify the end point of a descent run: success, saddle, or spurious local minimum.
+
+    1. :func:`refine_critical_point` to relative gradient ``<= gtol`` (saddle-free Newton, exact Hessian).
+    2. Relative error ``<= eps`` (before or after the refinement): ``"success"`` (an end point that
+       already fits is not refined; its ``hessian_min`` is then ``nan``).
+    3. Otherwise an **escape test**: from the refined ``W*`` perturb by ``rho·ν`` (``ν`` the natural
+       component norm) along (a) the eigenvectors of negative Hessian eigenvalues, (b) the Hessian's
+       null space (``|λ| <= null_tol`` relative: the higher-order test — at a degenerate saddle the
+       descent direction has zero curvature and shows only in the cubic/quartic terms, so both signs
+       ``±v`` are tried), (c) ``n_random`` random unit directions; from each perturbed point run
+       ``descent_steps`` steps of plain gradient descent (step ``0.05`` over the curvature scale,
+       as :func:`plain_descent_baseline`). If any run ends with ``f < f(W*) - drop_tol·½||T*||²``, the
+       point is a ``"saddle"``; if none does, a ``"spurious_minimum"`` (a local minimum at resolution
+       ``rho``: a basin narrower than ``rho`` would be missed — ``rho`` is reported with the result).
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+    target : LowRankTensor or DenseTensor
+    model : {"plain", "homogeneous"}
+    eps : float
+        Success threshold on the relative error.
+    gtol : float
+        Relative gradient-norm target of the refinement.
+    rho : float
+        Perturbation size in units of ``ν`` (``s^{1/l}`` plain, ``√s`` homogeneous).
+    n_random : int
+        Number of random perturbation directions (``>= 0``).
+    null_tol : float
+        Relative eigenvalue magnitude below which a Hessian direction counts as degenerate.
+    drop_tol : float
+        Loss decrease (relative to ``½||T*||²``) that counts as an escape.
+    descent_steps : int
+        Gradient steps after each perturbation.
+    rng : Generator, int or None
+        Randomness of the random directions.
+    """
+    target = _check_tensor(target, "target")
+    model = check_choice(model, "model", BEYOND_MODELS)
+    eps = check_real(eps, "eps", minimum=0.0, strict=True)
+    rho = check_real(rho, "rho", minimum=0.0, strict=True)
+    n_random = check_int(n_random, "n_random", minimum=0)
+    null_tol = check_real(null_tol, "null_tol", minimum=0.0, strict=True)
+    drop_tol = check_real(drop_tol, "drop_tol", minimum=0.0, strict=True)
+    descent_steps = check_int(descent_steps, "descent_steps")
+    gen = as_rng(rng)
+    order = target.order
+    W_in, _, _ = validate_problem(W, target, model, 0.0)
+    unit, gscale, curv = _gradient_unit(target, model)
+    half_norm = 0.5 * target.squared_norm
+    err = relative_error(model_tensor(W_in, order, model=model), target)
+    if err <= eps:  # already a fit: no refinement needed to call it a success
+        v0, g0 = _loss_and_grad(np.asarray(W_in, dtype=float), target, model, 0.0)
+        assert g0 is not None
+        g_rel = float(np.linalg.norm(g0)) / gscale
+        return EndPointClassification(
+            "success", err, g_rel, float(v0), math.nan, 0, "", 0.0, math.nan,
+            np.array(W_in, dtype=float), 0,
+        )  # fmt: skip
+    cp = refine_critical_point(W_in, target, model=model, gtol=gtol)
+    Ws = cp.W
+    err = relative_error(model_tensor(Ws, order, model=model), target)
+    evals, evecs = np.linalg.eigh(_dense_hessian(Ws, target, model))
+    rel = evals / curv
+    null_dim = int(np.sum(np.abs(rel) <= null_tol))
+
+    def result(
+        kind: str, escape: str = "", drop: float = 0.0, e_err: float = math.nan
+    ) -> EndPointClassification:
+        return EndPointClassification(
+            kind, err, cp.grad_norm, cp.loss, float(rel[0]), null_dim, escape, drop, e_err, Ws,
+            cp.iterations,
+        )  # fmt: skip
+
+    if err <= eps:
+        return result("success")
+    if not cp.converged:
+        return result("unresolved")
+    directions: list[tuple[str, np.ndarray]] = []
+    for j in np.flatnonzero(rel < -null_tol):
+        directions += [("negative-curvature", evecs[:, j]), ("negative-curvature", -evecs[:, j])]
+    for j in np.flatnonzero(np.abs(rel) <= null_tol):
+        directions += [("null-space", evecs[:, j]), ("null-space", -evecs[:, j])]
+    for _ in range(n_random):
+        v = gen.standard_normal(Ws.size)
+        directions.append(("random", v / np.linalg.norm(v)))
+    eta = 0.05 / curv
+    best = ("", 0.0, math.nan)
+    for name, v in directions:
+        start = Ws + rho * unit * v.reshape(Ws.shape)
+        traj = gradient_descent(start, target, step=eta, n_steps=descent_steps, model=model)
+        if not traj.success:
+            continue
+        drop = (cp.loss - float(_loss_and_grad(traj.W, target, model, 0.0, False)[0])) / half_norm
+        if drop > best[1]:
+            e2 = relative_error(model_tensor(traj.W, order, model=model), target)
+            best = (name, drop, e2)
+            if drop > drop_tol:
+                break
+    if best[1] > drop_tol:
+        return result("saddle", best[0], best[1], best[2])
+    return result("spurious_minimum", "", max(best[1], 0.0))

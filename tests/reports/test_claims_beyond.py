@@ -2,121 +2,304 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from reports.claims import beyond as B
-from reports.registry import RunResult, get_claim
+from reports.registry import RunResult, Verdict, get_claim
+
+BEYOND = (
+    "beyond.versus-lazy",
+    "beyond.m-vs-d",
+    "beyond.m-vs-r",
+    "beyond.bad-local-minima",
+    "beyond.saddle-at-zero",
+    "beyond.escape-by-reinit",
+    "beyond.epsilon-dependence",
+    "beyond.step-size",
+)
 
 
 def _rr(cfg: object, **metrics: object) -> RunResult:
     return RunResult(config=cfg, metrics=metrics, error=None, wall_time=0.0)
 
 
-def _variant_results(m_star: dict[tuple[int, int], int], key: str) -> list[RunResult]:
-    """Runs that succeed exactly for m >= m_star[(order, d or r)], 5 seeds each."""
+def _sign_ok(v: Verdict) -> None:
+    assert v.margin is not None
+    if v.status == "holds":
+        assert v.margin >= 0
+    if v.status == "fails":
+        assert v.margin < 0
+
+
+# ------------------------------------------------------------------------------- versus-lazy
+def _versus(n: int, lazy_wins: int, variant_wins: int, d: int = 20) -> list[RunResult]:
     out = []
-    for (l, x), ms in m_star.items():
-        for m in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64):
-            for s in range(5):
-                cfg = B.VariantRun(
-                    order=l, d=x if key == "d" else 20, r=x if key == "r" else 2, m=m, seed=s
-                )
-                out.append(_rr(cfg, success=m >= ms, relative_error=0.01 if m >= ms else 0.5))
+    for s in range(n):
+        var = s < variant_wins
+        laz = s >= n - lazy_wins
+        for arm, ok in (("variant", var), ("lazy", laz)):
+            cfg = B.LazyVsVariant(order=3, d=d, r=3, m=12, seed=s, arm=arm)
+            out.append(_rr(cfg, success=ok, relative_error=0.01 if ok else 0.9, movement=None))
     return out
 
 
-PRED_D = {
-    "lazy_threshold": {"3,10": 22, "3,40": 287, "3,160": 4347},
-    "lazy_slope": {"3": 1.9},
-    "max_slope": 0.3,
-    "r": 2,
-}
+def test_versus_lazy_judge() -> None:
+    pred = B.versus_predict("full")  # rate >= 0.8
+    v = B.versus_judge(pred, _versus(30, lazy_wins=0, variant_wins=30))
+    assert v.status == "holds"
+    _sign_ok(v)
+    # lazy succeeds as often as the variant: no contrast (the control's situation)
+    v = B.versus_judge(pred, _versus(30, lazy_wins=30, variant_wins=30))
+    assert v.status == "fails"
+    _sign_ok(v)
+    # 2 discordant pairs only: ahead but not significant, and the rate 27/30 is undecided
+    v = B.versus_judge(pred, _versus(30, lazy_wins=28, variant_wins=27))
+    assert v.status in ("inconclusive", "fails")
+    v = B.versus_judge(pred, _versus(30, lazy_wins=25, variant_wins=28))
+    assert v.status == "inconclusive"
 
 
-def test_m_vs_d_judge_holds_for_flat_and_fails_for_linear_growth() -> None:
-    flat = _variant_results({(3, 10): 4, (3, 40): 4, (3, 160): 6}, "d")
-    assert B.mvd_judge(PRED_D, flat).status == "holds"
-    linear = _variant_results({(3, 10): 2, (3, 40): 8, (3, 160): 32}, "d")  # slope 1
-    v = B.mvd_judge(PRED_D, linear)
-    assert v.status == "fails" and v.numbers["slope"]["3"] == pytest.approx(1.0)
+def test_versus_controls_are_above_the_lazy_threshold_and_distinct() -> None:
+    import theory
+
+    for profile in ("quick", "full", "scale"):
+        cfgs = set(B.versus_configs(profile))
+        for ctl in B.versus_controls(profile).values():
+            assert not cfgs & set(ctl)
+            for c in ctl:
+                assert c.m > theory.lazy_threshold(c.d, c.order)
+        for c in cfgs:
+            assert c.m < 0.2 * theory.lazy_threshold(c.d, c.order)
+    assert min(c.d for c in B.versus_configs("scale")) >= 200
 
 
-def test_m_vs_d_judge_needs_a_90_percent_m() -> None:
-    res = [
-        _rr(B.VariantRun(order=3, d=10, r=2, m=m, seed=s), success=s < 4, relative_error=0.1)
-        for m in (2, 4)
-        for s in range(5)
-    ]  # 80% success at every m
-    assert B.mvd_judge(PRED_D, res).status == "inconclusive"
+# -------------------------------------------------------------------------------- m* helper
+def test_m_star_interval() -> None:
+    per_m = {3: [True] * 3 + [False] * 7, 6: [True] * 9 + [False], 12: [True] * 30}
+    s = B.m_star(per_m)
+    assert s["point"] == 6  # 0.9 >= 0.75 from m = 6 on
+    assert s["low"] == 6  # at m = 3 the upper CP end of 3/10 is 0.65 < 0.75
+    assert s["high"] == 12  # 9/10 has lower end 0.555 < 0.75; 30/30 has 0.884
+    assert B.m_star({3: [False] * 5})["point"] is None
 
 
-def test_m_vs_r_judge_fails_above_the_paper_bound() -> None:
-    pred = B.mvr_predict("quick")
-    ok = _variant_results({(3, 1): 1, (3, 2): 2, (3, 4): 4}, "r")  # m* = r
-    v = B.mvr_judge(pred, ok)
-    assert v.status == "holds" and v.numbers["exponent"]["3"] == pytest.approx(1.0)
-    # r = 1 needs m = 2 > 1^{7.5} = 1
-    bad = _variant_results({(3, 1): 2, (3, 2): 3, (3, 4): 8}, "r")
-    assert B.mvr_judge(pred, bad).status == "fails"
+# ------------------------------------------------------------------------------- m-vs-d / r
+def _budget(groups: dict[tuple[int, int], dict[int, int]], n: int) -> list[RunResult]:
+    """``groups[(d, r)][m] = number of successes`` out of ``n`` seeds (the first seeds succeed)."""
+    out = []
+    for (d, r), per_m in groups.items():
+        for m, k in per_m.items():
+            for s in range(n):
+                cfg = B.BudgetRun(order=3, d=d, r=r, m=m, seed=s)
+                ok = s < k
+                out.append(_rr(cfg, success=ok, relative_error=0.01, component_steps=m * 100))
+    return out
+
+
+def test_m_vs_d_judge() -> None:
+    pred = B.mvd_predict("full")
+    good = _budget({(10, 3): {3: 10, 12: 30}, (200, 3): {3: 12, 12: 30}}, 30)
+    v = B.mvd_judge(pred, good)
+    assert v.status == "holds"
+    _sign_ok(v)
+    # m does not matter (everything succeeds at m = r): the control's situation
+    flat = _budget({(10, 3): {3: 30, 12: 30}, (200, 3): {3: 30, 12: 30}}, 30)
+    v = B.mvd_judge(pred, flat)
+    assert v.status == "fails"
+    _sign_ok(v)
+    # m = 4r not clearly sufficient at d = 200 (26/30: CI lower 0.69 < 0.8 < upper 0.96)
+    weak = _budget({(10, 3): {3: 10, 12: 30}, (200, 3): {3: 12, 12: 26}}, 30)
+    assert B.mvd_judge(pred, weak).status == "inconclusive"
+
+
+def test_m_vs_r_judge_checks_the_exponent_as_an_upper_bound() -> None:
+    pred = B.mvr_predict("full")
+    # m* = 2r: exponent 1 (exact, zero-width interval) <= 7.5
+    lin = {(r, 30): {r: 5, 2 * r: 20, 4 * r: 20} for r in (2, 3, 4)}
+    v = B.mvr_judge(pred, _budget_r(lin, 20))
+    assert v.status == "holds" and v.numbers["exponent"]["slope"] == pytest.approx(1.0)
+    # m* = r^8: exponent 8 > 7.5 fails
+    steep = {(r, 30): {r: 0, 4 * r: 0, r**8: 20} for r in (2, 3, 4)}
+    v = B.mvr_judge(pred, _budget_r(steep, 20))
+    assert v.status == "fails"
+    _sign_ok(v)
+
+
+def _budget_r(groups: dict[tuple[int, int], dict[int, int]], n: int) -> list[RunResult]:
+    out = []
+    for (r, d), per_m in groups.items():
+        for m, k in per_m.items():
+            for s in range(n):
+                cfg = B.BudgetRun(order=3, d=d, r=r, m=m, seed=s)
+                out.append(_rr(cfg, success=s < k, relative_error=0.01, component_steps=m))
+    return out
+
+
+def test_m_controls_use_reinit_and_differ_from_configs() -> None:
+    for configs, controls in ((B.mvd_configs, B.mvd_controls), (B.mvr_configs, B.mvr_controls)):
+        for profile in ("quick", "full"):
+            cfgs = set(configs(profile))
+            assert all(c.reinit == "none" for c in cfgs)
+            for ctl in controls(profile).values():
+                assert not cfgs & set(ctl)
+                assert all(c.reinit == "one-random" for c in ctl)
+
+
+# -------------------------------------------------------------------------- bad-local-minima
+def _plain(kinds_at_r: list[str], kinds_at_4r: list[str], order: int = 3) -> list[RunResult]:
+    out = []
+    for m, kinds in ((3, kinds_at_r), (12, kinds_at_4r)):
+        for s, k in enumerate(kinds):
+            cfg = B.PlainRun(order=order, d=5, r=3, m=m, seed=s)
+            out.append(
+                _rr(cfg, kind=k, success=k == "success", relative_error=0.5, grad_norm=1e-12)
+            )
+    return out
 
 
 def test_bad_local_minima_judge() -> None:
-    pred = B.plain_predict("quick")
+    pred = B.plain_predict("full")
+    at_r = ["spurious_minimum"] * 2 + ["saddle"] * 6 + ["success"] * 2
+    v = B.plain_judge(pred, _plain(at_r, ["success"] * 10))
+    assert v.status == "holds"
+    assert v.numbers["l=3,r=3"]["counts"]["m=3"] == {
+        "success": 2,
+        "saddle": 6,
+        "spurious_minimum": 2,
+        "unresolved": 0,
+    }
+    # only saddles: no spurious minimum exists -> fails (the rank-one control's situation)
+    v = B.plain_judge(pred, _plain(["saddle"] * 8 + ["success"] * 2, ["success"] * 10))
+    assert v.status == "fails"
+    _sign_ok(v)
+    # a spurious minimum but only 2 discordant pairs: ahead, not significant
+    v = B.plain_judge(pred, _plain(["spurious_minimum"] + ["success"] * 9, ["success"] * 10))
+    assert v.status == "inconclusive"
 
-    def runs(stuck_at_r: int, stuck_at_4r: int) -> list[RunResult]:
-        out = []
-        for m, n_stuck in ((3, stuck_at_r), (12, stuck_at_4r)):
-            for s in range(10):
-                st = s < n_stuck
-                out.append(
-                    _rr(
-                        B.PlainRun(order=3, d=5, r=3, m=m, seed=s),
-                        stuck=st,
-                        relative_error=0.58 if st else 0.01,
-                        grad_norm=1e-4,
-                        hessian_min_rel=0.0,
-                    )
-                )
-        return out
 
-    assert B.plain_judge(pred, runs(6, 0)).status == "holds"
-    assert B.plain_judge(pred, runs(1, 0)).status == "fails"  # 10% < 20% at m = r
-    assert B.plain_judge(pred, runs(6, 6)).status == "fails"  # no improvement with m
+def test_bad_local_minima_control_is_rank_one() -> None:
+    for profile in ("quick", "full"):
+        cfgs = set(B.plain_configs(profile))
+        for ctl in B.plain_controls(profile).values():
+            assert not cfgs & set(ctl) and all(c.r == 1 for c in ctl)
+    assert {c.order for c in B.plain_configs("full")} == {3, 4}
+
+
+# ---------------------------------------------------------------------------- saddle-at-zero
+def test_saddle_experiment_matches_the_symbolic_polynomial() -> None:
+    m = B.ray_experiment(B.RayCase(order=3, d=3, m=2, r=2, seed=0))
+    assert m["fitted_order"] == pytest.approx(3.0, abs=0.02)
+    assert m["symbolic_lowest_degree"] == 3
+    assert m["symbolic_err_ulp"] < 100
+    assert m["grad_norm_at_zero"] == 0.0
+    # from a nonzero base point the loss changes at first order (the control)
+    c = B.ray_experiment(B.RayCase(order=3, d=3, m=2, r=2, seed=0, base=0.5))
+    assert c["fitted_order"] == pytest.approx(1.0, abs=0.1)
+
+
+def test_saddle_judge() -> None:
+    pred = {"order": {"3": 3}, "order_tol": 0.02, "symbolic_ulp_tol": 100.0}
+    cfg = B.RayCase(order=3, d=3, m=2, r=2, seed=0)
+    good = [_rr(cfg, fitted_order=3.001, symbolic_err_ulp=2.0)]
+    assert B.ray_judge(pred, good).status == "holds"
+    assert B.ray_judge(pred, [_rr(cfg, fitted_order=1.0, symbolic_err_ulp=None)]).status == "fails"
+    assert B.ray_judge(pred, [_rr(cfg, fitted_order=3.0, symbolic_err_ulp=1e4)]).status == "fails"
+
+
+# ---------------------------------------------------------------------------- escape-by-reinit
+def _escape(k_one: int, k_none: int, n: int = 30, escapes: bool = True) -> list[RunResult]:
+    out = []
+    for arm, k in (("one-random", k_one), ("small", k_one), ("none", k_none)):
+        for s in range(n):
+            esc = [(0.58, 0.01)] if (escapes and arm != "none" and s < k) else []
+            cfg = B.EscapeRun(order=3, d=20, r=3, arm=arm, seed=s)
+            out.append(
+                _rr(cfg, success=s < k, relative_error=0.01, epoch_errors=[0.58], escapes=esc)
+            )
+    return out
 
 
 def test_escape_judge() -> None:
-    pred = B.escape_predict("quick")
-
-    def runs(p_one: int, p_none: int) -> list[RunResult]:
-        out = []
-        for arm, k in (("one-random", p_one), ("small", p_one), ("none", p_none)):
-            for s in range(10):
-                esc = [(0.58, 0.01)] if (arm != "none" and s < k) else []
-                out.append(
-                    _rr(
-                        B.EscapeRun(order=3, d=20, r=3, arm=arm, seed=s),
-                        success=s < k,
-                        relative_error=0.01,
-                        epoch_errors=[0.58, 0.01],
-                        n_reinit=1,
-                        escapes=esc,
-                    )
-                )
-        return out
-
-    assert B.escape_judge(pred, runs(10, 5)).status == "holds"
-    assert B.escape_judge(pred, runs(6, 5)).status == "fails"
+    pred = B.escape_predict("full")
+    v = B.escape_judge(pred, _escape(30, 15))
+    assert v.status == "holds"
+    _sign_ok(v)
+    assert B.escape_judge(pred, _escape(30, 30)).status == "fails"  # no contrast (control)
+    assert B.escape_judge(pred, _escape(30, 15, escapes=False)).status == "fails"
+    assert B.escape_judge(pred, _escape(27, 25)).status == "inconclusive"
 
 
-def test_saddle_experiment_recovers_order() -> None:
-    # independent of the judge: the fitted order is l for l = 3 (theory: saddle of order l at 0)
-    m = B.ray_experiment(B.RayCase(order=3, d=4, m=2, r=2, seed=0))
-    assert m["fitted_order"] == pytest.approx(3.0, abs=0.05)
-    assert m["grad_norm_at_zero"] == 0.0
+# ------------------------------------------------------------------------ epsilon-dependence
+def _eps(steps_of_eps: object, rate: int = 30, n: int = 30) -> list[RunResult]:
+    out = []
+    for e in (0.2, 0.1, 0.05, 0.02, 0.01):
+        for m in (3, 6, 12):
+            for s in range(n):
+                ok = (s < rate) if m == 12 else (s < n // 2)
+                cfg = B.EpsRun(order=3, d=20, r=3, m=m, seed=s, eps=e)
+                steps = steps_of_eps(e) * (1 + 0.01 * s)  # type: ignore[operator]
+                out.append(_rr(cfg, success=ok, n_steps=int(steps), relative_error=e))
+    return out
 
 
-def test_claims_registered_with_model_choice() -> None:
-    for cid in ("beyond.m-vs-d", "beyond.m-vs-r", "beyond.escape-by-reinit"):
+def test_epsilon_judge() -> None:
+    pred = B.eps_predict("full")
+    v = B.eps_judge(pred, _eps(lambda e: 50 + 10 * math.log(1 / e)))
+    assert v.status == "holds"
+    assert v.numbers["m_exponent"]["slope"] == 0.0  # m* = 12 at every ε: flat, exact
+    _sign_ok(v)
+    v = B.eps_judge(pred, _eps(lambda e: 10 / e**2))  # steps ∝ ε^{-2}: exponent 2 > 1
+    assert v.status == "fails"
+    _sign_ok(v)
+    assert B.eps_judge(pred, _eps(lambda e: 60.0, rate=27)).status == "inconclusive"
+
+
+# ---------------------------------------------------------------------------------- step-size
+def test_step_judge() -> None:
+    pred = B.step_predict("full")
+
+    def runs(orders: list[float]) -> list[RunResult]:
+        return [
+            _rr(
+                B.StepRun(order=3, d=10, r=3, m=6, seed=s),
+                order=o,
+                errors=[1e-2, 1e-3],
+                order_ci=[o - 0.01, o + 0.01],
+                steps=[0.02, 0.01],
+            )  # fmt: skip
+            for s, o in enumerate(orders)
+        ]
+
+    v = B.step_judge(pred, runs([0.98, 1.01, 0.99, 1.0]))
+    assert v.status == "holds"
+    _sign_ok(v)
+    v = B.step_judge(pred, runs([1.98, 1.99, 2.0]))  # Heun: the control's situation
+    assert v.status == "fails"
+    _sign_ok(v)
+    assert B.step_judge(pred, runs([0.8, 1.2, 1.0])).status == "inconclusive"
+
+
+# ----------------------------------------------------------------------------------- registry
+def test_claims_registered_with_controls_and_tolerance_sources() -> None:
+    for cid in BEYOND:
+        c = get_claim(cid)
+        assert c.controls is not None, cid
+        assert c.tolerance_source.startswith(("derived:", "calibrated:")), cid
+        for profile in c.profiles:
+            cfgs = set(c.configs(profile))
+            for ctl in c.controls(profile).values():
+                assert ctl and not cfgs & set(ctl), (cid, profile)
+    for cid in ("beyond.m-vs-d", "beyond.m-vs-r", "beyond.escape-by-reinit", "beyond.versus-lazy"):
         assert "[model choice]" in get_claim(cid).model_choice
-    for cid in ("beyond.bad-local-minima", "beyond.saddle-at-zero"):
-        assert get_claim(cid).id == cid
+    assert "scale" in get_claim("beyond.versus-lazy").profiles
+
+
+def test_plots_render_without_results() -> None:
+    from matplotlib.figure import Figure
+
+    for cid in BEYOND:
+        c = get_claim(cid)
+        pred = {"order": {"3": 3}} if cid == "beyond.saddle-at-zero" else c.predict("quick")
+        c.plot(pred, [], Figure())

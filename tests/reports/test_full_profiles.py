@@ -20,6 +20,21 @@ matplotlib.use("Agg")
 
 CLAIMS = all_claims()
 
+# Claims that honestly do not hold under their full profile: id -> why (strict: a hold is news)
+EXPECTED_NON_HOLD = {
+    "beyond.m-vs-d": (
+        "inconclusive: at d = 50, m = 4r succeeded 28/30 (95% CI 0.78-1.00) against the "
+        "pre-set 0.8; 30 seeds per d cannot establish >= 0.8 at a true rate near 0.95"
+    ),
+}
+
+
+def _param(claim_id: str) -> object:
+    if claim_id in EXPECTED_NON_HOLD:
+        reason = EXPECTED_NON_HOLD[claim_id]
+        return pytest.param(claim_id, marks=pytest.mark.xfail(strict=True, reason=reason))
+    return claim_id
+
 
 @pytest.fixture(scope="module")
 def full_outcomes(tmp_path_factory):
@@ -37,7 +52,7 @@ def full_outcomes(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("claim_id", [c.id for c in CLAIMS])
+@pytest.mark.parametrize("claim_id", [_param(c.id) for c in CLAIMS])
 def test_claim_holds_on_full_profile(claim_id, full_outcomes):
     outcome = full_outcomes[claim_id]
     failed = [r.error for r in outcome.results if not r.ok]
