@@ -111,11 +111,6 @@ def test_predict_and_plot_return_data(claim: Claim):
 # The lead removes this list at merge.
 NOT_YET_MIGRATED = frozenset(
     {
-        "beyond.bad-local-minima",
-        "beyond.escape-by-reinit",
-        "beyond.m-vs-d",
-        "beyond.m-vs-r",
-        "beyond.saddle-at-zero",
         "deflation.fit-times",
         "deflation.matrix-case",
         "deflation.non-orthogonal",
