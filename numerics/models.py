@@ -58,17 +58,22 @@ def unpack_coefficient(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return W[:, 0], W[:, 1:]
 
 
-def validate_problem(W: Any, target: Any, model: str, reg: float) -> tuple[np.ndarray, str, float]:
-    """Check ``(W, target, model, reg)`` once at a public boundary; return the clean values."""
+def validate_problem(
+    W: Any, target: Any, model: str, reg: float, *, name: str = "W"
+) -> tuple[np.ndarray, str, float]:
+    """Check ``(W, target, model, reg)`` once at a public boundary; return the clean values.
+
+    ``name`` is the caller's name for ``W`` (``"W0"`` for the flows), used in error messages.
+    """
     if not isinstance(target, LowRankTensor | DenseTensor):
         raise TypeError(
             f"target must be a LowRankTensor or DenseTensor, got {type(target).__name__}"
         )
     model = check_choice(model, "model", MODELS)
     reg = check_real(reg, "reg", minimum=0.0)
-    dtype = np.float32 if np.asarray(W).dtype == np.float32 else np.float64
+    dtype = np.float32 if getattr(W, "dtype", None) == np.float32 else np.float64
     cols = target.dim + 1 if model == "coefficient" else target.dim
-    W = as_float_array(W, "W", shape=(None, cols), dtype=dtype)
+    W = as_float_array(W, name, shape=(None, cols), dtype=dtype)
     return W, model, reg
 
 
