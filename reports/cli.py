@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .outdir import check_out_dir
 from .procs import check_workers
 from .registry import PROFILES, Claim, all_claims, get_claim
 from .render import (
@@ -331,7 +332,11 @@ def _check_run_args(args: argparse.Namespace) -> None:
         args.claims = list(dict.fromkeys(args.claims))  # a repeated id is checked once
     out = getattr(args, "out", None)
     if out is not None and db is not None:
-        out_dir, db_file = Path(out).resolve(), Path(db).resolve()
+        try:
+            out_dir = check_out_dir(out)  # refusals of --out first (checked again before writing)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        db_file = Path(db).resolve()
         if out_dir == db_file or out_dir in db_file.parents:
             raise UsageError(
                 f"--db {db!r} lies inside --out {out!r}, which is replaced by every report"
