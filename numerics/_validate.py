@@ -25,13 +25,19 @@ def as_rng(rng: object, name: str = "rng") -> np.random.Generator:
     raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {rng!r}")
 
 
-def check_int(value: object, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int`` >= ``minimum``, else raise naming ``name``."""
+def check_int(value: object, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int`` in ``[minimum, maximum]``, else raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if int(value) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if maximum is not None and int(value) > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
     return int(value)
+
+
+#: Largest number of observation times a caller may ask for (each one is a row of an array).
+MAX_OBSERVATIONS = 10**7
 
 
 #: Largest tensor order accepted anywhere in :mod:`numerics`. The cost of the Gram-form algebra grows
@@ -93,6 +99,27 @@ def reject_complex(value: object, name: str) -> None:
         return
     if kind == "c":
         raise TypeError(f"{name} must be a real array, got an array of dtype complex")
+
+
+def check_bool(value: object, name: str) -> bool:
+    """A flag: ``bool`` or ``numpy.bool_`` only (an array's truth value is ambiguous or an error)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+#: Largest number of entries of an array drawn from a size given by the caller (``m·d``):
+#: 2**31 doubles = 16 GiB, beyond any use here; larger sizes fail with a message, not MemoryError.
+MAX_DRAW_ELEMENTS = 2**31
+
+
+def check_size(rows: int, cols: int, names: str) -> None:
+    """Refuse ``rows × cols`` arrays above :data:`MAX_DRAW_ELEMENTS` entries, naming ``names``."""
+    if rows * cols > MAX_DRAW_ELEMENTS:
+        raise ValueError(
+            f"{names} ask for a {rows} × {cols} array ({rows * cols * 8 / 2**30:.3g} GiB of float64), "
+            f"more than MAX_DRAW_ELEMENTS={MAX_DRAW_ELEMENTS}"
+        )
 
 
 def check_max_wall(value: object, name: str = "max_wall") -> float | None:

@@ -38,6 +38,7 @@ from scipy.sparse.linalg import LinearOperator, minres
 
 from ._validate import (
     as_float_array,
+    check_bool,
     check_choice,
     check_int,
     check_max_wall,
@@ -101,6 +102,7 @@ def sym_basis_size(d: int, order: int) -> int:
 
 
 def _check_dense(n: int, what: str, max_elements: int) -> None:
+    max_elements = check_int(max_elements, "max_elements")
     if n > max_elements:
         raise ValueError(
             f"refusing to build the dense {what}: {n} entries exceed max_elements={max_elements} "
@@ -750,6 +752,7 @@ def linearized_flow(
     atol = check_real(atol, "atol", minimum=0.0, strict=True)
     max_wall = check_max_wall(max_wall)
     deadline = None if max_wall is None else time.monotonic() + max_wall
+    include_offset = check_bool(include_offset, "include_offset")
     order = target.order
     m, d = W0.shape
     n = m * d

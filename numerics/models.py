@@ -251,5 +251,11 @@ def model_tensor(W: Any, order: int, *, model: str) -> LowRankTensor:
         raise ValueError(
             f"W must have shape (m, d+1) with d >= 1 for model='coefficient', got {W.shape}"
         )
-    s, X, _ = _split(W, model)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s, X, _ = _split(W, model)
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(X))):
+        raise ValueError(
+            f"W is too large for model={model!r}: the model's coefficients overflow "
+            f"(largest |entry| {float(np.max(np.abs(W))):.3g})"
+        )
     return LowRankTensor(s, X, order)

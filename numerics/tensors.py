@@ -28,6 +28,7 @@ from ._validate import (
     check_int,
     check_order,
     check_real,
+    check_size,
 )
 
 __all__ = [
@@ -230,7 +231,8 @@ class DenseTensor(_SymmetricTensorMixin):
             axes[k], axes[k + 1] = axes[k + 1], axes[k]
             if not np.allclose(arr, arr.transpose(axes), rtol=0.0, atol=atol * scale):
                 raise ValueError(
-                    f"array must be a symmetric tensor; it changes when axes {k} and {k + 1} are "
+                    f"array must be a symmetric tensor to symmetry_atol={atol!r} (relative to the "
+                    f"largest entry); it changes when axes {k} and {k + 1} are "
                     f"swapped (max difference {np.max(np.abs(arr - arr.transpose(axes))):.3g})"
                 )
         arr.flags.writeable = False
@@ -322,6 +324,7 @@ def random_unit_vectors(n: int, d: int, rng: RNGLike = None) -> np.ndarray:
     """``n`` independent points uniform on the sphere ``S^{d-1}``, as rows (normalised Gaussians)."""
     n = check_int(n, "n")
     d = check_int(d, "d")
+    check_size(n, d, "n, d")
     g = as_rng(rng).standard_normal((n, d))
     norms = np.linalg.norm(g, axis=1, keepdims=True)
     while np.any(norms == 0):  # probability zero, but keep the result on the sphere
@@ -361,6 +364,7 @@ def orthogonal_tensor(
     r = coeffs.shape[0]
     if r > d:
         raise ValueError(f"an orthogonal tensor needs d >= r: got d={d}, r={r}")
+    check_size(r, d, "d and len(a)")
     if isinstance(basis, str):
         check_choice(basis, "basis", ("standard", "random"))
         if basis == "standard":

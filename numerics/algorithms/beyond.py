@@ -39,10 +39,12 @@ from .._validate import (
     RNGLike,
     as_float_array,
     as_rng,
+    check_bool,
     check_choice,
     check_int,
     check_max_wall,
     check_real,
+    check_size,
 )
 from ..flow import gradient_descent, gradient_flow
 from ..models import _loss_and_grad, hessian_vector_product, model_tensor, validate_problem
@@ -349,6 +351,8 @@ def beyond_lazy_descent(
     model = check_choice(model, "model", BEYOND_MODELS)
     eps = check_real(eps, "eps", minimum=0.0, strict=True)
     record_every = check_int(record_every, "record_every")
+    stop_at_eps = check_bool(stop_at_eps, "stop_at_eps")
+    check_size(m, target.dim, "m and the target dimension d")
     max_norm = check_real(max_norm, "max_norm", minimum=0.0, strict=True)
     max_wall = check_max_wall(max_wall)
     deadline = None if max_wall is None else time.monotonic() + max_wall
@@ -416,14 +420,14 @@ def beyond_lazy_descent(
                             f"relative error {err:.3g} <= eps={eps:g} at step {k} (epoch {epoch})"
                         )
                         break
-                    if float(np.max(np.einsum("ij,ij->i", W, W))) > norm_cap**2:
+                    if float(np.max(np.einsum("ij,ij->i", W, W))) > norm_cap * norm_cap:
                         status = "diverged"
                         message = f"a component norm exceeded max_norm={max_norm:g}·√s at step {k} ({params()})"
                         break
-                    if deadline is not None and time.monotonic() > deadline:
-                        status = "max_wall"
-                        message = f"stopped after max_wall={max_wall:g} s at step {k} (epoch {epoch}; {params()})"
-                        break
+                if deadline is not None and time.monotonic() > deadline:
+                    status = "max_wall"
+                    message = f"stopped after max_wall={max_wall:g} s at step {k} (epoch {epoch}; {params()})"
+                    break
                 if last:
                     break
                 W -= eta * grad
@@ -581,6 +585,7 @@ def plain_descent_baseline(
     target = _check_tensor(target, "target")
     _check_target_norm(target)
     m = check_int(m, "m")
+    check_size(m, target.dim, "m and the target dimension d")
     model = check_choice(model, "model", BEYOND_MODELS)
     method = check_choice(method, "method", ("gd", "flow"))
     init = check_real(init, "init", minimum=0.0, strict=True)
@@ -681,13 +686,25 @@ def hessian_min_eigenvalue(
     k = check_int(k, "k")
     dense_below = check_int(dense_below, "dense_below", minimum=0)
     n = W.size
-    if k > n or (n > dense_below and k >= n):
-        raise ValueError(f"k must be <= m·d = {n} (< m·d for the iterative solver), got {k}")
+    if k > n:
+        raise ValueError(f"k must be <= m·d = {n}, got {k}")
+    if n > dense_below and k >= n:
+        raise ValueError(
+            f"k must be < m·d = {n} for the iterative solver, used since m·d > "
+            f"dense_below={dense_below}; got k={k} (raise dense_below or lower k)"
+        )
 
     def hvp(v: np.ndarray) -> np.ndarray:
         V = np.asarray(v, dtype=np.float64).reshape(W.shape)
         return hessian_vector_product(W, V, target, model=model, reg=reg).ravel()
 
+    with np.errstate(over="ignore", invalid="ignore"):
+        probe = hvp(np.ones(n) / math.sqrt(n))
+    if not np.all(np.isfinite(probe)):
+        raise ValueError(
+            f"the Hessian at W is not finite (largest |entry| of W {float(np.max(np.abs(W))):.3g}, "
+            f"model={model!r}): W is too large for this target"
+        )
     if n <= dense_below:
         H = np.column_stack([hvp(e) for e in np.eye(n)])
         H = 0.5 * (H + H.T)

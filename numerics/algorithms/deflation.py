@@ -25,13 +25,16 @@ from typing import Any
 import numpy as np
 
 from .._validate import (
+    MAX_OBSERVATIONS,
     RNGLike,
     as_float_array,
     as_rng,
+    check_bool,
     check_choice,
     check_int,
     check_max_wall,
     check_real,
+    check_size,
 )
 from ..flow import METHODS, gradient_flow
 from ..models import model_tensor
@@ -234,9 +237,12 @@ def modified_gradient_flow(
     reg = check_real(reg, "reg", minimum=0.0)
     t0 = check_real(t0, "t0", minimum=0.0, strict=True)
     model = check_choice(model, "model", ("homogeneous", "plain"))
-    n_obs = check_int(n_obs, "n_obs", minimum=2)
+    n_obs = check_int(n_obs, "n_obs", minimum=2, maximum=MAX_OBSERVATIONS)
     max_steps = check_int(max_steps, "max_steps")
     max_wall = check_max_wall(max_wall)
+    reinit = check_bool(reinit, "reinit")
+    require_orthogonal = check_bool(require_orthogonal, "require_orthogonal")
+    check_size(m, target.dim, "m and the target dimension d")
     deadline = None if max_wall is None else time.monotonic() + max_wall
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
