@@ -1,7 +1,8 @@
 """Fault injection on the CLI (issue 15, item 4 and "Also"): SIGTERM and SIGKILL mid-report.
 
-A report of one slow fake claim (12 runs of 0.4 s on 2 pool workers) runs in a subprocess; once some
-runs are stored, the main process is signalled. Checked afterwards:
+A report of one slow fake claim (12 runs of 0.4 s on 2 workers: the local pool, and a Dask
+LocalCluster when dask is installed) runs in a subprocess; once some runs are stored, the main
+process is signalled. Checked afterwards:
 
 * no orphan: every pool worker of the killed process has exited within a few seconds (the workers
   watch their parent, :mod:`reports.procs`);
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +66,13 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    out = []
+    for child in _children(pid):
+        out += [child, *_descendants(child)]
+    return out
+
+
 def _running(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -88,12 +97,13 @@ def _executions(marker_dir: Path) -> dict[int, int]:
     return {int(p.stem): len(p.read_text().splitlines()) for p in marker_dir.glob("*.txt")}
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str]]:
+def _start(tmp_path: Path, executor: str = "local") -> tuple[subprocess.Popen[str], list[str]]:
     marker_dir = tmp_path / "marks"
     marker_dir.mkdir(exist_ok=True)
     argv = [
         sys.executable, "-c", DRIVER, str(marker_dir), "report", "--claims", "fake.slow",
         "--out", str(tmp_path / "rep"), "--db", str(tmp_path / "r.sqlite"), "--workers", "2",
+        "--executor", executor,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
@@ -102,19 +112,26 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str]]:
     return proc, argv
 
 
-def _interrupt(tmp_path: Path, sig: int) -> tuple[int, str, list[int], dict[str, float]]:
-    """Start a report, wait for >= 2 stored rows, send ``sig``; return (rc, stderr, workers, rows)."""
-    proc, _ = _start(tmp_path)
+def _interrupt(
+    tmp_path: Path, sig: int, executor: str
+) -> tuple[int, str, list[int], dict[str, float]]:
+    """Start a report, wait for >= 2 stored rows, send ``sig``; return (rc, stderr, workers, rows).
+
+    ``workers`` are all descendants of the main process seen while it ran (pool workers; for Dask
+    the worker processes and their helpers).
+    """
+    proc, _ = _start(tmp_path, executor)
     db = tmp_path / "r.sqlite"
-    deadline = time.monotonic() + 60
-    workers: list[int] = []
+    deadline = time.monotonic() + 90
+    seen: set[int] = set()
     try:
         while len(_rows(db)) < 2:
             assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no run finished within 60 s"
-            workers = _children(proc.pid) or workers
+            assert time.monotonic() < deadline, "no run finished within 90 s"
+            seen.update(_descendants(proc.pid))
             time.sleep(0.05)
-        workers = _children(proc.pid) or workers
+        seen.update(_descendants(proc.pid))
+        workers = sorted(seen)
         assert len(_rows(db)) < N_RUNS  # really mid-report
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
@@ -134,7 +151,7 @@ def _assert_workers_gone(workers: list[int]) -> None:
 
 
 def _rerun_and_check(tmp_path: Path, before: dict[str, float]) -> None:
-    proc, _ = _start(tmp_path)
+    proc, _ = _start(tmp_path)  # the rerun uses the local pool whatever was interrupted
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     after = _rows(tmp_path / "r.sqlite")
@@ -152,12 +169,21 @@ def _rerun_and_check(tmp_path: Path, before: dict[str, float]) -> None:
     assert (tmp_path / "rep" / "index.html").is_file()
 
 
+def _executors() -> list[Any]:
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        return ["local", pytest.param("dask", marks=pytest.mark.skip(reason="dask not installed"))]
+    return ["local", "dask"]
+
+
 @pytest.mark.slow
-def test_sigterm_mid_report(tmp_path):
-    rc, err, workers, before = _interrupt(tmp_path, signal.SIGTERM)
+@pytest.mark.parametrize("executor", _executors())
+def test_sigterm_mid_report(tmp_path, executor):
+    rc, err, workers, before = _interrupt(tmp_path, signal.SIGTERM, executor)
     assert rc == 143, err
     assert "terminated (finished runs are kept in the database)" in err
-    assert "Traceback" not in err
+    assert "Traceback (most recent call last)" not in err
     _assert_workers_gone(workers)
     leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name]
     assert leftovers == [] and not (tmp_path / "rep").exists()
@@ -166,8 +192,9 @@ def test_sigterm_mid_report(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigkill_mid_report(tmp_path):
-    rc, _, workers, before = _interrupt(tmp_path, signal.SIGKILL)
+@pytest.mark.parametrize("executor", _executors())
+def test_sigkill_mid_report(tmp_path, executor):
+    rc, _, workers, before = _interrupt(tmp_path, signal.SIGKILL, executor)
     assert rc == -signal.SIGKILL
     _assert_workers_gone(workers)  # nothing ran in the main process: the workers noticed
     stale = [p for p in tmp_path.iterdir() if p.name.startswith(".rep.tmp-")]
