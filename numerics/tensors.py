@@ -363,7 +363,7 @@ def orthogonal_tensor(
     order = check_order(order)
     r = coeffs.shape[0]
     if r > d:
-        raise ValueError(f"an orthogonal tensor needs d >= r: got d={d}, r={r}")
+        raise ValueError(f"an orthogonal tensor needs d >= r = len(a): got d={d}, len(a)={r}")
     check_size(r, d, "d and len(a)")
     if isinstance(basis, str):
         check_choice(basis, "basis", ("standard", "random"))
@@ -395,6 +395,7 @@ def random_low_rank(
     r = check_int(r, "r")
     d = check_int(d, "d")
     order = check_order(order)
+    check_size(r, d, "r, d")
     c = np.ones(r) if coeffs is None else as_float_array(coeffs, "coeffs", shape=(r,))
     return LowRankTensor(c, random_unit_vectors(r, d, rng), order)
 

@@ -359,7 +359,7 @@ def track_flow(
     exact_fit_times = check_bool(exact_fit_times, "exact_fit_times")
     _directions(target)
     try:
-        t0, t1 = t_span
+        t0, t1 = (check_real(v, "t_span") for v in t_span)
     except (TypeError, ValueError):
         raise TypeError(f"t_span must be a pair of real numbers (t0, t1), got {t_span!r}") from None
     observers = tracking_observers(target, model)
