@@ -29,7 +29,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import scipy.linalg
@@ -433,7 +433,10 @@ def _scaled_tensor(target: Tensor, factor: float) -> Tensor:
     return DenseTensor(target.array * factor, symmetry_atol=target.symmetry_atol)
 
 
-def _scale_free(solve: Callable[..., LazyResult]) -> Callable[..., LazyResult]:
+_Solver = TypeVar("_Solver", bound=Callable[..., LazyResult])
+
+
+def _scale_free(solve: _Solver) -> _Solver:
     """Solve the lazy residual problem on unit rows and a unit-norm target (issue 15, item 3).
 
     The residual depends only on the row directions of ``W0`` (each row's scale is absorbed by its
@@ -470,7 +473,9 @@ def _scale_free(solve: Callable[..., LazyResult]) -> Callable[..., LazyResult]:
             message=f"{result.message} (solved on unit rows and a unit-norm target)",
         )
 
-    return lazy_residual
+    return cast(
+        _Solver, lazy_residual
+    )  # same signature as ``solve`` (keyword options pass through)
 
 
 @_scale_free
