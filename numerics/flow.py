@@ -351,7 +351,7 @@ def gradient_flow(
                 nsteps=0,
                 status="nan",
                 message=(
-                    f"gradient is non-finite at the initial state t={t0:.6g} "
+                    f"gradient is non-finite at the initial state W0, t={t0:.6g} "
                     f"(max row norm {_max_row_norm(W0):.3g}; {params()})"
                 ),
                 method=method,

@@ -232,7 +232,9 @@ def hessian_vector_product(
         Complex step, ``0 < h <= 1e-8``.
     """
     W, model, reg = validate_problem(W, target, model, reg)
-    V = as_float_array(V, "V", shape=W.shape)
+    V = as_float_array(V, "V", ndim=2)
+    if V.shape != W.shape:
+        raise ValueError(f"V must have the shape of W, {W.shape}, got {V.shape}")
     h = check_real(h, "h", minimum=0.0, strict=True, maximum=1e-8)
     Z = W.astype(np.complex128) + 1j * h * V
     grad = _loss_and_grad(Z, target, model, reg)[1]
