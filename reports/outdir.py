@@ -56,7 +56,10 @@ def _forbidden(path: Path) -> str | None:
     cwd = Path.cwd().resolve()
     if path == Path(path.anchor):
         return "it is the file-system root"
-    home = Path.home().resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry
+        home = None
     if path == home:
         return "it is the home directory"
     if path == cwd:
