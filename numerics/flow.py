@@ -17,6 +17,7 @@ RK45: 476 gradient evaluations, 0.6 s; RK23: 587, 0.8 s; DOP853: 689, 0.6 s; LSO
 from __future__ import annotations
 
 import numbers
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,14 @@ import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 from scipy.optimize import brentq
 
-from ._validate import as_float_array, check_choice, check_int, check_order, check_real
+from ._validate import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_max_wall,
+    check_order,
+    check_real,
+)
 from .models import MODELS, _loss_and_grad, model_tensor, validate_problem
 from .tensors import Tensor
 
@@ -77,7 +85,8 @@ class Trajectory:
     status : str
         ``"finished"`` (reached the end of the span), ``"converged"`` (loss <= ``loss_tol``),
         ``"event"`` (a terminal user event), ``"diverged"`` (a norm exceeded ``max_norm``),
-        ``"nan"`` (non-finite state or loss), ``"failed"`` (solver failure), ``"max_steps"``.
+        ``"nan"`` (non-finite state or loss), ``"failed"`` (solver failure), ``"max_steps"``,
+        ``"max_wall"`` (the wall-time limit ``max_wall`` was reached).
     message : str
         What happened, when, and with which parameters.
     method : str
@@ -217,6 +226,7 @@ def gradient_flow(
     first_step: float | None = None,
     max_step: float = np.inf,
     dtype: type | np.dtype = np.float64,
+    max_wall: float | None = None,
 ) -> Trajectory:
     """Integrate the gradient flow ``dW/dt = -∇f(W)`` of :func:`numerics.models.loss_and_grad`.
 
@@ -252,12 +262,16 @@ def gradient_flow(
         Passed to the solver.
     dtype : {numpy.float64, numpy.float32}
         Precision of the gradient evaluations (the integrator itself runs in float64).
+    max_wall : float, optional
+        Wall-time limit in seconds: stop with status ``"max_wall"`` after the first accepted step
+        that ends past it. Long horizons (``t_span=(0, 1e300)``) or stiff problems can otherwise run
+        for minutes; ``None`` (default) sets no limit.
 
     Returns
     -------
     Trajectory
     """
-    W0, model, reg = validate_problem(W0, target, model, reg)
+    W0, model, reg = validate_problem(W0, target, model, reg, name="W0")
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     try:
@@ -282,6 +296,8 @@ def gradient_flow(
     if not max_step > 0:
         raise ValueError(f"max_step must be > 0, got {max_step!r}")
     work_dtype = _check_dtype(dtype)
+    max_wall = check_max_wall(max_wall)
+    wall_start = time.monotonic()
     te = _check_t_eval(t_eval, t0, t1)
     observers = _check_observe(observe)
     user_events = _check_events(events)
@@ -335,7 +351,7 @@ def gradient_flow(
                 nsteps=0,
                 status="nan",
                 message=(
-                    f"gradient is non-finite at the initial state t={t0:.6g} "
+                    f"gradient is non-finite at the initial state W0, t={t0:.6g} "
                     f"(max row norm {_max_row_norm(W0):.3g}; {params()})"
                 ),
                 method=method,
@@ -438,6 +454,10 @@ def gradient_flow(
                 status = "max_steps"
                 message = f"stopped after max_steps={max_steps} steps at t={t_new:.6g} ({params()})"
                 break
+            if max_wall is not None and time.monotonic() - wall_start > max_wall:
+                status = "max_wall"
+                message = f"stopped after max_wall={max_wall:g} s at t={t_new:.6g}, {nsteps} steps ({params()})"
+                break
     t_arr, loss_arr, obs = rec.arrays()
     return Trajectory(
         t=t_arr,
@@ -467,6 +487,7 @@ def gradient_descent(
     loss_tol: float | None = None,
     max_norm: float = 1e6,
     dtype: type | np.dtype = np.float64,
+    max_wall: float | None = None,
 ) -> Trajectory:
     """Fixed-step gradient descent ``W ← W - η∇f(W)``, the discretisation the flow is compared with.
 
@@ -483,8 +504,10 @@ def gradient_descent(
         Number of iterations.
     observe_every : int
         Record the loss and observers every this many iterations (and at the end).
+    max_wall : float, optional
+        Wall-time limit in seconds: stop with status ``"max_wall"`` once exceeded (``None``: none).
     """
-    W0, model, reg = validate_problem(W0, target, model, reg)
+    W0, model, reg = validate_problem(W0, target, model, reg, name="W0")
     step = check_real(step, "step", minimum=0.0, strict=True)
     n_steps = check_int(n_steps, "n_steps")
     observe_every = check_int(observe_every, "observe_every")
@@ -492,6 +515,8 @@ def gradient_descent(
     if loss_tol is not None:
         loss_tol = check_real(loss_tol, "loss_tol", minimum=0.0)
     _check_dtype(dtype)
+    max_wall = check_max_wall(max_wall)
+    wall_start = time.monotonic()
     observers = _check_observe(observe)
     rec = _Recorder(observers, lambda W: float(_loss_and_grad(W, target, model, reg, False)[0]))
     W = W0.astype(dtype, copy=True)
@@ -518,6 +543,12 @@ def gradient_descent(
                 message = f"a component norm exceeded max_norm={max_norm:g} at step {k} (step={step:g}, model={model!r})"
                 break
             if k == n_steps:
+                break
+            if max_wall is not None and time.monotonic() - wall_start > max_wall:
+                status = "max_wall"
+                message = f"stopped after max_wall={max_wall:g} s at step {k} (step={step:g}, model={model!r})"
+                if k % observe_every != 0:
+                    rec.record(k * step, W, float(value))
                 break
             W -= step * grad
     t_arr, loss_arr, obs = rec.arrays()

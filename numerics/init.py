@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import RNGLike, as_rng, check_int, check_real
+from ._validate import RNGLike, as_rng, check_int, check_real, check_size
 from .tensors import random_unit_vectors
 
 __all__ = ["gaussian_init", "sphere_init"]
@@ -33,6 +33,7 @@ def gaussian_init(m: int, d: int, std: float, rng: RNGLike = None) -> np.ndarray
     """
     m = check_int(m, "m")
     d = check_int(d, "d")
+    check_size(m, d, "m, d")
     std = check_real(std, "std", minimum=0.0, strict=True)
     return std * as_rng(rng).standard_normal((m, d))
 
@@ -50,5 +51,6 @@ def sphere_init(m: int, d: int, norm: float, rng: RNGLike = None) -> np.ndarray:
     """
     m = check_int(m, "m")
     d = check_int(d, "d")
+    check_size(m, d, "m, d")
     norm = check_real(norm, "norm", minimum=0.0, strict=True)
     return norm * random_unit_vectors(m, d, rng)

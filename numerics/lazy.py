@@ -22,17 +22,29 @@ whose gradient flow is the plain flow towards the target ``T(W0) + T*/α``, and 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import scipy.linalg
 from scipy.integrate import solve_ivp
 from scipy.sparse.linalg import LinearOperator, minres
 
-from ._validate import as_float_array, check_choice, check_int, check_order, check_real
+from ._validate import (
+    as_float_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_max_wall,
+    check_order,
+    check_real,
+)
 from .flow import gradient_flow
 from .models import _loss_and_grad
 from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
@@ -90,6 +102,7 @@ def sym_basis_size(d: int, order: int) -> int:
 
 
 def _check_dense(n: int, what: str, max_elements: int) -> None:
+    max_elements = check_int(max_elements, "max_elements")
     if n > max_elements:
         raise ValueError(
             f"refusing to build the dense {what}: {n} entries exceed max_elements={max_elements} "
@@ -404,6 +417,68 @@ def _cg(
     return x, 1
 
 
+def _unit_rows(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(W / ||w_i||, ||w_i||)`` row by row without overflow (zero rows stay zero, norm 0)."""
+    peak = np.max(np.abs(W), axis=1)
+    safe = np.where(peak > 0, peak, 1.0)
+    scaled = W / safe[:, None]
+    inner_norm = np.linalg.norm(scaled, axis=1)
+    unit = scaled / np.where(inner_norm > 0, inner_norm, 1.0)[:, None]
+    return unit, peak * inner_norm
+
+
+def _scaled_tensor(target: Tensor, factor: float) -> Tensor:
+    if isinstance(target, LowRankTensor):
+        return LowRankTensor(target.coeffs * factor, target.components, target.order)
+    return DenseTensor(target.array * factor, symmetry_atol=target.symmetry_atol)
+
+
+_Solver = TypeVar("_Solver", bound=Callable[..., LazyResult])
+
+
+def _scale_free(solve: _Solver) -> _Solver:
+    """Solve the lazy residual problem on unit rows and a unit-norm target (issue 15, item 3).
+
+    The residual depends only on the row directions of ``W0`` (each row's scale is absorbed by its
+    displacement, and ``T(W0) = J(W0)/l`` lies in the tangent span) and is relative to ``||T*||²``.
+    Solving the scaled problem as given squares ``||W0||^{2(l-1)}`` into the kernel and cancels
+    ``||T(W0)||²``-sized terms in the residual, so at ``W0·100`` the result was off by orders of
+    magnitude while reporting convergence. Here the solve sees ``W̃ = diag(1/s) W0`` (``s_i = ||w_i||``)
+    and ``T*/τ`` (``τ = ||T*||_F``); its displacement ``x`` maps back to the caller's problem as
+    ``ΔW = τ·diag(s^{-(l-1)})(x + W̃/l) - W0/l``, so that ``T(W0) + J(W0)ΔW = τ(T(W̃) + J(W̃)x)``.
+    """
+
+    @functools.wraps(solve)
+    def lazy_residual(W0: Any, target: Tensor, **options: Any) -> LazyResult:
+        W0 = _check_W(W0, "W0")
+        target = _check_target(W0, target)
+        tau = math.sqrt(float(target.squared_norm))
+        if not math.isfinite(tau):
+            raise ValueError(
+                f"target must have a finite norm, got ||T*||² = {target.squared_norm!r} (rescale it)"
+            )
+        order = target.order
+        unit, s = _unit_rows(W0)
+        result = solve(unit, _scaled_tensor(target, 1.0 / tau), **options)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            back = np.where(s > 0, tau / np.where(s > 0, s, 1.0) ** (order - 1), 0.0)
+            delta = back[:, None] * (result.delta + unit / order) - W0 / order
+        residual = result.residual
+        if math.isfinite(residual):  # a relative residual lies in [0, 1]; clip rounding
+            residual = min(max(residual, 0.0), 1.0)
+        return dataclasses.replace(
+            result,
+            residual=residual,
+            delta=delta,
+            message=f"{result.message} (solved on unit rows and a unit-norm target)",
+        )
+
+    return cast(
+        _Solver, lazy_residual
+    )  # same signature as ``solve`` (keyword options pass through)
+
+
+@_scale_free
 def lazy_residual(
     W0: Any,
     target: Tensor,
@@ -423,7 +498,10 @@ def lazy_residual(
     ----------
     W0 : array_like, shape (m, d)
         Initialisation (plain model). Only the row directions matter: ``T(W0) = J(W0)/l`` lies in the
-        tangent span, so neither the offset nor the scale of ``W0`` changes the residual.
+        tangent span, so neither the offset nor the scale of ``W0`` changes the residual. The solve
+        runs on unit rows and the unit-norm target ``T*/||T*||`` and maps ``delta`` back, so any
+        scale gives the same residual, always in ``[0, 1]``; ``normal_residual`` and ``tol`` refer
+        to that normalised problem.
     target : LowRankTensor or DenseTensor
         Nonzero ``T*``.
     method : {"auto", "dense", "cg", "minres"}
@@ -571,6 +649,10 @@ def lazy_residual(
 # linearised gradient flow
 
 
+class _WallTimeExceeded(Exception):
+    """Raised inside the integrator's right-hand side to stop at ``max_wall``."""
+
+
 @dataclass(frozen=True)
 class LinearizedFlow:
     """Result of :func:`linearized_flow`.
@@ -588,7 +670,8 @@ class LinearizedFlow:
     nfev : int
         Kernel products made by the integrator.
     status : str
-        ``"finished"`` or ``"failed"`` (solver failure or non-finite state).
+        ``"finished"``, ``"failed"`` (solver failure or non-finite state, with the reason and the
+        parameters in ``message``) or ``"max_wall"``.
     message : str
     method : str
         Integrator name or ``"exact"``.
@@ -619,6 +702,7 @@ def linearized_flow(
     atol: float = 1e-10,
     include_offset: bool = True,
     max_elements: int = DENSE_MAX_ELEMENTS,
+    max_wall: float | None = None,
 ) -> LinearizedFlow:
     """Gradient flow of the linearised plain model ``T(W0) + J Δ`` (docs/math.md §4).
 
@@ -644,6 +728,10 @@ def linearized_flow(
         docs/math.md §4's α-scaling, ``f_lin(0) = 0`` fitting ``T*``.
     max_elements : int
         Size bound of the dense kernel for ``method="exact"``.
+    max_wall : float, optional
+        Wall-time limit in seconds for the integrators (``None``: none). A large ``W0`` makes the
+        kernel stiff (eigenvalues ``~||W0||^{2(l-1)}``) and an explicit integrator crawl; past the
+        limit the result has status ``"max_wall"`` and ``nan`` beyond the times reached.
     """
     W0 = _check_W(W0, "W0")
     target = _check_target(W0, target)
@@ -667,19 +755,37 @@ def linearized_flow(
         raise TypeError(f"method must be a string, got {method!r}")
     rtol = check_real(rtol, "rtol", minimum=0.0, strict=True)
     atol = check_real(atol, "atol", minimum=0.0, strict=True)
+    max_wall = check_max_wall(max_wall)
+    deadline = None if max_wall is None else time.monotonic() + max_wall
+    include_offset = check_bool(include_offset, "include_offset")
     order = target.order
     m, d = W0.shape
     n = m * d
-    if include_offset:
-        b_sq, g = _offset_problem(W0, target, order)
-    else:
-        # Jᵀ T* = l·T*(w_i^{⊗(l-1)}, ·) row by row (docs/math.md §4)
-        g = order * np.atleast_2d(target.contract(W0))
-        b_sq = float(target.squared_norm)
-    gv = g.ravel()
-    A, B = _kernel_factors(W0, order)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if include_offset:
+            b_sq, g = _offset_problem(W0, target, order)
+        else:
+            # Jᵀ T* = l·T*(w_i^{⊗(l-1)}, ·) row by row (docs/math.md §4)
+            g = order * np.atleast_2d(target.contract(W0))
+            b_sq = float(target.squared_norm)
+        gv = g.ravel()
+        A, B = _kernel_factors(W0, order)
     t_sq = float(target.squared_norm)
     params = f"m={m}, d={d}, order={order}, method={method!r}, rtol={rtol:g}, atol={atol:g}"
+    if not (np.isfinite(b_sq) and np.all(np.isfinite(gv)) and np.all(np.isfinite(A))):
+        return LinearizedFlow(
+            t=te,
+            residual=np.full(te.size, np.nan),
+            delta=np.full((te.size, m, d), np.nan),
+            W=np.full((m, d), np.nan),
+            nfev=0,
+            status="failed",
+            message=(
+                f"the linearised problem overflows at this W0 (largest |entry| "
+                f"{float(np.max(np.abs(W0))):.3g}: Jᵀb or the kernel is not finite); {params}"
+            ),
+            method=method,
+        )
 
     def K(v: np.ndarray) -> np.ndarray:
         return _kernel_apply(W0, A, B, v.reshape(m, d)).ravel()
@@ -700,25 +806,48 @@ def linearized_flow(
         X = (factor * c[None, :]) @ Q.T  # (k, n)
         message = f"exact solution by eigendecomposition of the dense kernel; {params}"
     else:
+        reached_at = [t0]
 
         def rhs(t: float, y: np.ndarray) -> np.ndarray:
             nonlocal nfev
             nfev += 1
+            if deadline is not None and time.monotonic() > deadline:
+                reached_at[0] = t
+                raise _WallTimeExceeded
             return gv - K(y)
 
         try:
-            sol = solve_ivp(
-                rhs, (t0, t1), np.zeros(n), method=method, t_eval=te, rtol=rtol, atol=atol
+            with np.errstate(over="ignore", invalid="ignore"):
+                sol = solve_ivp(
+                    rhs, (t0, t1), np.zeros(n), method=method, t_eval=te, rtol=rtol, atol=atol
+                )
+        except _WallTimeExceeded:
+            return LinearizedFlow(
+                t=te,
+                residual=np.full(te.size, np.nan),
+                delta=np.full((te.size, m, d), np.nan),
+                W=np.full((m, d), np.nan),
+                nfev=nfev,
+                status="max_wall",
+                message=f"stopped after max_wall={max_wall:g} s near t={reached_at[0]:g} ({params})",
+                method=method,
             )
         except ValueError as exc:
             raise ValueError(
                 f"method must be a solve_ivp method or 'exact', got {method!r}: {exc}"
             ) from None
-        if sol.status < 0 or sol.y.shape[1] != te.size:
+        ys = np.asarray(sol.y, dtype=np.float64)  # a list when solve_ivp failed before t_eval
+        got = ys.shape[1] if ys.ndim == 2 and ys.shape[0] == n else 0
+        if sol.status < 0 or got != te.size:
             status = "failed"
-            message = f"solve_ivp failed: {sol.message} ({params})"
+            reached = float(sol.t[-1]) if np.size(sol.t) else t0
+            message = (
+                f"solve_ivp failed after t={reached:g} ({got} of {te.size} observation times "
+                f"reached; max |Jᵀb| {float(np.max(np.abs(gv))):.3g}): {sol.message} ({params})"
+            )
             X = np.full((te.size, n), np.nan)
-            X[: sol.y.shape[1]] = sol.y.T
+            if got:
+                X[:got] = ys.T
         else:
             X = sol.y.T
             message = f"reached t={t1:g} ({params})"

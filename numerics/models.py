@@ -58,17 +58,22 @@ def unpack_coefficient(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return W[:, 0], W[:, 1:]
 
 
-def validate_problem(W: Any, target: Any, model: str, reg: float) -> tuple[np.ndarray, str, float]:
-    """Check ``(W, target, model, reg)`` once at a public boundary; return the clean values."""
+def validate_problem(
+    W: Any, target: Any, model: str, reg: float, *, name: str = "W"
+) -> tuple[np.ndarray, str, float]:
+    """Check ``(W, target, model, reg)`` once at a public boundary; return the clean values.
+
+    ``name`` is the caller's name for ``W`` (``"W0"`` for the flows), used in error messages.
+    """
     if not isinstance(target, LowRankTensor | DenseTensor):
         raise TypeError(
             f"target must be a LowRankTensor or DenseTensor, got {type(target).__name__}"
         )
     model = check_choice(model, "model", MODELS)
     reg = check_real(reg, "reg", minimum=0.0)
-    dtype = np.float32 if np.asarray(W).dtype == np.float32 else np.float64
+    dtype = np.float32 if getattr(W, "dtype", None) == np.float32 else np.float64
     cols = target.dim + 1 if model == "coefficient" else target.dim
-    W = as_float_array(W, "W", shape=(None, cols), dtype=dtype)
+    W = as_float_array(W, name, shape=(None, cols), dtype=dtype)
     return W, model, reg
 
 
@@ -227,7 +232,9 @@ def hessian_vector_product(
         Complex step, ``0 < h <= 1e-8``.
     """
     W, model, reg = validate_problem(W, target, model, reg)
-    V = as_float_array(V, "V", shape=W.shape)
+    V = as_float_array(V, "V", ndim=2)
+    if V.shape != W.shape:
+        raise ValueError(f"V must have the shape of W, {W.shape}, got {V.shape}")
     h = check_real(h, "h", minimum=0.0, strict=True, maximum=1e-8)
     Z = W.astype(np.complex128) + 1j * h * V
     grad = _loss_and_grad(Z, target, model, reg)[1]
@@ -246,5 +253,11 @@ def model_tensor(W: Any, order: int, *, model: str) -> LowRankTensor:
         raise ValueError(
             f"W must have shape (m, d+1) with d >= 1 for model='coefficient', got {W.shape}"
         )
-    s, X, _ = _split(W, model)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s, X, _ = _split(W, model)
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(X))):
+        raise ValueError(
+            f"W is too large for model={model!r}: the model's coefficients overflow "
+            f"(largest |entry| {float(np.max(np.abs(W))):.3g})"
+        )
     return LowRankTensor(s, X, order)

@@ -14,7 +14,9 @@ file, a folder of them or a dotted module outside the package (see :mod:`reports
 Exit codes: 0 every checked claim holds; 1 some claim fails; 2 bad usage (unknown claim id, bad
 profile, unwritable ``--out``, ...: a message on stderr, nothing written); 3 no claim fails but some
 claim is inconclusive (a run failed, nothing was measured, or the judge could not decide) — a claim
-that could not be measured never gives 0.
+that could not be measured never gives 0; 4 internal error (a bug or an unreadable/foreign file): a
+one-line message on stderr (``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 interrupted by
+``SIGINT``, 143 terminated by ``SIGTERM`` (finished runs kept, no temporary directory left).
 """
 
 from __future__ import annotations
@@ -22,14 +24,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .loading import with_loaded_sources
+from .outdir import check_out_dir
+from .procs import check_workers
 from .registry import PROFILES, Claim, all_claims, get_claim
 from .render import (
     CLOSE_MARGIN,
@@ -76,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "exit codes: 0 all checked claims hold, 1 a claim fails, 2 bad usage, "
-            "3 no claim fails but some claim is inconclusive"
+            "3 no claim fails but some claim is inconclusive, 4 internal error, "
+            "130 interrupted, 143 terminated"
         ),
     )
     p.add_argument("--version", action="version", version=f"overtensor {package_version()}")
@@ -388,8 +397,80 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return subprocess.run(cmd, cwd=root).returncode
 
 
+#: Exit code of an internal error (a bug, or a file overtensor cannot read): one line on stderr.
+EXIT_INTERNAL = 4
+#: Exit codes after SIGINT / SIGTERM (128 + signal number, the shell convention).
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup path for SIGINT also runs for it."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
+    raise _Terminated()
+
+
+def _check_run_args(args: argparse.Namespace) -> None:
+    """Checks of ``check``/``report`` options made before anything runs (issue 15, items 2, 12)."""
+    if hasattr(args, "workers"):
+        try:
+            check_workers(args.workers, "--workers")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    db = getattr(args, "db", None)
+    if db is not None and db.strip() in ("", ":memory:"):
+        raise UsageError(
+            f"--db must be a database file path, got {db!r} (results would be thrown away)"
+        )
+    if getattr(args, "claims", None):
+        args.claims = list(dict.fromkeys(args.claims))  # a repeated id is checked once
+    out = getattr(args, "out", None)
+    if out is not None and db is not None:
+        try:
+            out_dir = check_out_dir(out)  # refusals of --out first (checked again before writing)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        db_file = Path(db).resolve()
+        if out_dir == db_file or out_dir in db_file.parents:
+            raise UsageError(
+                f"--db {db!r} lies inside --out {out!r}, which is replaced by every report"
+            )
+
+
+def _internal_error(exc: BaseException) -> int:
+    """One line on stderr (the traceback too with ``OVERTENSOR_TRACEBACK=1``); exit code 4."""
+    if os.environ.get("OVERTENSOR_TRACEBACK"):
+        traceback.print_exception(exc, file=sys.stderr)
+    text = " ".join(str(exc).split()) or "(no message)"
+    if isinstance(exc, sqlite3.DatabaseError):
+        what = "results database error"
+    elif isinstance(exc, OSError):
+        what = "file error"
+    else:
+        what = "internal error"
+    print(f"overtensor: {what}: {type(exc).__name__}: {text}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``overtensor`` console script; returns the exit code."""
+    """Entry point of the ``overtensor`` console script; returns the exit code.
+
+    SIGTERM is handled like SIGINT (finished runs kept, temporary report directory removed,
+    workers ended) and gives exit code 143; an unexpected exception gives exit code 4.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -408,13 +489,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("claims", "check", "report"):
             _load_claims(getattr(args, "load", []))
+        if args.command in ("check", "report"):
+            _check_run_args(args)
         return handlers[args.command](args)
     except UsageError as exc:
         print(f"overtensor: error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]
+    except _Terminated:
+        print("overtensor: terminated (finished runs are kept in the database)", file=sys.stderr)
+        return EXIT_SIGTERM
     except KeyboardInterrupt:
         print("overtensor: interrupted (finished runs are kept in the database)", file=sys.stderr)
-        return 130
+        return EXIT_SIGINT
+    except Exception as exc:  # a bug or an unreadable file: one line, its own exit code
+        return _internal_error(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,12 +34,12 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import outdir
 from .mathsvg import math_html
 from .runner import ClaimOutcome, ExecutorInfo
 from .store import package_version, strict_json, to_jsonable
@@ -566,6 +566,18 @@ def _html(
 # ---------------------------------------------------------------------------------------------
 # Markdown
 # ---------------------------------------------------------------------------------------------
+def _md_escape(value: Any) -> str:
+    """Text from outside the code (paths, the command line, error messages) as inert Markdown.
+
+    Markdown renderers pass raw HTML through, so ``<``, ``>`` and ``&`` become entities (as the HTML
+    report does), and the characters that start emphasis, code, links or tables are backslash-escaped.
+    """
+    text = html.escape(str(value), quote=False).replace("\n", " ")
+    for ch in "\\`*_[]|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
 def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -647,12 +659,12 @@ def _markdown(
             lines += ["", f"**{len(failed)} failed run(s):**", ""]
             for r in failed[:20]:
                 first = (r.error or "no metrics").splitlines()[0]
-                lines.append(f"- `{json.dumps(to_jsonable(r.config))}`: {first}")
+                lines.append(f"- `{json.dumps(to_jsonable(r.config))}`: {_md_escape(first)}")
     lines += ["", "## Provenance", ""]
     for k, val in prov.items():
         if isinstance(val, Mapping):
             val = ", ".join(f"{kk} {vv}" for kk, vv in val.items() if vv not in ("", None))
-        lines.append(f"- **{k}:** {val}")
+        lines.append(f"- **{k}:** {_md_escape(val)}")
     for o in outcomes:
         lines.append(f"- **seeds, {o.claim.id}:** {', '.join(map(str, _seeds(o))) or 'none'}")
     return "\n".join(lines) + "\n"
@@ -662,37 +674,26 @@ def _markdown(
 # writing
 # ---------------------------------------------------------------------------------------------
 def prepare_out_dir(out: str | Path) -> Path:
-    """Check that ``out`` can be written and return a fresh temporary sibling directory.
+    """Check that ``out`` may be written and return a fresh, marked temporary sibling directory.
 
-    Raises ``ValueError`` (naming ``out``) when ``out`` is an existing file or its parent cannot be
-    created or written. The caller renames the temporary directory onto ``out`` with
-    :func:`_commit_dir` (done by :func:`write_report`), or removes it.
+    Raises ``ValueError`` (naming ``--out``) when ``out`` is refused by
+    :func:`reports.outdir.check_out_dir` (a file, a directory overtensor did not write, ``.``, the
+    home directory, ...) or its parent cannot be created or written. Stale temporary siblings of dead
+    overtensor processes in the same parent are removed first. The caller renames the temporary
+    directory onto ``out`` with :func:`_commit_dir` (done by :func:`write_report`), or removes it.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a directory")
-    parent = out.resolve().parent
+    target = outdir.check_out_dir(out)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the report is an ordinary directory
+        target.parent.mkdir(parents=True, exist_ok=True)
+        outdir.remove_stale_temp_dirs(target.parent, keep=target)
+        tmp = outdir.make_temp_dir(target)
     except OSError as exc:
         raise ValueError(f"--out {str(out)!r} is not writable: {exc.strerror or exc}") from None
     return tmp
 
 
 def _commit_dir(tmp: Path, out: Path) -> None:
-    out = Path(out)
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.resolve().parent))
-        old.rmdir()
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    outdir.commit_out_dir(tmp, Path(out))
 
 
 def _runs_json(results: Sequence[Any]) -> list[dict[str, Any]]:

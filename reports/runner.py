@@ -36,6 +36,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .procs import check_workers, terminate_pool, worker_init
 from .registry import PROFILES, Claim, RunResult, Verdict
 from .statistics import ControlResult
 from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
@@ -111,28 +112,26 @@ def make_executor(
     kind : {"local", "dask"}
         ``"local"``: :class:`ProcessPoolExecutor`; ``"dask"``: ``dask.distributed`` (extra ``dask``).
     workers : int, optional
-        Worker processes (default: ``os.cpu_count()``); for a remote scheduler, the cluster's thread
-        count is recorded instead.
+        Worker processes (default: ``os.cpu_count()``, at most :func:`reports.procs.max_workers`);
+        for a remote scheduler, the cluster's thread count is recorded instead. Local pool workers
+        exit when the main process dies (:func:`reports.procs.worker_init`).
     scheduler : str, optional
         Address of a running Dask scheduler (``kind="dask"`` only); a ``LocalCluster`` on loopback
         is started otherwise.
     """
     if kind not in EXECUTORS:
         raise ValueError(f"executor must be one of {list(EXECUTORS)}, got {kind!r}")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    workers = check_workers(workers)  # bounded before anything is spawned
     if scheduler is not None and kind != "dask":
         raise ValueError(f"scheduler={scheduler!r} needs executor 'dask', got {kind!r}")
     n = workers or os.cpu_count() or 1
     if kind == "local":
         info = ExecutorInfo("local", n, RUN_BLAS_THREADS)
-        pool = ProcessPoolExecutor(max_workers=n)
+        pool = ProcessPoolExecutor(max_workers=n, initializer=worker_init)
         try:
             yield pool, info
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # interrupted: drop queued runs
+            terminate_pool(pool)  # interrupted: drop queued runs, end the running ones
             raise
         pool.shutdown(wait=True)
         return

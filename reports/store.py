@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "APPLICATION_ID",
     "ResultStore",
+    "StoreError",
     "StoredRun",
     "code_version",
     "config_json",
@@ -38,7 +40,13 @@ __all__ = [
     "to_jsonable",
 ]
 
-SCHEMA_VERSION = 1
+#: ``PRAGMA user_version`` of the current schema. History: 1 = the ``runs`` table (user_version only);
+#: 2 = the same table, the file marked with :data:`APPLICATION_ID`.
+SCHEMA_VERSION = 2
+
+#: ``PRAGMA application_id`` of an overtensor results database (ASCII "OvTn"): a foreign SQLite file
+#: is recognised and refused instead of being modified.
+APPLICATION_ID = 0x4F76546E
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -215,6 +223,65 @@ class StoredRun:
     created_at: float
 
 
+class StoreError(ValueError):
+    """The database file cannot be used (foreign, newer, corrupted, not SQLite): bad usage."""
+
+
+def _inspect(conn: sqlite3.Connection, path: str) -> tuple[int, int, list[str]]:
+    """``(application_id, user_version, table names)`` of an open database, read-only."""
+    app = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    ver = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    tables = [
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    ]
+    return app, ver, tables
+
+
+def _legacy_layout(conn: sqlite3.Connection) -> bool:
+    """True when the ``runs`` table has exactly the columns overtensor writes (schema 1)."""
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(runs)").fetchall()]
+    expected = [c.strip() for c in ResultStore._COLUMNS.split(",")]
+    return cols == expected
+
+
+def _prepare_schema(conn: sqlite3.Connection, path: str) -> None:
+    """Check the file before touching it; create, migrate or refuse (issue 15, item 5).
+
+    * a new or empty file: create the schema and mark it (``application_id``, ``user_version``);
+    * our ``application_id``: refuse a newer ``user_version``, migrate an older one;
+    * no ``application_id`` but exactly our schema-1 ``runs`` table: a database of an older
+      overtensor, migrated (marked);
+    * anything else is someone else's file: refused, unchanged.
+    A damaged file fails ``PRAGMA quick_check`` and is refused with its first problem.
+    """
+    app, ver, tables = _inspect(conn, path)
+    if app not in (0, APPLICATION_ID):
+        raise StoreError(
+            f"{path!r} is not an overtensor results database (SQLite application_id "
+            f"{app:#010x}, expected {APPLICATION_ID:#010x}); it was left unchanged"
+        )
+    if app == 0 and tables and not (tables == ["runs"] and ver <= 1 and _legacy_layout(conn)):
+        raise StoreError(
+            f"{path!r} is an SQLite database of another program (tables: "
+            f"{', '.join(sorted(tables))}; user_version {ver}); it was left unchanged"
+        )
+    if ver > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path!r} has results schema version {ver}, newer than this overtensor's "
+            f"{SCHEMA_VERSION}: upgrade overtensor or use another --db; it was left unchanged"
+        )
+    if tables:
+        check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if check != "ok":
+            raise StoreError(f"{path!r} is damaged (SQLite quick_check: {check})")
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable against a killed process (only an OS crash can lose the last commits)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_SCHEMA)  # creates what is missing; schema 1 -> 2 needs no table change
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
 class ResultStore:
     """SQLite results store (WAL mode; one transaction per finished run).
 
@@ -228,17 +295,25 @@ class ResultStore:
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
+        if self.path.strip() == "":
+            raise StoreError("db must be a file path (or ':memory:'), got ''")
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is durable against a killed process (only an OS crash can lose the last commits)
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
-            raise ValueError(f"db: cannot open results database {self.path!r}: {exc}") from exc
+            raise StoreError(f"db: cannot open results database {self.path!r}: {exc}") from exc
+        try:
+            _prepare_schema(self._conn, self.path)
+        except StoreError:
+            self._conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(
+                f"db: {self.path!r} is not a usable SQLite results database ({exc}); it was "
+                "left unchanged"
+            ) from exc
 
     # -- context manager -------------------------------------------------------------------
     def __enter__(self) -> ResultStore:

@@ -29,12 +29,23 @@ bad local minima even for orthogonal tensors) is :func:`plain_descent_baseline`;
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._validate import RNGLike, as_float_array, as_rng, check_choice, check_int, check_real
+from .._validate import (
+    RNGLike,
+    as_float_array,
+    as_rng,
+    check_bool,
+    check_choice,
+    check_int,
+    check_max_wall,
+    check_real,
+    check_size,
+)
 from ..flow import gradient_descent, gradient_flow
 from ..models import _loss_and_grad, hessian_vector_product, model_tensor, validate_problem
 from ..tensors import DenseTensor, LowRankTensor, Tensor, distance, inner, random_unit_vectors
@@ -67,6 +78,17 @@ def _check_tensor(t: Any, name: str) -> Tensor:
     if not isinstance(t, LowRankTensor | DenseTensor):
         raise TypeError(f"{name} must be a LowRankTensor or DenseTensor, got {type(t).__name__}")
     return t
+
+
+def _check_target_norm(target: Tensor) -> float:
+    """``||T*||²``, refused unless positive and finite (relative errors divide by it)."""
+    norm_sq = float(target.squared_norm)
+    if not (norm_sq > 0 and math.isfinite(norm_sq)):
+        raise ValueError(
+            f"target must be non-zero with a finite norm (relative errors divide by ||T*||²), "
+            f"got ||T*||² = {norm_sq!r}; rescale the target"
+        )
+    return norm_sq
 
 
 def relative_error(estimate: Tensor, target: Tensor) -> float:
@@ -175,7 +197,8 @@ class BeyondLazyResult:
         Epochs started and gradient steps taken.
     status : str
         ``"converged"`` (reached ``eps``), ``"budget"`` (all epochs run without reaching it),
-        ``"nan"`` (non-finite state) or ``"diverged"`` (a norm exceeded ``max_norm``).
+        ``"nan"`` (non-finite state), ``"diverged"`` (a norm exceeded ``max_norm``) or
+        ``"max_wall"`` (the wall-time limit ``max_wall`` was reached).
     message : str
         What happened, with the parameters.
     model : str
@@ -243,6 +266,7 @@ def beyond_lazy_descent(
     record_every: int = 10,
     stop_at_eps: bool = True,
     max_norm: float = 1e3,
+    max_wall: float | None = None,
 ) -> BeyondLazyResult:
     """Paper 1's gradient-descent variant, **[model choice]** reconstruction of docs/math.md §5.
 
@@ -306,6 +330,9 @@ def beyond_lazy_descent(
         Stop as soon as ``eps`` is reached (default) or run the whole budget.
     max_norm : float
         Divergence guard in units of ``√s``.
+    max_wall : float, optional
+        Wall-time limit in seconds (``None``: none); checked every ``record_every`` steps, ends the
+        run with status ``"max_wall"`` (the final error is still measured).
 
     Returns
     -------
@@ -328,7 +355,12 @@ def beyond_lazy_descent(
     model = check_choice(model, "model", BEYOND_MODELS)
     eps = check_real(eps, "eps", minimum=0.0, strict=True)
     record_every = check_int(record_every, "record_every")
+    stop_at_eps = check_bool(stop_at_eps, "stop_at_eps")
+    check_size(m, target.dim, "m and the target dimension d")
     max_norm = check_real(max_norm, "max_norm", minimum=0.0, strict=True)
+    max_wall = check_max_wall(max_wall)
+    deadline = None if max_wall is None else time.monotonic() + max_wall
+    norm_sq = _check_target_norm(target)
     gen = as_rng(rng)
 
     s = target_scale(target)
@@ -345,7 +377,6 @@ def beyond_lazy_descent(
         W = as_float_array(W0, "W0", shape=(m, d), copy=True)
     W, model, lam = validate_problem(W, target, model, lam)
     W = np.array(W, dtype=np.float64, copy=True)
-    norm_sq = target.squared_norm
 
     def params() -> str:
         return (
@@ -393,10 +424,14 @@ def beyond_lazy_descent(
                             f"relative error {err:.3g} <= eps={eps:g} at step {k} (epoch {epoch})"
                         )
                         break
-                    if float(np.max(np.einsum("ij,ij->i", W, W))) > norm_cap**2:
+                    if float(np.max(np.einsum("ij,ij->i", W, W))) > norm_cap * norm_cap:
                         status = "diverged"
                         message = f"a component norm exceeded max_norm={max_norm:g}·√s at step {k} ({params()})"
                         break
+                if deadline is not None and time.monotonic() > deadline:
+                    status = "max_wall"
+                    message = f"stopped after max_wall={max_wall:g} s at step {k} (epoch {epoch}; {params()})"
+                    break
                 if last:
                     break
                 W -= eta * grad
@@ -503,6 +538,7 @@ def plain_descent_baseline(
     reg: float = 0.0,
     rng: RNGLike = None,
     W0: Any = None,
+    max_wall: float | None = None,
 ) -> BaselineResult:
     """Plain gradient descent (or flow) from random initialisation: the baseline that gets stuck.
 
@@ -546,9 +582,14 @@ def plain_descent_baseline(
     rng : Generator, int or None
     W0 : array_like, shape (m, d), optional
         Explicit initial parameters (overrides ``init``).
+    max_wall : float, optional
+        Wall-time limit in seconds passed to the descent or flow (``None``: none); a run stopped by
+        it is not a success and reports ``nan`` errors like any unfinished run.
     """
     target = _check_tensor(target, "target")
+    _check_target_norm(target)
     m = check_int(m, "m")
+    check_size(m, target.dim, "m and the target dimension d")
     model = check_choice(model, "model", BEYOND_MODELS)
     method = check_choice(method, "method", ("gd", "flow"))
     init = check_real(init, "init", minimum=0.0, strict=True)
@@ -574,11 +615,13 @@ def plain_descent_baseline(
         eta = step / (order**2 * time_scale)
         traj = gradient_descent(
             W, target, step=eta, n_steps=n_steps, model=model, reg=lam,
-            observe_every=max(1, n_steps // 200),
+            observe_every=max(1, n_steps // 200), max_wall=max_wall,
         )  # fmt: skip
     else:
         eta = 0.0
-        traj = gradient_flow(W, target, (0.0, t_end / time_scale), model=model, reg=lam)
+        traj = gradient_flow(
+            W, target, (0.0, t_end / time_scale), model=model, reg=lam, max_wall=max_wall
+        )
     W_end = traj.W
     if traj.success:
         grad = _loss_and_grad(W_end, target, model, lam)[1]
@@ -647,13 +690,25 @@ def hessian_min_eigenvalue(
     k = check_int(k, "k")
     dense_below = check_int(dense_below, "dense_below", minimum=0)
     n = W.size
-    if k > n or (n > dense_below and k >= n):
-        raise ValueError(f"k must be <= m·d = {n} (< m·d for the iterative solver), got {k}")
+    if k > n:
+        raise ValueError(f"k must be <= m·d = {n}, got {k}")
+    if n > dense_below and k >= n:
+        raise ValueError(
+            f"k must be < m·d = {n} for the iterative solver, used since m·d > "
+            f"dense_below={dense_below}; got k={k} (raise dense_below or lower k)"
+        )
 
     def hvp(v: np.ndarray) -> np.ndarray:
         V = np.asarray(v, dtype=np.float64).reshape(W.shape)
         return hessian_vector_product(W, V, target, model=model, reg=reg).ravel()
 
+    with np.errstate(over="ignore", invalid="ignore"):
+        probe = hvp(np.ones(n) / math.sqrt(n))
+    if not np.all(np.isfinite(probe)):
+        raise ValueError(
+            f"the Hessian at W is not finite (largest |entry| of W {float(np.max(np.abs(W))):.3g}, "
+            f"model={model!r}): W is too large for this target"
+        )
     if n <= dense_below:
         H = np.column_stack([hvp(e) for e in np.eye(n)])
         H = 0.5 * (H + H.T)

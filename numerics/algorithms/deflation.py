@@ -18,12 +18,24 @@ text is not available, so this module implements the documented reconstruction:
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._validate import RNGLike, as_float_array, as_rng, check_choice, check_int, check_real
+from .._validate import (
+    MAX_OBSERVATIONS,
+    RNGLike,
+    as_float_array,
+    as_rng,
+    check_bool,
+    check_choice,
+    check_int,
+    check_max_wall,
+    check_real,
+    check_size,
+)
 from ..flow import METHODS, gradient_flow
 from ..models import model_tensor
 from ..tensors import LowRankTensor, random_unit_vectors
@@ -160,6 +172,7 @@ def modified_gradient_flow(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     max_steps: int = 1_000_000,
+    max_wall: float | None = None,
 ) -> DeflationResult:
     """**[model choice]** reconstruction of paper 2's Algorithm 1 (docs/math.md §6).
 
@@ -202,6 +215,9 @@ def modified_gradient_flow(
     method, rtol, atol, max_steps
         Passed to :func:`numerics.flow.gradient_flow` (``max_steps`` per epoch). A failing epoch
         (non-finite state, divergence, solver failure, step budget) ends the run with that status.
+    max_wall : float, optional
+        Wall-time limit in seconds for the whole run (``None``: none). Large ``gamma`` or many epochs
+        make epochs very long; past the limit the run ends with status ``"max_wall"``.
 
     Returns
     -------
@@ -221,8 +237,13 @@ def modified_gradient_flow(
     reg = check_real(reg, "reg", minimum=0.0)
     t0 = check_real(t0, "t0", minimum=0.0, strict=True)
     model = check_choice(model, "model", ("homogeneous", "plain"))
-    n_obs = check_int(n_obs, "n_obs", minimum=2)
+    n_obs = check_int(n_obs, "n_obs", minimum=2, maximum=MAX_OBSERVATIONS)
     max_steps = check_int(max_steps, "max_steps")
+    max_wall = check_max_wall(max_wall)
+    reinit = check_bool(reinit, "reinit")
+    require_orthogonal = check_bool(require_orthogonal, "require_orthogonal")
+    check_size(m, target.dim, "m and the target dimension d")
+    deadline = None if max_wall is None else time.monotonic() + max_wall
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if max_epochs is None:
@@ -294,6 +315,7 @@ def modified_gradient_flow(
             rtol=rtol,
             atol=atol,
             max_steps=max_steps,
+            max_wall=None if deadline is None else max(deadline - time.monotonic(), 1e-9),
             observe=observers,
             t_eval=np.linspace(t_start, t_start + length, n_obs),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import RNGLike, as_rng, check_real
+from .._validate import RNGLike, as_float_array, as_rng, check_real
 from ..tensors import random_unit_vectors
 
 __all__ = ["reinitialize"]
@@ -43,6 +43,7 @@ def reinitialize(
     indices : ndarray of int
         The rows that were redrawn (sorted).
     """
+    W = as_float_array(W, "W", ndim=2)
     threshold = check_real(threshold, "threshold", minimum=0.0)
     delta = check_real(delta, "delta", minimum=0.0, strict=True)
     gen = as_rng(rng)

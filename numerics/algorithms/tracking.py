@@ -238,7 +238,12 @@ def track_components(
     t = as_float_array(t, "t", ndim=1)
     if np.any(np.diff(t) < 0):
         raise ValueError("t must be non-decreasing")
-    fits = as_float_array(fits, "fits", shape=(t.shape[0], None))
+    fits = as_float_array(fits, "fits", ndim=2)
+    if fits.shape[0] != t.shape[0]:
+        raise ValueError(
+            f"fits must have one row per time in t: fits has shape {fits.shape}, t has "
+            f"{t.shape[0]} times"
+        )
     a = as_float_array(coeffs, "coeffs", shape=(fits.shape[1],))
     if np.any(a <= 0):
         raise ValueError(f"coeffs must be positive, got {a.tolist()}")
@@ -348,11 +353,15 @@ def track_flow(
     -------
     (ComponentTracking, Trajectory)
     """
-    from .._validate import check_int
+    from .._validate import MAX_OBSERVATIONS, check_bool, check_int
 
-    n_obs = check_int(n_obs, "n_obs", minimum=3)
+    n_obs = check_int(n_obs, "n_obs", minimum=3, maximum=MAX_OBSERVATIONS)
+    exact_fit_times = check_bool(exact_fit_times, "exact_fit_times")
     _directions(target)
-    t0, t1 = t_span
+    try:
+        t0, t1 = (check_real(v, "t_span") for v in t_span)
+    except (TypeError, ValueError):
+        raise TypeError(f"t_span must be a pair of real numbers (t0, t1), got {t_span!r}") from None
     observers = tracking_observers(target, model)
     events = fit_events(target, model, q) if exact_fit_times else None
     traj = gradient_flow(

@@ -147,11 +147,11 @@ def test_markdown_and_figure_data(report_dir):
 
 def test_existing_out_is_replaced_atomically(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
     with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(1) as ex:
         outcomes = run_claims(CLAIMS[:1], "quick", store=store, executor=ex, progress="none")
     prov = collect_provenance(profile="quick", executor=None, wall_time=0.1, db="x", fresh=False)
+    write_report(outcomes, out, prov)  # an earlier report: marked as overtensor's
+    (out / "stale.txt").write_text("old")
     write_report(outcomes, out, prov)
     assert not (out / "stale.txt").exists() and (out / "index.html").exists()
     leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
