@@ -141,6 +141,11 @@ def attributed_weights(W: Any, target: LowRankTensor, *, model: str) -> np.ndarr
         Target; its unit components ``u_k`` are the directions.
     model : {"plain", "coefficient", "homogeneous"}
 
+    For ``l = 2`` (matrices) the components are not identifiable — ``T(W) = WᵀW`` (plain and
+    two-homogeneous alike) is unchanged by any rotation of the rows of ``W`` — and the attributed
+    weights are instead the least-squares coefficients of ``T(W)`` on the ``u_k u_kᵀ``:
+    ``G⁻¹ [T(W)(u_k, u_k)]_k`` with ``G = (U Uᵀ)^{∘2}`` (for an orthogonal target, ``T(W)(e_k, e_k)``).
+
     Returns
     -------
     ndarray, shape (r,)
@@ -153,6 +158,11 @@ def attributed_weights(W: Any, target: LowRankTensor, *, model: str) -> np.ndarr
 
 
 def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
+    if order == 2:
+        # W^T W is invariant under rotations of W's rows: components are not identifiable, so the
+        # weights are the least-squares coefficients of T(W) on the u_k u_k^T (Gram (U U^T)^{∘2})
+        gram = (E @ E.T) ** 2
+        return np.linalg.solve(gram, model_tensor(W, order, model=model).evaluate(E))
     unit = model_tensor(W, order, model=model).unit_form()
     out = np.zeros(E.shape[0])
     if unit.rank == 0:

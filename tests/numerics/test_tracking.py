@@ -337,3 +337,21 @@ def test_issue_repro_coherent_target_fitted_in_order():
     assert tr.fit_order.tolist() == [0, 1, 2, 3, 4]
     assert tr.in_order
     assert 15.0 < tr.fit_times[4] < 25.0
+
+
+@pytest.mark.parametrize("model", ["plain", "homogeneous"])
+def test_attribution_order_two_is_least_squares_on_the_target_terms(model):
+    """l = 2: rows of W are not identifiable (W^T W is rotation invariant); the weights are the
+    least-squares coefficients of the dense matrix on the vec(u_k u_k^T) (dense reference)."""
+    c = np.array([1.0, 0.6, 0.3])
+    T = coherent_target(c, 6, 2, 0.7, seed=4)
+    rng = np.random.default_rng(0)
+    scale = np.sqrt(c[:2])
+    W = scale[:, None] * T.components[:2]
+    q, _ = np.linalg.qr(rng.standard_normal((2, 2)))
+    W = np.vstack([q @ W, 1e-3 * rng.standard_normal((3, 6))])  # rotated rows plus small noise
+    dense = W.T @ W
+    basis = np.stack([np.outer(u, u).ravel() for u in T.components], axis=1)
+    ref = np.linalg.lstsq(basis, dense.ravel(), rcond=None)[0]
+    np.testing.assert_allclose(attributed_weights(W, T, model=model), ref, atol=1e-10)
+    np.testing.assert_allclose(ref, [c[0], c[1], 0.0], atol=1e-4)
