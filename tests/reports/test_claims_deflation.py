@@ -187,22 +187,31 @@ def _recovery_runs(n, mod_ok, plain_ok, d=10, m=10):
 
 def test_recovery_judge_every_size_and_contrast():
     pred = D.recovery_predict("full")
-    ok = _recovery_runs(30, 30, 10) + _recovery_runs(30, 30, 10, d=20)
-    pooled_small = D.recovery_judge(pred, ok)
-    # 60/60 pooled has lower bound 0.94 < 0.95: inconclusive, not holds
-    assert pooled_small.status == "inconclusive"
-    big = ok + _recovery_runs(30, 30, 10, d=40) + _recovery_runs(30, 30, 10, d=20, m=20)
-    assert D.recovery_judge(pred, big).status == "holds"
-    # one size at 20/30: its own rate fails even though the pool is high
-    bad = big + _recovery_runs(30, 20, 10, d=40, m=20)
-    assert D.recovery_judge(pred, bad).status == "fails"
+    big = (
+        _recovery_runs(30, 30, 10)
+        + _recovery_runs(30, 30, 10, d=20)
+        + _recovery_runs(30, 29, 10, d=40)
+        + _recovery_runs(30, 30, 10, d=20, m=20)
+    )
+    v = D.recovery_judge(pred, big)
+    assert v.status == "holds" and v.margin >= 0
+    # one size at 25/30 (CI 0.65-0.94 straddles 0.75): inconclusive
+    assert D.recovery_judge(pred, big + _recovery_runs(30, 25, 10, d=40, m=20)).status == (
+        "inconclusive"
+    )
+    # one size at 15/30 (upper bound 0.69 < 0.75) fails even though the pool is high
+    bad = D.recovery_judge(pred, big + _recovery_runs(30, 15, 10, d=40, m=20))
+    assert bad.status == "fails" and bad.margin < 0
     # no re-init as good as the modified flow: the contrast fails
-    assert D.recovery_judge(pred, _recovery_runs(30, 30, 30) * 1).status == "fails"
+    assert D.recovery_judge(pred, _recovery_runs(30, 30, 30)).status == "fails"
     # "map" sizes are not judged
     mapped = big + [
         _rr(D.RecoveryCase(True, 40, 5, s, role="map"), {"success": False}) for s in range(30)
     ]
     assert D.recovery_judge(pred, mapped).status == "holds"
+    # the control (m < r): nothing recovered -> fails
+    ctrl = [_rr(c, {"success": False}) for c in D.recovery_controls("full")["m < r"]]
+    assert D.recovery_judge(pred, ctrl).status == "fails"
 
 
 def test_mneeded_judge_and_crossings():
@@ -260,29 +269,33 @@ def test_epoch_judge():
     assert D.epoch_judge(pred, _epoch_runs(2.0)).status == "fails"  # slope 2 outside 1 ± 0.5
 
 
-def test_sensitivity_judge_and_range():
-    assert D._sens_judged(0.1) and D._sens_judged(0.3)
-    assert not D._sens_judged(0.01) and not D._sens_judged(0.03)
+def test_sensitivity_judge():
     pred = D.sensitivity_predict("full")
     ok = {"success": True, "in_order": True, "redundant_copies": 0}
-    good = [
-        _rr(D.SensitivityCase(d1, g, 10, 10, s), ok)
-        for d1 in (0.1, 0.3)
-        for g in (1.5, 2.0, 4.0)
-        for s in range(15)
+    grid = [
+        _rr(D.SensitivityCase(d1, g, 10, 20, s), ok)
+        for d1 in D.SENS_DELTA1
+        for g in D.SENS_GAMMA
+        for s in range(10)
     ]
-    assert D.sensitivity_judge(pred, good).status == "holds"
-    # δ1 = 0.01 is mapped: its failures do not count
-    bad = {"success": False, "in_order": False, "redundant_copies": 3}
-    mapped = good + [_rr(D.SensitivityCase(0.01, 2.0, 10, 10, s), bad) for s in range(15)]
-    assert D.sensitivity_judge(pred, mapped).status == "holds"
+    pair = [
+        _rr(
+            D.SensitivityCase(d1, g, 10, 10, s, role="contrast"),
+            {**ok, "success": d1 == 0.3 or s < 5},
+        )
+        for d1 in (0.01, 0.3)
+        for g in D.SENS_GAMMA
+        for s in range(10)
+    ]
+    assert D.sensitivity_judge(pred, grid + pair).status == "holds"
+    no_effect = [_rr(r.config, ok) for r in pair]  # δ1 makes no difference at m = 2r
+    assert D.sensitivity_judge(pred, grid + no_effect).status == "fails"
     control = [
-        _rr(D.SensitivityCase(0.01, 2.0, 10, 10, s, role="control"), {**ok, "success": s < 10})
-        for s in range(20)
+        _rr(D.SensitivityCase(0.1, 2.0, 10, 4, s), {**ok, "success": False}) for s in range(20)
     ]
-    assert D.sensitivity_judge(pred, control).status == "fails"  # 10/20: upper bound 0.72 < 0.8
-    few = [_rr(D.SensitivityCase(0.1, 2.0, 10, 10, s), ok) for s in range(5)]
-    assert D.sensitivity_judge(pred, few).status == "inconclusive"
+    assert D.sensitivity_judge(pred, control).status == "fails"
+    few = [_rr(D.SensitivityCase(0.1, 2.0, 10, 20, s), ok) for s in range(5)]
+    assert D.sensitivity_judge(D.sensitivity_predict("quick"), few).status == "inconclusive"
 
 
 def test_nonorth_and_matrix_judges():
