@@ -178,9 +178,12 @@ REGIME_RHOS = (0.6, 0.8)
 REGIME_DELTA0 = 1e-3
 MATCHED_DELTA0 = {"quick": (0.1,), "full": (0.1, 0.05)}
 CONTROL_RHO, CONTROL_DELTA0 = 0.97, 0.1
-ORDER_MIN = {"quick": 0.6, "full": 0.9}
-ORDER_SCALE = [("homogeneous", 1000, 1000, 1e-3, 0), ("homogeneous", 2000, 2000, 1e-3, 0)]
-ORDER_SCALE += [("plain", 1000, 1000, 0.5, 0), ("plain", 2000, 2000, 0.5, 0)]
+ORDER_MIN = {"quick": 0.6, "full": 0.9, "scale": 0.6}
+# scale profile (d >= 1000): m = 20 keeps a right-hand side cheap (O(m² d)); measured on the loaded
+# 2-core machine (load ~12): homogeneous d = 1000 19 s (1076 evaluations); the plain model at
+# δ0 = 0.1 did not finish in 14 min with RK45 (stiff after the first fit) -> SCALE_METHOD
+ORDER_SCALE = [("homogeneous", d, 20, 1e-3, s) for d in (1000, 2000) for s in range(5)]
+ORDER_SCALE += [("plain", d, 20, 0.1, s) for d in (1000, 2000) for s in range(5)]
 
 
 def order_configs(profile: str) -> list[OrderCase]:
@@ -402,7 +405,9 @@ register(
             "plain at the same (ρ, δ0, seed), δ0 ∈ {0.1, 0.05} (quick: ρ=0.8, δ0=0.1). Fit: attributed "
             "weight reaches a_k/2 (events on RK45's dense output). Quick: 10 seeds (establishes rates "
             ">= 0.6); full: 30 seeds (rates >= 0.9). Control: ρ = 0.97, δ0 = 0.1 (no gap, large init), "
-            "where the same judge must fail. The scale profile runs the regime at d ∈ {1000, 2000}."
+            "where the same judge must fail. The scale profile runs homogeneous (δ0 = 1e-3) and plain "
+            "(δ0 = 0.1) at d ∈ {1000, 2000}, m = 20, 5 seeds each, integrator SCALE_METHOD (the plain "
+            "model is stiff there: RK45 did not finish one run in 14 min)."
         ),
         tolerance=(
             "rates: 95% Clopper-Pearson lower bound >= the profile's bar (quick 0.6, full 0.9); "

@@ -330,5 +330,6 @@ def test_order_scale_profile_uses_scale_method():
     assert "scale" in claim.profiles
     cfgs = claim.configs("scale")
     assert {c.d for c in cfgs} == {1000, 2000}
+    assert len(set(cfgs)) == len(cfgs)
     assert {c.variant for c in cfgs} == {"homogeneous", "plain"}
     assert all(c.method == D.SCALE_METHOD for c in cfgs)
