@@ -1818,7 +1818,7 @@ def nonorth_experiment(cfg: NonOrthCase) -> dict[str, Any]:
 def nonorth_configs(profile: str) -> list[NonOrthCase]:
     seeds = range(10) if profile == "quick" else range(30)
     cases = [NonOrthCase(NONORTH_C, 50, 50, 1e-3, s) for s in seeds]
-    if profile == "full":  # d = 20: coherence up to about 0.7
+    if profile == "full":  # d = 20: coherence up to about 0.6
         cases += [NonOrthCase(NONORTH_C, 20, 50, 1e-3, s) for s in seeds]
     return cases
 
