@@ -23,6 +23,7 @@ from .beyond import (  # noqa: E402,F401
 from .deflation import DeflationResult, EpochRecord, modified_gradient_flow  # noqa: F401
 from .tracking import (  # noqa: F401
     ComponentTracking,
+    attributed_weights,
     fit_events,
     initial_alignment,
     track_components,

@@ -37,10 +37,15 @@ from .._validate import (
     check_size,
 )
 from ..flow import METHODS, gradient_flow
-from ..models import model_tensor
 from ..tensors import LowRankTensor, random_unit_vectors
 from .reinit import reinitialize
-from .tracking import ComponentTracking, residual_observer, track_components, tracking_observers
+from .tracking import (
+    ComponentTracking,
+    attributed_weights,
+    residual_observer,
+    track_components,
+    tracking_observers,
+)
 
 __all__ = ["DeflationResult", "EpochRecord", "modified_gradient_flow"]
 
@@ -58,7 +63,8 @@ class EpochRecord:
     reinitialized : ndarray of int
         Components redrawn (``||w_i|| < δ1``) just before the epoch (empty for epoch 0).
     fits : ndarray, shape (r,)
-        ``T(W)(e_k^{⊗l})`` of every target direction at the end of the epoch.
+        Weight attributed to every target direction at the end of the epoch
+        (:func:`numerics.algorithms.tracking.attributed_weights`).
     norms : ndarray, shape (m,)
         ``||w_i||`` at the end of the epoch.
     correlations : ndarray, shape (m,)
@@ -109,7 +115,8 @@ class DeflationResult:
     t : ndarray, shape (n,)
         Global observation times (every epoch's grid, concatenated).
     fits : ndarray, shape (n, r)
-        ``T(W(t))(e_k^{⊗l})`` at ``t``.
+        Weight attributed to every direction at ``t``
+        (:func:`numerics.algorithms.tracking.attributed_weights`).
     residual : ndarray, shape (n,)
         ``||T(W(t)) - T*||_F`` at ``t``.
     coeffs : ndarray, shape (r,)
@@ -335,7 +342,7 @@ def modified_gradient_flow(
                 t_start=t_start,
                 length=length,
                 reinitialized=idx,
-                fits=model_tensor(W, target.order, model=model).evaluate(E),
+                fits=attributed_weights(W, target, model=model),
                 norms=norms,
                 correlations=corr,
                 nearest=nearest,

@@ -1,7 +1,12 @@
 """Per-component tracking of any trajectory: fit curves, fit times, fit order, deflation residuals.
 
 For a target ``T* = Σ_k a_k e_k^{⊗l}`` (docs/math.md §1, §6) the *fit* of direction ``k`` at time ``t`` is
-``T(W(t))(e_k^{⊗l})``; it is *fitted* once the fit reaches a fraction ``q`` (default ½) of ``a_k``.
+the weight the model has put on ``e_k``, read off the components themselves (:func:`attributed_weights`):
+writing ``T(W) = Σ_i s_i x̄_i^{⊗l}`` with unit ``x̄_i`` (weight ``s_i = ||w_i||^l`` for the plain model,
+``||w_i||²`` for the two-homogeneous one), every component is attributed to its nearest direction
+``k(i) = argmax_k |<x̄_i, e_k>|`` and the fit of ``k`` is ``Σ_{i: k(i)=k} s_i sign(<x̄_i, e_k>)^l``
+(a component near ``-e_k`` counts negatively for odd ``l``). Direction ``k`` is *fitted* once its fit
+reaches a fraction ``q`` (default ½) of ``a_k``.
 Paper 2 (Ge, Ren, Wang, Zhou 2021) observes that with small initialisation the directions are fitted
 one at a time in decreasing order of ``a_k`` (a deflation process), and that between fits the residual
 ``||T(W) - T*||_F`` plateaus at the deflation residual ``||Σ_{j>k} a_j e_j^{⊗l}||_F`` (docs/math.md §6).
@@ -15,7 +20,10 @@ one at a time in decreasing order of ``a_k`` (a deflation process), and that bet
 * :func:`initial_alignment` gives ``u_0`` per direction, the input of the fit-time prediction.
 
 For non-orthogonal targets (extension) ``e_k`` are the unit components and ``a_k`` the coefficients
-of the target's unit form; the fit then includes the small cross terms ``Σ_{j≠k} c_j (u_j·u_k)^l``.
+of the target's unit form. The attribution does not depend on orthogonality: the projection
+``T(W)(e_k^{⊗l})`` (still available as :func:`numerics.flow.component_fits`) would add the cross terms
+``Σ_{j≠k} c_j <u_j, u_k>^l`` of the directions already fitted, which at coherence 0.5 make a direction
+look fitted long before any component carries its weight.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from ..tensors import LowRankTensor, distance
 
 __all__ = [
     "ComponentTracking",
+    "attributed_weights",
     "deflation_residuals",
     "fit_events",
     "initial_alignment",
@@ -53,7 +62,7 @@ class ComponentTracking:
     t : ndarray, shape (n,)
         Observation times.
     fits : ndarray, shape (n, r)
-        ``T(W(t))(e_k^{⊗l})`` at the observation times.
+        Weight attributed to every direction (:func:`attributed_weights`) at the observation times.
     coeffs : ndarray, shape (r,)
         Target coefficients ``a_k``.
     q : float
@@ -101,7 +110,7 @@ class ComponentTracking:
 
     @property
     def fractions(self) -> np.ndarray:
-        """Fit curves ``T(W(t))(e_k^{⊗l}) / a_k``, shape (n, r)."""
+        """Fit curves (attributed weight over ``a_k``), shape (n, r)."""
         return self.fits / self.coeffs[None, :]
 
 
@@ -116,6 +125,55 @@ def _directions(target: LowRankTensor) -> tuple[np.ndarray, np.ndarray]:
     return unit.components, unit.coeffs
 
 
+def attributed_weights(W: Any, target: LowRankTensor, *, model: str) -> np.ndarray:
+    """Weight of the model's components attributed to every target direction (docs/math.md §6).
+
+    ``T(W) = Σ_i s_i x̄_i^{⊗l}`` with unit ``x̄_i`` (:func:`numerics.models.model_tensor`, unit form:
+    ``s_i = ||w_i||^l`` for ``"plain"``, ``||w_i||²`` for ``"homogeneous"``, ``c_i ||u_i||^l`` for
+    ``"coefficient"``). Each component goes to its nearest target direction
+    ``k(i) = argmax_k |<x̄_i, u_k>|`` (first on ties) and contributes ``s_i sign(<x̄_i, u_k(i)>)^l``.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d) (``(m, d+1)`` for ``"coefficient"``)
+        Parameters.
+    target : LowRankTensor
+        Target; its unit components ``u_k`` are the directions.
+    model : {"plain", "coefficient", "homogeneous"}
+
+    For ``l = 2`` (matrices) the components are not identifiable — ``T(W) = WᵀW`` (plain and
+    two-homogeneous alike) is unchanged by any rotation of the rows of ``W`` — and the attributed
+    weights are instead the least-squares coefficients of ``T(W)`` on the ``u_k u_kᵀ``:
+    ``G⁻¹ [T(W)(u_k, u_k)]_k`` with ``G = (U Uᵀ)^{∘2}`` (for an orthogonal target, ``T(W)(e_k, e_k)``).
+
+    Returns
+    -------
+    ndarray, shape (r,)
+        Attributed weight of every direction, in the order of the target's (unit-form) terms. For
+        ``W`` made of the target's own terms it returns their coefficients exactly, whatever the
+        coherence of the target.
+    """
+    E, _ = _directions(target)
+    return _attribute(W, E, target.order, model)
+
+
+def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
+    if order == 2:
+        # W^T W is invariant under rotations of W's rows: components are not identifiable, so the
+        # weights are the least-squares coefficients of T(W) on the u_k u_k^T (Gram (U U^T)^{∘2})
+        gram = (E @ E.T) ** 2
+        return np.linalg.solve(gram, model_tensor(W, order, model=model).evaluate(E))
+    unit = model_tensor(W, order, model=model).unit_form()
+    out = np.zeros(E.shape[0])
+    if unit.rank == 0:
+        return out
+    corr = unit.components @ E.T
+    nearest = np.argmax(np.abs(corr), axis=1)
+    sign = np.sign(corr[np.arange(nearest.shape[0]), nearest]) ** order
+    np.add.at(out, nearest, unit.coeffs * sign)
+    return out
+
+
 def residual_observer(target: LowRankTensor, model: str) -> Callable[[float, np.ndarray], float]:
     """Observer of ``||T(W) - T*||_F`` by the Gram identity (docs/math.md §2), cost ``O((m + r) m d)``."""
     order = target.order
@@ -127,12 +185,15 @@ def residual_observer(target: LowRankTensor, model: str) -> Callable[[float, np.
 
 
 def tracking_observers(target: LowRankTensor, model: str) -> dict[str, Callable[..., Any]]:
-    """Observers ``{"fits": T(W)(e_k^{⊗l}) for every k, "residual": ||T(W) - T*||_F}`` for gradient_flow."""
+    """Observers ``{"fits": attributed weight of every direction, "residual": ||T(W) - T*||_F}``.
+
+    ``fits`` is :func:`attributed_weights`; both are observers of :func:`numerics.flow.gradient_flow`.
+    """
     E, _ = _directions(target)
     order = target.order
 
     def fits(t: float, W: np.ndarray) -> np.ndarray:
-        return model_tensor(W, order, model=model).evaluate(E)
+        return _attribute(W, E, order, model)
 
     return {"fits": fits, "residual": residual_observer(target, model)}
 
@@ -140,10 +201,13 @@ def tracking_observers(target: LowRankTensor, model: str) -> dict[str, Callable[
 def fit_events(
     target: LowRankTensor, model: str, q: float = 0.5
 ) -> dict[str, Callable[[float, np.ndarray], float]]:
-    """Non-terminal events ``T(W)(e_k^{⊗l}) - q·a_k`` (keys ``"fit0"``, ``"fit1"``, ...).
+    """Non-terminal events ``fit_k(W) - q·a_k`` (keys ``"fit0"``, ``"fit1"``, ...).
 
+    ``fit_k`` is the weight attributed to direction ``k`` (:func:`attributed_weights`).
     :func:`numerics.flow.gradient_flow` locates their zeros by root finding on the dense output, so
-    the first upward crossing is the fit time of direction ``k`` to solver accuracy.
+    the first upward crossing is the fit time of direction ``k`` to solver accuracy (the attributed
+    weight jumps when a small component changes its nearest direction; such jumps are of the size of
+    that component's weight, ``O(δ0²)`` before its growth).
     """
     q = check_real(q, "q", minimum=0.0, strict=True, maximum=1.0)
     E, a = _directions(target)
@@ -152,7 +216,7 @@ def fit_events(
     for k in range(a.shape[0]):
 
         def ev(t: float, W: np.ndarray, k: int = k) -> float:
-            return float(model_tensor(W, order, model=model).evaluate(E[k])) - q * a[k]
+            return float(_attribute(W, E, order, model)[k]) - q * a[k]
 
         ev.terminal = False  # type: ignore[attr-defined]
         events[f"fit{k}"] = ev
@@ -209,14 +273,15 @@ def track_components(
     event_times: Mapping[str, Any] | None = None,
     target: LowRankTensor | None = None,
 ) -> ComponentTracking:
-    """Analyse recorded fit curves ``T(W(t))(e_k^{⊗l})`` of any trajectory (docs/math.md §6).
+    """Analyse recorded fit curves (attributed weights) of any trajectory (docs/math.md §6).
 
     Parameters
     ----------
     t : array_like, shape (n,)
         Increasing observation times.
     fits : array_like, shape (n, r)
-        Fit of every target direction at those times.
+        Fit of every target direction at those times (:func:`attributed_weights`, or any other
+        fit curve: the analysis only reads the curves).
     coeffs : array_like, shape (r,)
         Target coefficients ``a_k > 0``.
     q : float

@@ -112,11 +112,7 @@ def test_predict_and_plot_return_data(claim: Claim):
 NOT_YET_MIGRATED = frozenset(
     {
         "deflation.fit-times",
-        "deflation.matrix-case",
-        "deflation.non-orthogonal",
         "deflation.norm-correlation",
-        "deflation.order",
-        "deflation.recovery",
         "deflation.regulariser-bias",
         "deflation.staircase",
         "lazy.alpha-scaling",
