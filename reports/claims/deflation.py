@@ -221,8 +221,23 @@ def order_controls(profile: str) -> dict[str, list[OrderCase]]:
     """No coefficient gap (ρ = 0.97) and large init (δ0 = 0.1): the predicted fit times are not
     separated, so the in-order rate must fall below the bar."""
     seeds = range(200, 210) if profile == "quick" else range(200, 230)
-    if profile == "scale":
-        return {}
+    if profile == "scale":  # the same control at d = 1000 (homogeneous flow: not stiff)
+        return {
+            "no gap, large init": [
+                OrderCase(
+                    "homogeneous",
+                    _geometric(CONTROL_RHO),
+                    4,
+                    1000,
+                    20,
+                    CONTROL_DELTA0,
+                    s,
+                    role="regime",
+                    method=SCALE_METHOD,
+                )
+                for s in range(200, 205)
+            ]
+        }
     return {
         "no gap, large init": [
             OrderCase(
