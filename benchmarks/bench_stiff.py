@@ -173,7 +173,9 @@ def bench_small(quick: bool, rk45: bool) -> int:
     return 0
 
 
-def bench_scale(d: int = 1000, m: int = 2000, dtype: Any = np.float64) -> int:
+def bench_scale(
+    d: int = 1000, m: int = 2000, dtype: Any = np.float64, max_wall: float = 1800.0
+) -> int:
     """Target (iii): the plain model at scale from small initialisation, to the third fit."""
     sigma = 5e-3 / np.sqrt(d / 10)
     target = orthogonal_tensor(A5, d, 4, basis="random", rng=0)
@@ -201,7 +203,8 @@ def bench_scale(d: int = 1000, m: int = 2000, dtype: Any = np.float64) -> int:
         events={"third_fit": third_fit},
         observe={"fits": fits},
         dtype=dtype,
-        max_wall=1800.0,
+        max_wall=max_wall,
+        progress=True,
     )
     wall = time.perf_counter() - start
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -229,12 +232,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", action="store_true", help="target (iii) only (~10 min)")
     parser.add_argument("--float32", action="store_true", help="(iii) with float32 gradients")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads")
+    parser.add_argument("--max-wall", type=float, default=1800.0, help="(iii): give up after [s]")
     args = parser.parse_args(list(argv) if argv is not None else None)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=args.threads):
         if args.scale:
-            return bench_scale(dtype=np.float32 if args.float32 else np.float64)
+            dtype = np.float32 if args.float32 else np.float64
+            return bench_scale(dtype=dtype, max_wall=args.max_wall)
         bench_hvp()
         return bench_small(args.quick, args.rk45)
 
