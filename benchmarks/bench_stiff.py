@@ -152,6 +152,10 @@ def bench_small(quick: bool, rk45: bool) -> int:
         f"LSODA-dense (target ≤ {WALL_RATIO_TARGET}): {'PASS' if ok_i else 'MISS'}"
     )
     record("stiff", "auto_over_lsoda_wall", ratio, higher_is_better=False)
+    # deterministic: gradient-equivalent evaluations (nfev + nhvp) against LSODA's
+    record(
+        "stiff", "auto_over_lsoda_evals", (tr.nfev + tr.nhvp) / ref_tr.nfev, higher_is_better=False
+    )
     record("stiff", "auto_fit_rel_err", err, higher_is_better=False)
     record("stiff", "analytic_over_dq_wall", wall / wall_dq, higher_is_better=False)
     if quick:
