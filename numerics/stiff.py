@@ -44,7 +44,7 @@ def require_sksundae() -> Any:
     """Import ``sksundae.cvode`` or raise an ImportError that says how to install it."""
     try:
         from sksundae import cvode
-    except ImportError as exc:  # pragma: no cover - exercised only without the dependency
+    except ImportError as exc:
         raise ImportError(
             "method='CVODE' (and method='auto' once the flow turns stiff) needs the package "
             "'scikit-sundae' (SUNDIALS CVODE): pip install scikit-sundae, or reinstall overtensor "

@@ -264,3 +264,18 @@ def test_new_parameters_bad_input(kwargs, error, match):
     kwargs = {"model": "plain", **kwargs}
     with pytest.raises(error, match=match):
         gradient_flow(W0, target, (0.0, 1.0), **kwargs)
+
+
+def test_missing_sksundae_gives_a_clear_message(monkeypatch):
+    import sys
+
+    from numerics.stiff import require_sksundae
+
+    monkeypatch.setitem(sys.modules, "sksundae", None)  # makes `import sksundae` raise ImportError
+    with pytest.raises(ImportError, match="pip install scikit-sundae"):
+        require_sksundae()
+    target, W0 = _small("plain")
+    with pytest.raises(ImportError, match="scikit-sundae"):
+        gradient_flow(W0, target, (0.0, 1.0), model="plain", method="CVODE")
+    # explicit methods never need it
+    assert gradient_flow(W0, target, (0.0, 1.0), model="plain", method="RK45").success
