@@ -236,6 +236,7 @@ def gradient_flow(
     max_step: float = np.inf,
     dtype: type | np.dtype = np.float64,
     jacobian: str = "auto",
+    precondition: bool = True,
     progress: bool = False,
     max_wall: float | None = None,
 ) -> Trajectory:
@@ -281,6 +282,10 @@ def gradient_flow(
         form, :func:`numerics.models.hessian_operator`, three ``O(m²d)`` products; plain model only) or
         ``"dq"`` (difference quotient: one gradient evaluation in ``dtype``). ``"auto"`` is ``"dq"``,
         measured faster (about twice cheaper per product, similar counts). Ignored by explicit methods.
+    precondition : bool
+        CVODE, plain model: precondition GMRES (left) with ``(I + γH_ii)⁻¹`` row by row, ``H_ii`` the
+        Hessian's diagonal ``d×d`` block at a fitted row (``O(md)`` by Sherman–Morrison). Measured
+        34–48% fewer evaluations (README, Performance, "Stiff flows"). Ignored otherwise.
     progress : bool
         Show a tqdm bar of flow time against ``t1`` with the loss, gradient evaluations and the number
         of crossings of each user event so far (e.g. fits written as non-terminal events).
@@ -327,6 +332,8 @@ def gradient_flow(
         jacobian = "dq"  # measured faster than the Gram form: README, Performance, "Stiff flows"
     if not isinstance(progress, bool | np.bool_):
         raise TypeError(f"progress must be a bool, got {progress!r}")
+    if not isinstance(precondition, bool | np.bool_):
+        raise TypeError(f"precondition must be a bool, got {precondition!r}")
     if max_wall is not None:
         max_wall = check_real(max_wall, "max_wall", minimum=0.0, strict=True)
     te = _check_t_eval(t_eval, t0, t1)
@@ -364,6 +371,27 @@ def gradient_flow(
         hv = hessian["op"](v.reshape(shape).astype(work_dtype, copy=False))
         return np.negative(hv, dtype=np.float64).ravel()
 
+    order = target.order
+
+    def row_precond(y: np.ndarray) -> Callable[[np.ndarray, float], np.ndarray]:
+        # (I + γ H_ii)⁻¹ row by row, H_ii ≈ l·||w_i||^{2(l-1)} I + l(l-1)·||w_i||^{2(l-2)} w_i w_iᵀ: the
+        # plain model's diagonal Hessian blocks at a fitted row (exact there: the target term cancels
+        # half the radial curvature), by Sherman–Morrison; O(md)
+        W = y.reshape(shape)
+        sq = np.einsum("ij,ij->i", W, W)
+        a = order * sq ** (order - 1)
+        b = order * (order - 1) * sq ** (order - 2)
+
+        def solve(r: np.ndarray, gamma: float) -> np.ndarray:
+            R = r.reshape(shape)
+            inv = 1.0 / (1.0 + gamma * a)
+            coef = gamma * b * inv / (1.0 + gamma * b * inv * sq)
+            Z = R - (coef * np.einsum("ij,ij->i", W, R))[:, None] * W
+            Z *= inv[:, None]
+            return Z.ravel()
+
+        return solve
+
     def make_cvode(t: float, y: np.ndarray, h: float | None) -> CVODEStepper:
         return CVODEStepper(
             fun,
@@ -376,6 +404,7 @@ def gradient_flow(
             first_step=h,
             jtimes=jtimes if jacobian == "analytic" else None,
             dq_eps=float(np.finfo(work_dtype).eps),
+            precond=row_precond if (model == "plain" and precondition) else None,
         )
 
     def params() -> str:
