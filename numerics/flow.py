@@ -601,7 +601,7 @@ def _progress_bar(t0: float, t1: float, desc: str) -> Any:
 def _progress_postfix(
     loss: float, nfev: int, solver: Any, t_events: Mapping[str, list[float]]
 ) -> str:
-    parts = [f"loss={loss:.3g}", f"nfev={nfev}"]
+    parts = [f"loss={loss:.3g}", f"nfev={nfev - int(getattr(solver, 'dq_evals', 0))}"]
     nhvp = getattr(solver, "nhvp", 0)
     if nhvp:
         parts.append(f"nhvp={nhvp}")
