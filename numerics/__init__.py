@@ -5,7 +5,7 @@ Never imports :mod:`theory`: the two are independent routes to the same numbers.
 
 from .flow import Trajectory, component_fits, component_norms, gradient_descent, gradient_flow
 from .init import gaussian_init, sphere_init
-from .models import hessian_vector_product, loss, loss_and_grad, model_tensor
+from .models import hessian_operator, hessian_vector_product, loss, loss_and_grad, model_tensor
 from .tensors import (
     DenseTensor,
     LowRankTensor,
@@ -27,6 +27,7 @@ __all__ = [
     "gradient_descent",
     "gaussian_init",
     "gradient_flow",
+    "hessian_operator",
     "hessian_vector_product",
     "inner",
     "loss",

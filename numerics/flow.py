@@ -7,11 +7,15 @@ loss below ``loss_tol``, a component norm above ``max_norm`` (divergence), a non
 user events — and solver failure end the run with a ``status`` and a ``message`` that say what
 happened, when, and with which parameters.
 
-Default method: ``"RK45"``, chosen by measurement. On the 5-component deflation problem (l=4, d=100,
-m=200, two-homogeneous model, δ0=1e-3, ``a = (1, .8, .6, .4, .2)``, t in [0, 40], rtol=1e-6, atol=1e-9,
+Default method: ``"auto"`` — RK45 while the flow is not stiff, then (Dormand–Prince stiffness test)
+SUNDIALS CVODE BDF with Newton–GMRES on Hessian-vector products (:mod:`numerics.stiff`). RK45 was chosen
+by measurement for non-stiff flows: on the 5-component deflation problem (l=4, d=100, m=200,
+two-homogeneous model, δ0=1e-3, ``a = (1, .8, .6, .4, .2)``, t in [0, 40], rtol=1e-6, atol=1e-9,
 measured 2026-11-23 on the 2-core dev machine) the methods gave identical fit times (to 1e-3) with
 RK45: 476 gradient evaluations, 0.6 s; RK23: 587, 0.8 s; DOP853: 689, 0.6 s; LSODA: 20,601, 68 s
-(its finite-difference Jacobian costs m·d evaluations). ``benchmarks`` repeats the comparison.
+(its finite-difference Jacobian costs m·d evaluations). CVODE for stiff ones (the plain model from
+small initialisation, docs/math.md §6): README, Performance, "Stiff flows". ``benchmarks`` repeats
+both comparisons.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from ._validate import (
     check_order,
     check_real,
 )
-from .models import MODELS, _loss_and_grad, model_tensor, validate_problem
+from .models import MODELS, _loss_and_grad, _PlainHessian, model_tensor, validate_problem
+from .stiff import JACOBIANS, AutoStepper, CVODEStepper
 from .tensors import Tensor
 
 __all__ = [
@@ -46,7 +51,10 @@ __all__ = [
     "gradient_flow",
 ]
 
-METHODS: dict[str, type[OdeSolver]] = {
+#: integrators of :func:`gradient_flow`: scipy's, SUNDIALS CVODE (BDF, Newton–GMRES) and ``"auto"``
+METHODS: dict[str, Any] = {
+    "auto": AutoStepper,
+    "CVODE": CVODEStepper,
     "RK45": RK45,
     "RK23": RK23,
     "DOP853": DOP853,
@@ -79,7 +87,8 @@ class Trajectory:
     t_final : float
         Time the run ended (end of ``t_span``, a terminal event, or the failure time).
     nfev : int
-        Gradient evaluations made by the integrator (observers' loss evaluations not included).
+        Gradient evaluations made by the integrator for the right-hand side (observers' loss
+        evaluations and the difference quotients counted in ``nhvp`` not included).
     nsteps : int
         Accepted solver steps (descent: iterations).
     status : str
@@ -93,6 +102,11 @@ class Trajectory:
         Integrator name or ``"gd"``.
     t_events : dict of str to ndarray
         Times at which each user event crossed zero.
+    nhvp : int
+        Jacobian(Hessian)-vector products of the implicit solver's Newton–GMRES solves (0 for explicit
+        methods); with ``jacobian="dq"`` each one costs one more gradient evaluation.
+    switch_t : float or None
+        ``method="auto"``: the time the flow was found stiff and CVODE took over (None: never).
     """
 
     t: np.ndarray
@@ -106,6 +120,8 @@ class Trajectory:
     message: str
     method: str
     t_events: dict[str, np.ndarray] = field(default_factory=dict)
+    nhvp: int = 0
+    switch_t: float | None = None
 
     @property
     def success(self) -> bool:
@@ -214,7 +230,7 @@ def gradient_flow(
     *,
     model: str,
     reg: float = 0.0,
-    method: str = "RK45",
+    method: str = "auto",
     rtol: float = 1e-6,
     atol: float = 1e-9,
     events: Mapping[str, Event] | Event | None = None,
@@ -226,6 +242,9 @@ def gradient_flow(
     first_step: float | None = None,
     max_step: float = np.inf,
     dtype: type | np.dtype = np.float64,
+    jacobian: str = "auto",
+    precondition: bool = True,
+    progress: bool = False,
     max_wall: float | None = None,
 ) -> Trajectory:
     """Integrate the gradient flow ``dW/dt = -∇f(W)`` of :func:`numerics.models.loss_and_grad`.
@@ -241,7 +260,10 @@ def gradient_flow(
     model, reg
         Parametrisation and ℓ2 coefficient ``λ`` (docs/math.md §3).
     method : str
-        A key of :data:`METHODS` (``"RK45"``, ``"DOP853"``, ``"LSODA"``, ...).
+        A key of :data:`METHODS`: ``"auto"`` (default: RK45, switching for good to CVODE when the
+        Dormand–Prince stiffness test fires, see :class:`numerics.stiff.AutoStepper`), ``"CVODE"``
+        (SUNDIALS BDF with Newton–GMRES on Hessian-vector products; needs ``scikit-sundae``), or one
+        of scipy's ``"RK45"``, ``"DOP853"``, ``"LSODA"``, ...
     rtol, atol : float
         Solver tolerances (positive).
     events : callable or mapping of str to callable(t, W) -> float
@@ -262,10 +284,21 @@ def gradient_flow(
         Passed to the solver.
     dtype : {numpy.float64, numpy.float32}
         Precision of the gradient evaluations (the integrator itself runs in float64).
+    jacobian : {"auto", "analytic", "dq"}
+        Hessian-vector products of CVODE's Newton–GMRES solves: ``"analytic"`` (the plain model's Gram
+        form, :func:`numerics.models.hessian_operator`, three ``O(m²d)`` products; plain model only) or
+        ``"dq"`` (difference quotient: one gradient evaluation in ``dtype``). ``"auto"`` is ``"dq"``,
+        measured faster (about twice cheaper per product, similar counts). Ignored by explicit methods.
+    precondition : bool
+        CVODE, plain model: precondition GMRES (left) with ``(I + γH_ii)⁻¹`` row by row, ``H_ii`` the
+        Hessian's diagonal ``d×d`` block at a fitted row (``O(md)`` by Sherman–Morrison). Measured
+        34–48% fewer evaluations (README, Performance, "Stiff flows"). Ignored otherwise.
+    progress : bool
+        Show a tqdm bar of flow time against ``t1`` with the loss, gradient evaluations and the number
+        of crossings of each user event so far (e.g. fits written as non-terminal events).
     max_wall : float, optional
-        Wall-time limit in seconds: stop with status ``"max_wall"`` after the first accepted step
-        that ends past it. Long horizons (``t_span=(0, 1e300)``) or stiff problems can otherwise run
-        for minutes; ``None`` (default) sets no limit.
+        Wall-time limit in seconds: stop with status ``"max_wall"`` after the first step that ends
+        past it (the state and observations so far are returned).
 
     Returns
     -------
@@ -296,8 +329,19 @@ def gradient_flow(
     if not max_step > 0:
         raise ValueError(f"max_step must be > 0, got {max_step!r}")
     work_dtype = _check_dtype(dtype)
+    jacobian = check_choice(jacobian, "jacobian", ("auto", *JACOBIANS))
+    if jacobian == "analytic" and model != "plain":
+        raise ValueError(
+            f"jacobian='analytic' (Gram-form Hessian) exists for model='plain' only, got "
+            f"model={model!r}; use jacobian='dq' or 'auto'"
+        )
+    if jacobian == "auto":
+        jacobian = "dq"  # measured faster than the Gram form: README, Performance, "Stiff flows"
+    if not isinstance(progress, bool | np.bool_):
+        raise TypeError(f"progress must be a bool, got {progress!r}")
+    if not isinstance(precondition, bool | np.bool_):
+        raise TypeError(f"precondition must be a bool, got {precondition!r}")
     max_wall = check_max_wall(max_wall)
-    wall_start = time.monotonic()
     te = _check_t_eval(t_eval, t0, t1)
     observers = _check_observe(observe)
     user_events = _check_events(events)
@@ -321,6 +365,53 @@ def gradient_flow(
 
     def loss_at(W: np.ndarray) -> float:
         return float(_loss_and_grad(W, target, model, reg, need_grad=False)[0])
+
+    hessian: dict[str, Any] = {"y": None, "op": None}
+
+    def jtimes(y: np.ndarray, v: np.ndarray) -> np.ndarray:
+        # J = -∇²f at the Newton iterate y; the Gram powers are cached per iterate (GMRES asks
+        # for many products at one y)
+        if hessian["y"] is None or not np.array_equal(hessian["y"], y):
+            hessian["y"] = y
+            hessian["op"] = _PlainHessian(y.reshape(shape).astype(work_dtype), target, reg)
+        hv = hessian["op"](v.reshape(shape).astype(work_dtype, copy=False))
+        return np.negative(hv, dtype=np.float64).ravel()
+
+    order = target.order
+
+    def row_precond(y: np.ndarray) -> Callable[[np.ndarray, float], np.ndarray]:
+        # (I + γ H_ii)⁻¹ row by row, H_ii ≈ l·||w_i||^{2(l-1)} I + l(l-1)·||w_i||^{2(l-2)} w_i w_iᵀ: the
+        # plain model's diagonal Hessian blocks at a fitted row (exact there: the target term cancels
+        # half the radial curvature), by Sherman–Morrison; O(md)
+        W = y.reshape(shape)
+        sq = np.einsum("ij,ij->i", W, W)
+        a = order * sq ** (order - 1)
+        b = order * (order - 1) * sq ** (order - 2)
+
+        def solve(r: np.ndarray, gamma: float) -> np.ndarray:
+            R = r.reshape(shape)
+            inv = 1.0 / (1.0 + gamma * a)
+            coef = gamma * b * inv / (1.0 + gamma * b * inv * sq)
+            Z = R - (coef * np.einsum("ij,ij->i", W, R))[:, None] * W
+            Z *= inv[:, None]
+            return Z.ravel()
+
+        return solve
+
+    def make_cvode(t: float, y: np.ndarray, h: float | None) -> CVODEStepper:
+        return CVODEStepper(
+            fun,
+            t,
+            y,
+            t1,
+            rtol=rtol,
+            atol=atol,
+            max_step=max_step,
+            first_step=h,
+            jtimes=jtimes if jacobian == "analytic" else None,
+            dq_eps=float(np.finfo(work_dtype).eps),
+            precond=row_precond if (model == "plain" and precondition) else None,
+        )
 
     def params() -> str:
         return (
@@ -357,7 +448,15 @@ def gradient_flow(
                 method=method,
                 t_events={k: np.array([]) for k in user_events},
             )
-        solver = METHODS[method](fun, t0, y0, t1, **solver_kwargs)
+        solver: Any
+        if method == "CVODE":
+            solver = make_cvode(t0, y0, first_step)
+        elif method == "auto":
+            solver = AutoStepper(fun, t0, y0, t1, make_stiff=make_cvode, **solver_kwargs)
+        else:
+            solver = METHODS[method](fun, t0, y0, t1, **solver_kwargs)
+        wall_start = time.monotonic()
+        bar = _progress_bar(t0, t1, params()) if progress else None
         next_obs = 0
         if te is None:
             rec.record(t0, W0)
@@ -454,10 +553,26 @@ def gradient_flow(
                 status = "max_steps"
                 message = f"stopped after max_steps={max_steps} steps at t={t_new:.6g} ({params()})"
                 break
+            if bar is not None:
+                bar.update(t_new - t0 - bar.n)
+                bar.set_postfix_str(_progress_postfix(cache["loss"], nfev, solver, t_events), False)
             if max_wall is not None and time.monotonic() - wall_start > max_wall:
                 status = "max_wall"
-                message = f"stopped after max_wall={max_wall:g} s at t={t_new:.6g}, {nsteps} steps ({params()})"
+                message = (
+                    f"stopped at t={t_new:.6g} of {t1:g}: wall time exceeded max_wall={max_wall:g} s "
+                    f"after {nsteps} steps, {nfev} evaluations ({params()})"
+                )
                 break
+        if bar is not None:
+            bar.update(t_end - t0 - bar.n)
+            bar.set_postfix_str(_progress_postfix(cache["loss"], nfev, solver, t_events), False)
+            bar.refresh()
+            bar.close()
+    nhvp = int(getattr(solver, "nhvp", 0))
+    nfev -= int(getattr(solver, "dq_evals", 0))  # difference quotients are counted in nhvp
+    switch_t = getattr(solver, "switch_t", None)
+    if switch_t is not None and status in SUCCESS_STATUSES:
+        message += f" (stiff from t={switch_t:.6g}: RK45 then CVODE)"
     t_arr, loss_arr, obs = rec.arrays()
     return Trajectory(
         t=t_arr,
@@ -471,7 +586,35 @@ def gradient_flow(
         message=message,
         method=method,
         t_events={k: np.array(v) for k, v in t_events.items()},
+        nhvp=nhvp,
+        switch_t=None if switch_t is None else float(switch_t),
     )
+
+
+def _progress_bar(t0: float, t1: float, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=t1 - t0,
+        initial=0.0,
+        desc="flow time",
+        unit="",
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}{postfix}]",
+        leave=False,
+    )
+
+
+def _progress_postfix(
+    loss: float, nfev: int, solver: Any, t_events: Mapping[str, list[float]]
+) -> str:
+    parts = [f"loss={loss:.3g}", f"nfev={nfev - int(getattr(solver, 'dq_evals', 0))}"]
+    nhvp = getattr(solver, "nhvp", 0)
+    if nhvp:
+        parts.append(f"nhvp={nhvp}")
+    if getattr(solver, "switch_t", None) is not None:
+        parts.append("CVODE")
+    parts.extend(f"{k}={len(v)}" for k, v in t_events.items())
+    return ", ".join(parts)
 
 
 def gradient_descent(

@@ -51,6 +51,7 @@ from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
 
 __all__ = [
     "DENSE_MAX_ELEMENTS",
+    "PRECONDITIONERS",
     "AlphaComparison",
     "LazyResult",
     "LinearizedFlow",
@@ -375,6 +376,37 @@ def _quadratic(b_sq: float, g: np.ndarray, x: np.ndarray, Kx: np.ndarray) -> flo
     return max(b_sq - 2.0 * float(np.vdot(g, x)) + float(np.vdot(x, Kx)), 0.0)
 
 
+#: preconditioners of the CG route of :func:`lazy_residual`
+PRECONDITIONERS = ("auto", "none", "kronecker")
+
+
+def _kronecker_preconditioner(A: np.ndarray, d: int) -> Any:
+    """``r -> (A⁻¹ ⊗ I_d) r``: the inverse of the kernel's first term ``K V ≈ A V`` (None if ``A`` is singular).
+
+    ``K = A ⊗ I_d + N`` with ``A = l·G^{∘(l-1)}`` (docs/math.md §4); dropping the coupling term ``N V =
+    (B ∘ (W Vᵀ)) W`` leaves a Kronecker product whose inverse costs one ``m×m`` by ``m×d`` product. Measured
+    (l = 3, m = D/d, tol 1e-8): 3,922 → 1,564 CG iterations at d = 16, 9,403 → 3,432 at d = 22; block
+    Jacobi (the ``d×d`` diagonal blocks of ``K``) gave 2,434 and 6,504, an exact spectral preconditioner
+    on the top 20% of ``K``'s spectrum (an ideal Nyström) 1,886 at d = 16, a Woodbury correction of the
+    diagonal blocks' rank-one terms 1,696 and 4,150. At d = 64, m = 715: 3,645 products, 23 s, against 16,062 products, 62 s without (load 2–4). ``K``'s spectrum is spread from its top to a hard
+    edge near 0 (a square, random-like ``J``): no cheap preconditioner removes the ``O(m·d)`` iterations.
+    """
+    m = A.shape[0]
+    try:
+        factor = scipy.linalg.cho_factor(A, lower=True)
+    except np.linalg.LinAlgError:
+        return None  # l = 2 with m > d: G is singular
+    pivots = np.diag(factor[0]) ** 2
+    if not pivots.min() > 1e-12 * pivots.max():
+        return None  # numerically singular: the inverse would amplify rounding
+    A_inv = scipy.linalg.cho_solve(factor, np.eye(m))
+
+    def apply(r: np.ndarray) -> np.ndarray:
+        return (A_inv @ r.reshape(m, d)).ravel()
+
+    return apply
+
+
 def _cg(
     matvec: Any,
     g: np.ndarray,
@@ -383,37 +415,41 @@ def _cg(
     tol: float,
     maxiter: int,
     stop_below: float | None,
+    precond: Any = None,
 ) -> tuple[np.ndarray, int]:
-    """Conjugate gradients on ``K x = g`` from ``x = 0`` (CGLS in kernel form).
+    """(Preconditioned) conjugate gradients on ``K x = g`` from ``x = 0`` (CGLS in kernel form).
 
-    Its iterates minimise ``||J x - b||²`` over growing Krylov spaces, and satisfy ``xᵀKx = gᵀx``, so
+    Its iterates minimise ``||J x - b||²`` over growing (preconditioned) Krylov spaces, and satisfy
+    ``xᵀKx = gᵀx``, so
     ``(||b||² - gᵀx)/||T*||²`` tracks the residual bound; with ``stop_below`` the loop ends once that
     running value is below it and the exact ``||J x - b||²/||T*||²`` (one more product) confirms it. Returns ``(x, info)``:
     0 converged, 1 maxiter, 2 stopped below, 3 breakdown.
     """
     x = np.zeros_like(g)
     r = g.copy()
-    p = r.copy()
-    rr = float(r @ r)
-    g_norm = math.sqrt(rr)
+    z = r if precond is None else precond(r)
+    p = z.copy()
+    rz = float(r @ z)
+    g_norm = math.sqrt(float(r @ r))
     for _ in range(maxiter):
         Kp = matvec(p)
         pKp = float(p @ Kp)
         if not pKp > 0:
             return x, 3
-        step = rr / pKp
+        step = rz / pKp
         x += step * p
         r -= step * Kp
-        rr_new = float(r @ r)
-        if math.sqrt(rr_new) <= tol * g_norm:
+        if math.sqrt(float(r @ r)) <= tol * g_norm:
             return x, 0
         if stop_below is not None and (b_sq - float(g @ x)) / t_sq <= stop_below:
             # the running value drifts in floating point (lost orthogonality): confirm exactly
             if _quadratic(b_sq, g, x, matvec(x)) / t_sq <= stop_below:
                 return x, 2
-        p *= rr_new / rr
-        p += r
-        rr = rr_new
+        z = r if precond is None else precond(r)
+        rz_new = float(r @ z)
+        p *= rz_new / rz
+        p += z
+        rz = rz_new
     return x, 1
 
 
@@ -488,6 +524,7 @@ def lazy_residual(
     maxiter: int | None = None,
     stop_below: float | None = None,
     max_elements: int = DENSE_MAX_ELEMENTS,
+    preconditioner: str = "auto",
 ) -> LazyResult:
     """Smallest relative squared error reachable by the linearised plain model at ``W0`` (docs/math.md §4).
 
@@ -521,6 +558,11 @@ def lazy_residual(
         ``residual_bound``).
     max_elements : int
         Size bound of the dense Jacobian for ``"dense"`` and ``"auto"``.
+    preconditioner : {"auto", "none", "kronecker"}
+        ``"cg"`` only: ``"kronecker"`` preconditions with ``(l·G^{∘(l-1)})⁻¹ ⊗ I_d`` (one extra
+        ``O(m²d)`` product per iteration, 2.5–2.7× fewer iterations, see
+        :func:`_kronecker_preconditioner`); ``"auto"`` uses it when ``G^{∘(l-1)}`` is positive definite,
+        else none.
 
     Returns
     -------
@@ -542,6 +584,7 @@ def lazy_residual(
     maxiter = check_int(maxiter, "maxiter")
     if stop_below is not None:
         stop_below = check_real(stop_below, "stop_below", minimum=0.0)
+    preconditioner = check_choice(preconditioner, "preconditioner", PRECONDITIONERS)
     D = sym_basis_size(d, order)
     if method == "auto":
         method = "dense" if D * n <= max_elements else "cg"
@@ -592,7 +635,16 @@ def lazy_residual(
         x = np.zeros(n)
         info = 0
     elif method == "cg":
-        x, info = _cg(matvec, gv, b_sq, t_sq, tol, maxiter, stop_below)
+        precond = None
+        if preconditioner != "none":
+            precond = _kronecker_preconditioner(A, d)
+            if precond is None and preconditioner == "kronecker":
+                raise ValueError(
+                    f"preconditioner='kronecker' needs l·G^(l-1) positive definite; it is singular "
+                    f"at m={m}, d={d}, order={order} (use preconditioner='none' or 'auto')"
+                )
+        params += f", preconditioner={'kronecker' if precond is not None else 'none'}"
+        x, info = _cg(matvec, gv, b_sq, t_sq, tol, maxiter, stop_below, precond)
     else:
         # scipy's MINRES stops on ||r|| <= rtol·(||K||·||x|| + ||g||), weaker than our test: restart
         # from the iterate with a tenfold tighter rtol until ours holds or maxiter is spent.

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_choice, check_real
-from .tensors import DenseTensor, LowRankTensor, Tensor
+from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
 
 __all__ = [
     "MODELS",
+    "hessian_operator",
     "hessian_vector_product",
     "loss",
     "loss_and_grad",
@@ -213,14 +214,128 @@ def loss(W: Any, target: Tensor, *, model: str, reg: float = 0.0) -> float:
     return float(_loss_and_grad(W, target, model, reg, need_grad=False)[0])
 
 
-def hessian_vector_product(
-    W: Any, V: Any, target: Tensor, *, model: str, reg: float = 0.0, h: float = 1e-30
+HVP_METHODS = ("auto", "analytic", "complex_step")
+
+
+class _PlainHessian:
+    """Gram-form Hessian of the plain model at a fixed ``W``; ``G^{∘(l-2)}``, ``G^{∘(l-1)}`` cached.
+
+    ``∇²f(W)[V] = l·[(l-1)(G^{∘(l-2)} ∘ (W Vᵀ + V Wᵀ)) W + G^{∘(l-1)} V] - l·D T*(w_i^{⊗(l-1)}, ·)[V] + λV``
+    (docs/math.md §3, differentiating ``∇f = l·[G^{∘(l-1)} W - T*(w_i^{⊗(l-1)}, ·)] + λW``). The model
+    part costs three ``O(m²d)`` products per direction after the ``O(m²d)`` set-up; the target part
+    ``(l-1)T*(w_i^{⊗(l-2)}, v_i, ·)`` is the complex-step derivative of the target's contraction
+    (``O(mrd)`` for a low-rank target, exact to rounding, any target type).
+    """
+
+    def __init__(self, W: np.ndarray, target: Tensor, reg: float) -> None:
+        self.W = W
+        self.target = target
+        self.reg = reg
+        order = target.order
+        gram = W @ W.T
+        self.g_lm2 = int_power(gram, order - 2) if order > 2 else np.ones_like(gram)
+        self.g_lm1 = self.g_lm2 * gram
+        self.order = order
+        self.h = 1e-30 if W.dtype == np.float64 else 1e-15
+
+    def __call__(self, V: np.ndarray) -> np.ndarray:
+        W, order = self.W, self.order
+        cross = W @ V.T
+        cross += cross.T
+        cross *= self.g_lm2
+        cross *= order - 1
+        out = cross @ W
+        out += self.g_lm1 @ V
+        ctype = np.complex128 if W.dtype == np.float64 else np.complex64
+        Z = np.add(W, (1j * self.h) * V, dtype=ctype)
+        out -= self.target.evaluate_and_contract(Z)[1].imag / self.h
+        out *= order
+        if self.reg:
+            out += self.reg * V
+        return out
+
+
+def _complex_step_hvp(
+    W: np.ndarray, V: np.ndarray, target: Tensor, model: str, reg: float, h: float
 ) -> np.ndarray:
-    """Hessian-vector product ``∇²f(W)[V]`` by the complex-step derivative of the gradient.
+    Z = np.add(W, (1j * h) * V, dtype=np.complex128)
+    grad = _loss_and_grad(Z, target, model, reg)[1]
+    assert grad is not None
+    return grad.imag / h
+
+
+def _hessian_operator(
+    W: np.ndarray, target: Tensor, model: str, reg: float, method: str = "auto"
+) -> Any:
+    """``V -> ∇²f(W)[V]`` without validation (internal; :func:`hessian_operator` is the public one)."""
+    if method == "analytic" or (method == "auto" and model == "plain"):
+        return _PlainHessian(W, target, reg)
+    return lambda V: _complex_step_hvp(W, V, target, model, reg, 1e-30)
+
+
+def _check_hvp_method(method: Any, model: str) -> str:
+    method = check_choice(method, "method", HVP_METHODS)
+    if method == "analytic" and model != "plain":
+        raise ValueError(
+            f"method='analytic' (Gram-form Hessian) exists for model='plain' only, got model={model!r}; "
+            "use method='complex_step' or 'auto'"
+        )
+    return method
+
+
+def hessian_operator(
+    W: Any, target: Tensor, *, model: str, reg: float = 0.0, method: str = "auto"
+) -> Any:
+    """The Hessian ``∇²f(W)`` as a function ``V -> ∇²f(W)[V]`` (no ``md × md`` matrix).
+
+    For ``model="plain"`` the default is the analytic Gram form of :class:`_PlainHessian`
+    (docs/math.md §3): after an ``O(m²d)`` set-up at ``W`` (the Gram powers), each product costs three
+    ``O(m²d)`` matrix products plus ``O(mrd)`` for a low-rank target; for the other models, the
+    complex-step derivative of the gradient (one complex gradient, about four real ones).
+
+    Parameters
+    ----------
+    W : array_like
+        Point (shape as in :func:`loss_and_grad`).
+    target, model, reg
+        As in :func:`loss_and_grad`.
+    method : {"auto", "analytic", "complex_step"}
+        ``"auto"``: analytic for the plain model, complex step otherwise. ``"analytic"`` requires
+        ``model="plain"``.
+
+    Returns
+    -------
+    callable
+        ``V`` (same shape as ``W``) ``-> ∇²f(W)[V]``.
+    """
+    W, model, reg = validate_problem(W, target, model, reg)
+    method = _check_hvp_method(method, model)
+    op = _hessian_operator(W, target, model, reg, method)
+    shape = W.shape
+
+    def apply(V: Any) -> np.ndarray:
+        return np.asarray(op(as_float_array(V, "V", shape=shape)))
+
+    return apply
+
+
+def hessian_vector_product(
+    W: Any,
+    V: Any,
+    target: Tensor,
+    *,
+    model: str,
+    reg: float = 0.0,
+    h: float = 1e-30,
+    method: str = "complex_step",
+) -> np.ndarray:
+    """Hessian-vector product ``∇²f(W)[V]``, by the complex-step derivative of the gradient or analytically.
 
     The loss is a real-analytic function of ``W`` (away from zero rows for ``homogeneous``), so
     ``∇²f(W)V = Im ∇f(W + ihV)/h + O(h²)``; with ``h = 1e-30`` this is exact to rounding, with no
     subtractive cancellation (Squire & Trapp 1998). Cost: one complex gradient (about 4 real ones).
+    ``method="analytic"`` (plain model) uses the Gram form of :func:`hessian_operator` instead
+    (docs/math.md §3): measured faster, see ``benchmarks/bench_stiff.py``.
 
     Parameters
     ----------
@@ -229,17 +344,19 @@ def hessian_vector_product(
     target, model, reg
         As in :func:`loss_and_grad`.
     h : float
-        Complex step, ``0 < h <= 1e-8``.
+        Complex step, ``0 < h <= 1e-8`` (``method="complex_step"``).
+    method : {"complex_step", "analytic", "auto"}
+        As in :func:`hessian_operator`.
     """
     W, model, reg = validate_problem(W, target, model, reg)
     V = as_float_array(V, "V", ndim=2)
     if V.shape != W.shape:
         raise ValueError(f"V must have the shape of W, {W.shape}, got {V.shape}")
     h = check_real(h, "h", minimum=0.0, strict=True, maximum=1e-8)
-    Z = W.astype(np.complex128) + 1j * h * V
-    grad = _loss_and_grad(Z, target, model, reg)[1]
-    assert grad is not None
-    return grad.imag / h
+    method = _check_hvp_method(method, model)
+    if method == "complex_step" or (method == "auto" and model != "plain"):
+        return _complex_step_hvp(W, V, target, model, reg, h)
+    return np.asarray(_PlainHessian(W, target, reg)(V))
 
 
 def model_tensor(W: Any, order: int, *, model: str) -> LowRankTensor:
