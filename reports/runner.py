@@ -32,7 +32,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -182,7 +182,9 @@ class _Progress:
             self._bar = tqdm(total=total, desc=desc, file=self.stream, unit="run")
 
     def log(self, text: str) -> None:
-        if self.mode != "none":
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)  # above the bar, not through it
+        elif self.mode != "none":
             print(text, file=self.stream, flush=True)
 
     def update(self, ok: bool) -> None:
@@ -200,6 +202,37 @@ class _Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+HEARTBEAT_S = 30.0
+"""Seconds without a finished run after which the progress log names the runs still going."""
+
+
+def _as_completed_with_heartbeat(
+    futures: Mapping[Future[Any], _Task], bar: _Progress, heartbeat: float
+) -> Iterator[Future[Any]]:
+    """Yield futures as they finish; every ``heartbeat`` seconds without one, log what is running.
+
+    A long run (a scale-profile flow can take minutes) is never silent: the line names each running
+    run's claim and config and how long it has been running.
+    """
+    pending = set(futures)
+    started: dict[Future[Any], float] = {}
+    while pending:
+        finished, pending = wait(pending, timeout=heartbeat, return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        for fut in pending:
+            if fut.running():
+                started.setdefault(fut, now)
+        if not finished:
+            running = sorted((started[f], futures[f]) for f in pending if f in started)
+            if running:
+                desc = "; ".join(
+                    f"{t.claim_id} {t.config} for {now - t0:.0f} s" for t0, t in running[:3]
+                )
+                more = f" (+{len(running) - 3} more)" if len(running) > 3 else ""
+                bar.log(f"{bar.desc}: {bar.done}/{bar.total} runs done; running: {desc}{more}")
+        yield from finished
 
 
 @dataclass(frozen=True)
@@ -222,13 +255,15 @@ def run_sweep(
     progress: str = "auto",
     stream: TextIO | None = None,
     desc: str = "sweep",
+    heartbeat: float = HEARTBEAT_S,
 ) -> list[RunResult]:
     """Run ``(claim_id, experiment, config)`` tasks; results in task order.
 
     Stored ``ok`` rows with the same key are reused (``cached=True``) unless ``fresh``; identical
     tasks run once. Every finished run is committed to ``store`` as it arrives. ``blas_threads`` is
     part of the key (with the code version): rows computed with another BLAS thread count are not
-    reused.
+    reused. When no run finishes for ``heartbeat`` seconds, the progress log names the runs still
+    going and for how long (a long run is never silent).
     """
     if isinstance(blas_threads, bool) or not isinstance(blas_threads, int) or blas_threads < 1:
         raise ValueError(f"blas_threads must be a positive integer, got {blas_threads!r}")
@@ -259,7 +294,7 @@ def run_sweep(
     try:
         for t in todo.values():
             futures[executor.submit(_execute, t.experiment, t.config, blas_threads)] = t
-        for fut in as_completed(futures):
+        for fut in _as_completed_with_heartbeat(futures, bar, heartbeat):
             t = futures[fut]
             worker: dict[str, Any] | None = None
             try:

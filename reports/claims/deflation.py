@@ -421,7 +421,7 @@ register(
             "weight reaches a_k/2 (events on RK45's dense output). Quick: 10 seeds (establishes rates "
             ">= 0.6); full: 30 seeds (rates >= 0.9). Control: ρ = 0.97, δ0 = 0.1 (no gap, large init), "
             "where the same judge must fail. The scale profile runs homogeneous (δ0 = 1e-3) and plain "
-            "(δ0 = 0.1) at d ∈ {1000, 2000}, m = 20, 5 seeds each, integrator method=\"auto\" (the plain "
+            '(δ0 = 0.1) at d ∈ {1000, 2000}, m = 20, 5 seeds each, integrator method="auto" (the plain '
             "model is stiff there: RK45 alone did not finish one run in 14 min)."
         ),
         tolerance=(

@@ -305,3 +305,20 @@ def test_controls_judged_by_an_evidence_judge(tmp_path):
     assert g.verdict.controls[0]["verdict"] == "fails" and g.verdict.controls[0]["margin"] < 0
     assert b.verdict.status == "inconclusive" and "cannot discriminate" in b.verdict.reason
     assert b.verdict.controls[0]["verdict"] == "inconclusive"  # 1/1 cannot show a rate >= 0.1
+
+
+def test_a_long_run_is_never_silent(tmp_path):
+    # no run finishes for longer than the heartbeat: the log names the running run and its age
+    stream = io.StringIO()
+    with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(1) as ex:
+        (res,) = run_sweep(
+            [("fake.slow", noisy_square, FakeConfig(3, delay=0.8))],
+            store=store,
+            executor=ex,
+            progress="log",
+            stream=stream,
+            heartbeat=0.2,
+        )
+    assert res.ok
+    log = stream.getvalue()
+    assert "0/1 runs done; running: fake.slow FakeConfig(x=3" in log
