@@ -297,9 +297,8 @@ class ThresholdRun:
 
 def threshold_experiment(cfg: ThresholdRun) -> dict[str, Any]:
     D = sym_basis_size(cfg.d, cfg.order)
-    m_hi = (
-        -(-D // cfg.d) + 1
-    )  # one above ceil(D/d): the tangent space is all of Sym^l (AH included)
+    # one above ceil(D/d): the tangent space is all of Sym^l there (AH defective cases included)
+    m_hi = -(-D // cfg.d) + 1
     rng = np.random.default_rng([cfg.seed, cfg.order, cfg.d])
     target = random_low_rank(1, cfg.d, cfg.order, rng=rng)
     W = random_unit_vectors(m_hi, cfg.d, rng)
