@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import numpy as np
+import pytest
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
@@ -37,27 +39,107 @@ def test_rank_judge_detects_a_wrong_rank() -> None:
     assert v.status == "fails" and "(3,5,7)" in v.numbers["mismatches"][0]
 
 
-def _threshold_results(factor: callable) -> list[RunResult]:
+def _threshold_results(ratio: callable, cfgs=None, seed_noise: float = 0.0) -> list[RunResult]:
+    """Runs whose m*_ε equals ``ratio(d, seed)·D/d`` (the same for both ε)."""
     out = []
-    for c in L.threshold_configs("quick"):
+    for c in cfgs if cfgs is not None else L.threshold_configs("quick"):
         D = math.comb(c.d + c.order - 1, c.order)
-        out.append(
-            _rr(
-                c,
-                m_star=max(1, round(factor(c.d) * D / c.d)),
-                D_over_d=D / c.d,
-                curve={"0.5": 0.5},
-            )
-        )
+        m = max(1, round(ratio(c.d, c.seed) * D / c.d))
+        out.append(_rr(c, m_star={"0.3": m, "0.1": m}, D_over_d=D / c.d, residuals={}, solves=1))
     return out
 
 
-def test_threshold_judge_holds_for_D_over_d_and_fails_for_other_growth() -> None:
+def test_threshold_judge_holds_when_m_star_keeps_pace_with_D_over_d() -> None:
     pred = L.threshold_predict("quick")
-    assert L.threshold_judge(pred, _threshold_results(lambda d: 0.97)).status == "holds"
-    # m* growing like d^{l-1}·d^{0.5}/l! instead: slope too large and no collapse
-    v = L.threshold_judge(pred, _threshold_results(lambda d: 0.3 * d**0.5))
-    assert v.status == "fails" and "slope" in v.reason
+    v = L.threshold_judge(pred, _threshold_results(lambda d, s: 0.8 + 0.02 * (s % 3)))
+    assert v.status == "holds" and v.margin is not None and v.margin > 0
+    fit = v.numbers["fits"]["3,0.1"]
+    assert fit["d_max"] == 32
+    # the reported constant is m*/d^{l-1} at the largest d, with its interval around it
+    lo, hi = fit["constant_ci95"]
+    assert lo <= fit["constant_at_d_max"] <= hi
+    assert fit["constant_at_d_max"] == pytest.approx(0.82 * (34 * 33 / 6) / 32**2, rel=0.02)
+
+
+def test_threshold_judge_fails_when_m_star_grows_one_power_slower() -> None:
+    # m* ∝ d^{l-2}: m*/(D/d) decays like 1/d, slope -1, entirely below -1/2
+    pred = L.threshold_predict("quick")
+    v = L.threshold_judge(pred, _threshold_results(lambda d, s: 8.0 / d * (1 + 0.01 * s)))
+    assert v.status == "fails" and v.margin is not None and v.margin < 0
+    assert "slope" in v.reason
+
+
+def test_threshold_judge_is_inconclusive_when_the_interval_straddles_the_bound() -> None:
+    # slope -1/2 on average with seed noise: the interval contains -1/2
+    pred = L.threshold_predict("quick")
+    rng = np.random.default_rng(0)
+    noise = {(d, s): math.exp(rng.normal(0, 0.3)) for d in range(100) for s in range(10)}
+    v = L.threshold_judge(
+        pred, _threshold_results(lambda d, s: 0.9 * (8 / d) ** 0.5 * noise[(d, s)])
+    )
+    assert v.status == "inconclusive"
+
+
+def test_threshold_control_is_distinct_and_fails_the_judge() -> None:
+    pred = L.threshold_predict("quick")
+    controls = L.threshold_controls("quick")
+    cfgs = [c for cs in controls.values() for c in cs]
+    assert cfgs and not set(cfgs) & set(L.threshold_configs("quick"))
+    assert all(c.target == "tangent" for c in cfgs)
+    # a target inside the tangent space is fitted exactly by its own 2 components: m* = 2 at every d
+    runs = [
+        _rr(
+            c,
+            m_star={"0.3": 2, "0.1": 2},
+            D_over_d=math.comb(c.d + c.order - 1, c.order) / c.d,
+            residuals={},
+        )
+        for c in cfgs
+    ]
+    v = L.threshold_judge(pred, runs)
+    assert v.status == "fails" and v.margin < 0
+
+
+def test_threshold_experiment_on_a_small_case() -> None:
+    # real runs (d = 8, well under a second): the tangent-space control is fitted by 2 components,
+    # a random rank-one target needs a positive fraction of D/d = 15 (m* <= ceil(D/d) + 1)
+    ctrl = L.threshold_experiment(L.ThresholdRun(3, 8, 0, target="tangent"))
+    assert ctrl["m_star"] == {"0.3": 2, "0.1": 2}
+    run = L.threshold_experiment(L.ThresholdRun(3, 8, 0))
+    m1, m3 = run["m_star"]["0.1"], run["m_star"]["0.3"]
+    assert 2 < m3 <= m1 <= 16
+    # bracket invariants: the residual is <= ε + slack at m* and > ε + slack one below (when computed)
+    res = {int(k): v for k, v in run["residuals"].items()}
+    for eps, m in ((0.1, m1), (0.3, m3)):
+        if m in res:
+            assert res[m] <= eps + L.SOLVER_SLACK
+        if m - 1 in res:
+            assert res[m - 1] > eps + L.SOLVER_SLACK
+
+
+@pytest.mark.slow
+def test_cg_tolerance_calibration() -> None:
+    """The calibration behind SOLVER_SLACK (seeds 1000–1001, disjoint from the judged ones): CG at
+    CG_TOL is within SOLVER_SLACK/10 of dense least squares near the threshold."""
+    from numerics.lazy import lazy_residual
+    from numerics.tensors import random_low_rank, random_unit_vectors
+
+    worst = 0.0
+    for l, d in ((3, 12), (3, 16), (4, 8)):
+        D = math.comb(d + l - 1, l)
+        for seed in (1000, 1001):
+            rng = np.random.default_rng([seed, l, d])
+            target = random_low_rank(1, d, l, rng=rng)
+            W = random_unit_vectors(-(-D // d), d, rng)
+            for f in (0.7, 0.9, 0.95):
+                m = round(f * D / d)
+                ref = lazy_residual(W[:m], target, method="dense").residual
+                cg = lazy_residual(W[:m], target, method="cg", tol=L.CG_TOL)
+                assert (
+                    cg.converged and cg.residual_bound >= ref - 1e-12
+                )  # CG's bound is an upper bound
+                worst = max(worst, cg.residual_bound - ref)
+    assert worst <= L.SOLVER_SLACK / 10, worst
 
 
 def test_exact_threshold_judge_detects_rank_dependence() -> None:
@@ -78,31 +160,83 @@ def test_exact_threshold_judge_detects_rank_dependence() -> None:
     assert L.exact_judge(pred, bad).status == "fails"
 
 
-def test_sufficiency_judge_fails_when_the_flow_stalls_above_the_threshold() -> None:
-    pred = L.sufficiency_predict("quick")
-    cfgs = L.sufficiency_configs("quick")
+def test_exact_threshold_control_is_distinct_and_fails() -> None:
+    pred = L.exact_predict("quick")
+    cfgs = [c for cs in L.exact_controls("quick").values() for c in cs]
+    assert cfgs and not set(cfgs) & set(L.exact_configs("quick"))
+    # a target in the tangent space built from r rows has threshold r (real runs, tiny sizes)
+    runs = [_rr(c, **L.exact_threshold_experiment(c)) for c in cfgs]
+    assert [r.metrics["m_star"] for r in runs] == [c.r for c in cfgs]
+    v = L.exact_judge(pred, runs)
+    assert v.status == "fails" and v.margin < 0
 
-    def runs(final_above: float) -> list[RunResult]:
-        out = []
-        for c in cfgs:
-            m = max(1, math.ceil(c.ratio * math.comb(c.d + c.order - 1, c.order) / c.d))
-            above = m >= pred["threshold"][f"{c.order},{c.d}"]
-            lazy = 0.0 if above else 0.3
-            out.append(
-                _rr(
-                    c,
-                    m=m,
-                    lazy_residual=lazy,
-                    flow_initial=20.0,
-                    flow_final=final_above if above else lazy,
-                    flow_t=[0.0, 1.0],
-                    flow_residual=[20.0, lazy],
-                )
+
+def _nl_runs(cfgs, *, reach_final: float = 1e-6, stall_rel: float = 0.001, slope: float = -1.0):
+    out = []
+    for c in cfgs:
+        lazy = 0.0 if c.ratio >= 1 else 0.3
+        final = [reach_final] * 3 if c.ratio >= 1 else [lazy * (1 + stall_rel)] * 3
+        out.append(
+            _rr(
+                c,
+                m=10,
+                lazy_residual=lazy,
+                alphas=list(L.NL_ALPHAS),
+                final_residual=final,
+                max_movement=[0.1 * (a / 10) ** slope for a in L.NL_ALPHAS],
+                skipped=False,
+                trajectory={"t": [0.0, 1.0], "residual": [1.0, final[-1]]},
             )
-        return out
+        )
+    return out
 
-    assert L.sufficiency_judge(pred, runs(1e-12)).status == "holds"
-    assert L.sufficiency_judge(pred, runs(0.05)).status == "fails"
+
+def test_nonlinear_judge_holds_fails_and_is_inconclusive() -> None:
+    pred = L.nonlinear_predict("quick")
+    cfgs = L.nonlinear_configs("quick")
+    v = L.nonlinear_judge(pred, _nl_runs(cfgs))
+    assert v.status == "holds" and v.margin >= 0
+    # the flow above the threshold stalls at 0.05: the reach rate fails
+    v = L.nonlinear_judge(pred, _nl_runs(cfgs, reach_final=0.05))
+    assert v.status == "fails" and v.margin < 0 and "reach rule" in v.reason
+    # the parameters do not settle as α grows (slope 0): the movement part fails
+    assert L.nonlinear_judge(pred, _nl_runs(cfgs, slope=0.0)).status == "fails"
+    # below the threshold it ends 5% off the lazy residual: the stall rate fails
+    assert L.nonlinear_judge(pred, _nl_runs(cfgs, stall_rel=0.05)).status == "fails"
+    # too few runs to establish the rate (3/3 successes: CI lower bound 0.29 < 0.5)
+    few = [c for c in cfgs if c.seed < 2 and c.order == 3][:3]
+    assert L.nonlinear_judge(pred, _nl_runs(few)).status == "inconclusive"
+
+
+def test_nonlinear_judge_skips_runs_decided_before_the_flow() -> None:
+    pred = L.nonlinear_predict("quick")
+    cfgs = L.nonlinear_configs("quick")
+    runs = _nl_runs(cfgs)
+    runs[0] = _rr(cfgs[0], m=10, lazy_residual=0.0, alphas=list(L.NL_ALPHAS), skipped=True)
+    v = L.nonlinear_judge(pred, runs)
+    assert v.status == "holds" and len(v.numbers["not_judged"]) == 1
+    assert v.numbers["reach_runs"] == sum(c.rule == "reach" for c in cfgs) - 1
+
+
+def test_nonlinear_control_is_distinct_and_fails_the_judge() -> None:
+    pred = L.nonlinear_predict("quick")
+    cfgs = [c for cs in L.nonlinear_controls("quick").values() for c in cs]
+    assert cfgs and not set(cfgs) & set(L.nonlinear_configs("quick"))
+    assert all(c.rule == "reach" and c.ratio < 1 for c in cfgs)
+    # below the threshold the flow stops at the lazy residual (0.3): the reach rule fails
+    v = L.nonlinear_judge(pred, _nl_runs(cfgs))
+    assert v.status == "fails" and v.margin < 0
+
+
+def test_nonlinear_experiment_above_and_below() -> None:
+    above = L.nonlinear_experiment(L.NonlinearRun(3, 6, L.NL_ABOVE, 0, "reach"))
+    assert not above["skipped"] and above["lazy_residual"] < 1e-20
+    assert max(above["final_residual"]) <= L.REACH_EPS
+    mv = above["max_movement"]
+    assert mv[0] > mv[1] > mv[2]  # movement falls with α
+    below = L.nonlinear_experiment(L.NonlinearRun(3, 6, L.NL_BELOW, 0, "stall"))
+    assert not below["skipped"] and below["lazy_residual"] > 0.1
+    assert abs(below["final_residual"][-1] / below["lazy_residual"] - 1) <= L.STALL_TOL
 
 
 def test_alpha_judge_needs_one_over_alpha() -> None:
@@ -128,12 +262,24 @@ def test_alpha_judge_needs_one_over_alpha() -> None:
     assert L.alpha_judge(pred, slow).status == "fails"
 
 
+def test_alpha_control_is_distinct_and_fails_the_judge() -> None:
+    pred = L.alpha_predict("quick")
+    cfgs = [c for cs in L.alpha_controls("quick").values() for c in cs]
+    assert cfgs and not set(cfgs) & set(L.alpha_configs("quick"))
+    # the un-centred output starts at αT(W0): its distance to the linearised flow grows like α
+    run = _rr(cfgs[0], **L.alpha_experiment(cfgs[0]))
+    d = run.metrics["output_distance"]
+    assert d[-1] > 10 * d[1]
+    v = L.alpha_judge(pred, [run])
+    assert v.status == "fails" and v.margin < 0
+
+
 def test_plots_work_without_results() -> None:
     for plot, pred in (
         (L.rank_plot, L.rank_predict("quick")),
         (L.threshold_plot, L.threshold_predict("quick")),
         (L.exact_plot, L.exact_predict("quick")),
-        (L.sufficiency_plot, L.sufficiency_predict("quick")),
+        (L.nonlinear_plot, L.nonlinear_predict("quick")),
         (L.alpha_plot, L.alpha_predict("quick")),
     ):
         data = plot(pred, [], Figure())
