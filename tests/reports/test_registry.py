@@ -115,11 +115,6 @@ NOT_YET_MIGRATED = frozenset(
         "deflation.norm-correlation",
         "deflation.regulariser-bias",
         "deflation.staircase",
-        "lazy.alpha-scaling",
-        "lazy.rank-independence",
-        "lazy.sufficiency",
-        "lazy.tangent-dimension",
-        "lazy.threshold-scaling",
     }
 )
 PAPER_RE = re.compile(r"paper [12]\b|Wang et al\.|Ge et al\.")
