@@ -13,7 +13,7 @@ whose limit is the tangent projection of ``T*``: the residual tends to the lazy 
 
 ``F_α`` equals the plain loss towards the shifted target ``T(W0) + T*/α`` (rank ``m + r``), so the runs
 here are :func:`numerics.flow.gradient_flow` / :func:`numerics.flow.gradient_descent` on that target; no
-``d^l`` array is formed. Derivations: docs/derivations/lazyclaims.md §8.2–8.3.
+``d^l`` array is formed. Derivations: docs/math.md §9.2–9.3.
 
 Public API (stable; other modules build on it)
 ----------------------------------------------

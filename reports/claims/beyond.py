@@ -20,7 +20,7 @@
 
 The variant is the **[model choice]** reconstruction :func:`numerics.algorithms.beyond_lazy_descent`
 (two-homogeneous model, small init, ℓ2 regulariser, epochs with re-initialisation). Derivations of the
-predictions first made here: docs/derivations/beyondclaims.md.
+predictions first made here: docs/math.md §10.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ MODEL_CHOICE = (
     "re-initialisation of small components (numerics.algorithms.beyond_lazy_descent)"
 )
 EPS = 0.05  # relative accuracy of success, the variant's default
-DERIVATIONS = "docs/derivations/beyondclaims.md"
+DERIVATIONS = "docs/math.md §10"
 
 
 def _ok(results: Sequence[RunResult]) -> list[tuple[Any, Mapping[str, Any]]]:
@@ -305,7 +305,7 @@ BUDGET_STEPS = 3000  # gradient steps (flow time 300/s) of the no-reinit arm
 # Control arm: 'one-random' re-initialisation redraws the missing component with probability ~1/m
 # per epoch and gives it the right sign (odd l) about half the time, so m = r fails with probability
 # ≈ (1 - 1/(2m))^epochs: 2.6% at m = 3 over 20 epochs (1 of 20 quick control runs failed that way),
-# 7e-4 over 40 epochs (derivations: docs/derivations/beyondclaims.md)
+# 7e-4 over 40 epochs (derivations: docs/math.md §10)
 CONTROL_EPOCHS = 40
 M_STAR_LEVEL = 0.75  # m* = smallest m from which the success rate stays >= 0.75
 

@@ -431,7 +431,7 @@ register(
         tolerance_source=(
             "derived: the bars are the rates the profile's seed count can establish (10/10 -> lower "
             "bound 0.69, 60/60 -> 0.94); the regime (ρ <= 0.8, δ0 = 1e-3) is where the predicted fit "
-            "times are separated (docs/derivations/deflorder.md, deflation.order)"
+            "times are separated (docs/math.md §11, deflation.order)"
         ),
         experiment=order_experiment,
         configs=order_configs,
@@ -1057,7 +1057,7 @@ def _epoch_coeffs(a_min: float) -> tuple[float, ...]:
 
 
 def discovery_epoch_range(a: float, d: int) -> tuple[int, int]:
-    """Predicted epoch in which direction ``a`` is discovered (docs/derivations/deflorder.md).
+    """Predicted epoch in which direction ``a`` is discovered (docs/math.md §11).
 
     A re-initialised component must grow from ``δ0`` to ``δ1`` within one epoch: it needs the
     alignment time ``1/(8 a u0)`` plus ``ln(δ1²/δ0²)/(4a)``, so it is found in the first epoch ``s``
@@ -1233,7 +1233,7 @@ register(
             "derived: the discovery time is c/a with c between the u0 = 1 and u0 = 1/d values, so "
             "log_γ of it has slope 1 in log_γ(1/a); the ceiling to whole epochs moves each point by "
             "less than 1, i.e. the slope by at most 1/span, span >= 2 in log_γ(1/a_min) "
-            "(docs/derivations/deflorder.md)"
+            "(docs/math.md §11)"
         ),
         experiment=epoch_experiment,
         configs=epoch_configs,

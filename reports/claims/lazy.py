@@ -561,7 +561,7 @@ register(
             f"ε = 0.1, 0.3 (three-valued: inconclusive if the interval straddles {DECAY_BOUND})"
         ),
         tolerance_source=(
-            f"derived (docs/derivations/lazyclaims.md §8.1): {DECAY_BOUND} is the midpoint between the "
+            f"derived (docs/math.md §9.1): {DECAY_BOUND} is the midpoint between the "
             "predicted exponent (m* ∝ d^{{l-1}}, "
             "slope 0 for m*/(D/d)) and one power of d less (slope -1); the solver slack "
             f"{SOLVER_SLACK:g} is calibrated: seeds 1000–1003 (dense reference, l=3 d<=20, l=4 d<=10) "
@@ -1077,7 +1077,7 @@ register(
             f"{MOVEMENT_BOUND}"
         ),
         tolerance_source=(
-            "derived (docs/derivations/lazyclaims.md §8.2): t_end puts the exact linearised flow within 1e-4 + 0.25%·lazy of its limit; the "
+            "derived (docs/math.md §9.2): t_end puts the exact linearised flow within 1e-4 + 0.25%·lazy of its limit; the "
             "nonlinear output is within 0.2/α·||T*|| of the linearised one (docs/math.md §4, lazy scaling), so "
             f"(0.2/10)² = 4e-4 <= {REACH_EPS:g} at α = 10 and 2·0.2/1000 <= {STALL_TOL:g}·lazy at α = "
             f"1000; {MOVEMENT_BOUND} is the midpoint between no decay (0) and the predicted 1/α (-1)"

@@ -277,7 +277,7 @@ def kernel_controls(profile: str) -> dict[str, list[KernelCase]]:
 
     P_l is derived from Gaussian moments (docs/math.md §4); for l = 2 only second moments enter and
     the formula holds for any law, hence the control uses l = 3, 4 only (derivation:
-    docs/derivations/evidence.md).
+    docs/math.md §8).
     """
     seeds = (0,) if _check_profile(profile) == "quick" else (0, 1)
     n = 40_000 if profile == "quick" else 400_000
@@ -516,7 +516,7 @@ def saddle_configs(profile: str) -> list[SaddleCase]:
 
 def saddle_controls(profile: str) -> dict[str, list[SaddleCase]]:
     """Expansion around a random (regular) point: the lowest degree there is 1, not the saddle's
-    (docs/derivations/evidence.md)."""
+    (docs/math.md §8)."""
     seeds = (0,) if _check_profile(profile) == "quick" else (0, 1, 2)
     return {
         "around a random point": [
@@ -708,7 +708,7 @@ def escape_configs(profile: str) -> list[EscapeCase]:
 
 def escape_controls(profile: str) -> dict[str, list[EscapeCase]]:
     """The same starts under the two-homogeneous model: escape in ~ln(1/x0)/a, far from t*
-    (docs/derivations/evidence.md)."""
+    (docs/math.md §8)."""
     grid = (
         escape_configs(profile)[:2]
         if _check_profile(profile) == "quick"
@@ -904,7 +904,7 @@ def growth_configs(profile: str) -> list[GrowthCase]:
 
 def growth_controls(profile: str) -> dict[str, list[GrowthCase]]:
     """Starts 0.3 rad off the target direction: the direction moves, the logistic law is not exact
-    (docs/derivations/evidence.md)."""
+    (docs/math.md §8)."""
     grid = (
         growth_configs(profile)[:2]
         if _check_profile(profile) == "quick"
