@@ -22,6 +22,8 @@ from .dynamics import (
     perpendicular_invariant_exponent,
     plain_escape_time,
     plain_escape_time_expr,
+    plateau_deviation,
+    plateau_time_expr,
 )
 from .kernel import (
     RHO,
@@ -93,6 +95,8 @@ __all__ = [
     "homogeneous_fit_time_next",
     "homogeneous_lag_expr",
     "perpendicular_invariant_exponent",
+    "plateau_deviation",
+    "plateau_time_expr",
     "lazy_threshold",
     "plain_escape_time",
     "plain_escape_time_expr",

@@ -49,6 +49,8 @@ __all__ = [
     "homogeneous_fit_time_next",
     "homogeneous_lag_expr",
     "perpendicular_invariant_exponent",
+    "plateau_deviation",
+    "plateau_time_expr",
     "plain_escape_time",
     "plain_escape_time_expr",
 ]
@@ -295,3 +297,46 @@ def perpendicular_invariant_exponent(l: int) -> sp.Expr:
     if sp.simplify(rate.subs(alpha, sol) + l * s) != 0:  # pragma: no cover - algebra changed
         raise RuntimeError(f"invariant rate is not -l s for l={l}")
     return sp.nsimplify(sol)
+
+
+# ------------------------------------------------------------------------- staircase plateau
+@typed_cache(maxsize=4)
+def plateau_time_expr() -> sp.Expr:
+    """Time ``τ*`` after fit ``k`` where the residual of the two-exponential model is flattest.
+
+    docs/derivations/deflstab.md §staircase [derived]: between fits ``k`` and ``k+1`` (gap ``G``),
+    ``||E||² - D_k² ≈ X - Y`` with ``X = a_k² e^{-8a_k τ}`` (the fitted direction's logistic deficit,
+    ``a_k - S_k ≈ a_k e^{-4a_k τ}``) and ``Y = a_{k+1}² e^{-4a_{k+1}(G - τ)}`` (the next direction's
+    growth ``2a_{k+1}S_{k+1}``), two-homogeneous model, ``λ = 0``. ``τ*`` minimises the decay rate
+    ``8a_k X + 4a_{k+1} Y``; solved by sympy in the symbols ``ak, an, G``.
+    """
+    ak, an, G, tau = sp.symbols("ak an G tau", positive=True)
+    X = ak**2 * sp.exp(-8 * ak * tau)
+    Y = an**2 * sp.exp(-4 * an * (G - tau))
+    rate = 8 * ak * X + 4 * an * Y
+    (sol,) = sp.solve(sp.Eq(sp.diff(rate, tau), 0), tau)
+    return sp.simplify(sol)
+
+
+@typed_cache(maxsize=1)
+def _plateau_time_function() -> Any:
+    ak, an, G = sp.symbols("ak an G", positive=True)
+    return sp.lambdify((ak, an, G), plateau_time_expr(), "math")
+
+
+def plateau_deviation(a_k: float, a_next: float, rest_sq: float, gap: float) -> float:
+    """Predicted ``||E||/D_k - 1`` at the flattest point between fits ``k`` and ``k+1``.
+
+    ``rest_sq = D_k² = Σ_{j>k} a_j²`` (the deflation residual squared), ``gap = t_{k+1} - t_k``;
+    first order in ``(X - Y)/D_k²`` (:func:`plateau_time_expr`), ``τ*`` clamped to ``[0, gap]``.
+    Raises ``ValueError`` unless every argument is positive.
+    """
+    a_k = check_positive(a_k, "a_k")
+    a_next = check_positive(a_next, "a_next")
+    rest_sq = check_positive(rest_sq, "rest_sq")
+    gap = check_positive(gap, "gap")
+    tau = float(_plateau_time_function()(a_k, a_next, gap))
+    tau = min(max(tau, 0.0), gap)
+    X = a_k**2 * math.exp(-8 * a_k * tau)
+    Y = a_next**2 * math.exp(-4 * a_next * (gap - tau))
+    return (X - Y) / (2 * rest_sq)

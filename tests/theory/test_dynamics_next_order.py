@@ -16,6 +16,8 @@ from theory import (
     homogeneous_fit_time_next,
     homogeneous_lag_expr,
     perpendicular_invariant_exponent,
+    plateau_deviation,
+    plateau_time_expr,
 )
 from theory.dynamics import U0
 
@@ -120,3 +122,31 @@ def test_invariant_decreases_along_the_gradient_flow(l: int) -> None:
 def test_bad_input(call, name: str) -> None:
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize(
+    ("a_k", "a_next", "gap"), [(1.0, 0.5, 3.0), (1.0, 0.9, 2.0), (0.6, 0.4, 1.5)]
+)
+def test_plateau_time_minimises_the_decay_rate(a_k: float, a_next: float, gap: float) -> None:
+    # brute force: the flattest point of X - Y (X = a_k² e^{-8a_k τ}, Y = a_next² e^{-4a_next(G-τ)})
+    tau = np.linspace(0, gap, 200001)
+    rate = 8 * a_k**3 * np.exp(-8 * a_k * tau) + 4 * a_next**3 * np.exp(-4 * a_next * (gap - tau))
+    i = int(np.argmin(rate))
+    X = a_k**2 * math.exp(-8 * a_k * tau[i])
+    Y = a_next**2 * math.exp(-4 * a_next * (gap - tau[i]))
+    rest = a_next**2 + 0.1
+    # grid spacing Δτ = G/2e5 and |d ln|X - Y|/dτ| <= 8a_k + 4a_next <= 12: relative error <= 12Δτ
+    assert plateau_deviation(a_k, a_next, rest, gap) == pytest.approx(
+        (X - Y) / (2 * rest), rel=12 * gap / 2e5
+    )
+    ak, an, G = sp.symbols("ak an G", positive=True)
+    t_star = float(plateau_time_expr().subs({ak: a_k, an: a_next, G: gap}))
+    assert t_star == pytest.approx(tau[i], abs=2e-5 * gap)
+
+
+def test_plateau_deviation_vanishes_with_the_gap() -> None:
+    # longer gaps (smaller δ0) flatten the plateau onto the deflation residual
+    devs = [abs(plateau_deviation(1.0, 0.9, 1.45, g)) for g in (0.5, 1.0, 2.0, 4.0)]
+    assert devs == sorted(devs, reverse=True) and devs[-1] < 1e-3
+    with pytest.raises(ValueError, match="gap"):
+        plateau_deviation(1.0, 0.9, 1.45, 0.0)
