@@ -223,8 +223,9 @@ SLOPE_DELTA_MAX = 1e-3
 """The δ0-slope is fitted on δ0 <= 1e-3 (the asymptotic regime: on the calibration seeds the
 δ0 = 1e-2 point still carries the O(1) interaction of overlapping fits, up to 0.4% on the slope)."""
 PLAIN_DELTAS = (0.05, 0.1, 0.2)
-PLAIN_SCALE = (0.1, 0.15, 0.2)
-"""Plain model at d = m = 1000: escape needs a x0² (x0 ≈ 0.12 δ0) above the self term ~δ0^6, δ0 < 0.35."""
+PLAIN_SCALE = (0.15, 0.2, 0.25)
+"""Plain model at d = m = 1000: x0 ≈ 0.12 δ0, so the first escape takes ~8.7/δ0² (140-390); the
+neglected self term δ0^6 is 4-27% of the drive 0.0144 δ0² here (smaller δ0 would take too long)."""
 
 
 def fit_time_configs(profile: str) -> list[FitTimeCase]:
@@ -637,7 +638,6 @@ def stair_configs(profile: str) -> list[StairCase]:
         return [
             StairCase(STAIR_A, 4, 1000, 1000, 1e-4, 0, fits=3),
             StairCase(STAIR_A, 4, 2000, 2000, 1e-4, 0, fits=3),
-            StairCase(STAIR_A, 4, 1000, 1000, 0.2, 0, model="plain", method=SCALE_METHOD),
         ]
     seeds = range(2) if profile == "quick" else range(10)
     cases = [StairCase(STAIR_A, 4, 20, 40, 1e-4, s) for s in seeds]

@@ -268,3 +268,15 @@ def test_fit_time_and_stair_experiments_smoke():
     assert len(m["u_assigned"]) == 2 and all(m["u_assigned"])
     s = D.stair_experiment(D.StairCase((1.0, 0.5), 4, 6, 12, 1e-4, 0))
     assert s["in_order"] and len(s["plateau_residuals"]) == 2
+
+
+def test_reduced_fit_times_direction_without_winners_is_nan():
+    from numerics.tensors import orthogonal_tensor
+
+    target = orthogonal_tensor((1.0, 0.5), 4, 4)
+    W0 = 1e-3 * np.array([[0.9, 0.1, 0.3, 0.3], [0.8, -0.2, 0.4, 0.4]])  # both won by e_0
+    t = D.reduced_fit_times(W0, target, (1.0, 0.5), 1e-3)
+    assert math.isfinite(t[0]) and math.isnan(t[1])
+    # and it agrees with the closed form when the other direction's pull is negligible (<= 2%)
+    us = [float((w[0] / np.linalg.norm(w)) ** 2) for w in W0]
+    assert t[0] == pytest.approx(theory.homogeneous_fit_time_next(1.0, us, 1e-3, 4), rel=0.02)
