@@ -429,11 +429,22 @@ def fit_time_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) 
     for r in an["rows"]:
         by_delta.setdefault(r["delta0"], []).append(abs(r["rel_err_lead"]))
     lead_by_delta = {f"{k:g}": float(np.median(v)) for k, v in sorted(by_delta.items())}
+    shrink = None
+    medians = {d0: float(np.median(v)) for d0, v in by_delta.items()}
+    pts = [(math.log(math.log(1 / d0)), math.log(v)) for d0, v in sorted(medians.items()) if v > 0]
+    if len(pts) >= 3:
+        shrink = linear_fit([p[0] for p in pts], [p[1] for p in pts])
     if slope_checks:
         ev.note(
             "The slope interval bounds the δ0-dependence of the additive prediction's error "
             "t_lead - t, so its relative error shrinks like 1/ln(1/δ0) (median by δ0: "
-            f"{ {k: round(v, 4) for k, v in lead_by_delta.items()} })."
+            f"{ {k: round(v, 4) for k, v in lead_by_delta.items()} }"
+            + (
+                f"; log-log slope against ln(1/δ0) {shrink.slope:.2f}, 95% CI "
+                f"[{shrink.ci[0]:.2f}, {shrink.ci[1]:.2f}], -1 asymptotically)."
+                if shrink
+                else ")."
+            )
         )
     ev.note(
         f"Closed-form next-order term (other directions' pull dropped): max 2a_k|t - t_next| = "
@@ -455,6 +466,7 @@ def fit_time_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) 
         "max_closed_form_scaled_error": an["worst_next"],
         "max_rel_err_lead": an["worst_lead"],
         "median_rel_err_lead_by_delta0": lead_by_delta,
+        "rel_err_lead_loglog_slope": shrink.as_dict() if shrink else None,
         "slopes": slopes,
         "rerouted": an["rerouted"],
         "not_fitted": an["missing"],
