@@ -237,7 +237,7 @@ def fit_time_configs(profile: str) -> list[FitTimeCase]:
     else:  # scale: the papers' regime, three leading directions, one seed
         cases = [
             FitTimeCase("homogeneous", d, d, dd, 0, fits=3)
-            for d, deltas in ((1000, (1e-2, 1e-3, 1e-4)), (2000, (1e-2, 1e-4)))
+            for d, deltas in ((1000, (1e-3, 1e-4, 1e-6)), (2000, (1e-2, 1e-4)))
             for dd in deltas
         ]
         cases += [FitTimeCase("plain", 1000, 200, dd, 0, method=SCALE_METHOD) for dd in PLAIN_SCALE]
@@ -320,6 +320,8 @@ def _fit_time_analysis(ok: list[tuple[Any, Mapping[str, Any]]]) -> dict[str, Any
         red = m.get("reduced_fit_times") or [float("nan")] * len(c.a)
         share = m.get("winner_share") or [1.0] * len(c.a)
         for k, ak in enumerate(c.a):
+            if c.fits and k >= c.fits:
+                continue  # beyond the integration window by design (scale runs)
             key = (c.model, c.d, c.m, c.seed, c.a, c.order, k)
             t = float(m["fit_times"][k])
             if not (math.isfinite(t) and math.isfinite(red[k])):
@@ -532,8 +534,8 @@ register(
         method=(
             "a=(1,.8,.6,.4,.2), l=4, random orthonormal basis, w_i = δ0·uniform(S^{d-1}), "
             "δ0 ∈ {1e-2,1e-3,1e-4,1e-6,1e-8} (solver atol 1e-6·δ0/√d); quick: (d,m)=(10,50), "
-            "seeds 0-1; full: (10,50), (50,200), (100,200), seeds 0-2; scale: d=m=1000 (three δ0) "
-            "and 2000 (two δ0), first three fits, plain model d=1000, m=200, "
+            "seeds 0-1; full: (10,50), (50,200), (100,200), seeds 0-2; scale: d=m=1000 (δ0 ∈ {1e-3,1e-4,1e-6}) "
+            "and 2000 (δ0 ∈ {1e-2,1e-4}), first three fits, plain model d=1000, m=200, "
             "δ0 ∈ {0.15, 0.2, 0.25}. Fit times by events on RK45's dense output. "
             "Prediction: the decoupled early flow (R = T*) of every component integrated in the "
             "target basis from the same initial directions (DOP853), plus logistic saturation; "
@@ -661,10 +663,10 @@ STAIR_LARGE_DELTA0 = 0.3
 
 
 def stair_controls(profile: str) -> dict[str, list[StairCase]]:
-    """Large initialisation (δ0 = 0.3, m·δ0² ≈ 3.6 >> a_1): no deflation, hence no plateaus."""
-    seeds = range(2) if profile == "quick" else range(5)
-    if profile == "scale":
-        return {"large initialisation": [StairCase(STAIR_A, 4, 1000, 1000, 0.05, 0)]}
+    """Large initialisation (δ0 = 0.3 at d = 20, m = 40: ||T(W0)|| ~ √m·δ0² ≈ 0.6): no deflation."""
+    seeds = range(5) if profile == "full" else range(2)
+    # scale uses the small control: at d = m = 1000 what matters is ||T(W0)|| ≈ √m·δ0², and
+    # δ0 = 0.05 (m·δ0² = 2.5) still left a staircase there (2.4% deviation, measured)
     return {
         "large initialisation": [
             StairCase(STAIR_A, 4, 20, 40, STAIR_LARGE_DELTA0, s) for s in seeds
