@@ -46,6 +46,11 @@ __all__ = [
     "homogeneous_fit_time",
     "homogeneous_fit_time_expr",
     "homogeneous_growth_time_expr",
+    "homogeneous_fit_time_next",
+    "homogeneous_lag_expr",
+    "perpendicular_invariant_exponent",
+    "plateau_deviation",
+    "plateau_time_expr",
     "plain_escape_time",
     "plain_escape_time_expr",
 ]
@@ -213,3 +218,125 @@ def homogeneous_fit_time(
     if not math.isfinite(value):  # pragma: no cover
         raise ArithmeticError(f"non-finite fit time for a={a}, u0={u0}, delta0={delta0}, l={l}")
     return value
+
+
+# ------------------------------------------------------------------------- next-order fit time
+_V = sp.Symbol("v", positive=True)
+
+
+@typed_cache(maxsize=64)
+def homogeneous_lag_expr(l: int) -> sp.Expr:
+    """Exact growth lag ``Λ_l(u0) = (2/l) ∫_{u0}^1 (v^{-l/2} - 1)/(1 - v) dv`` in the symbol :data:`U0`.
+
+    docs/math.md §12.1 [derived]: one component in the reduced early dynamics of
+    the two-homogeneous model (target ``a e^{⊗l}``, ``T(W)`` negligible) has ``u = <w̄, e>²`` and
+    ``s = ||w||²`` with ``du/dt = 2la u^{l/2}(1-u)`` and ``ds/dt = 4a s u^{l/2}``, so
+    ``ln s(t) = ln δ0² + 4a t - Λ_l(u0) + o(1)`` once aligned: ``Λ_l(u0)/(4a)`` replaces the
+    alignment time ``1/(l(l-2) a u0^{(l-2)/2})`` of :func:`homogeneous_fit_time_expr`
+    (``l = 4``: ``Λ = (1/u0 - 1 - ln u0)/2``). Integrated by sympy.
+    """
+    l = check_order(l, "l", minimum=3, maximum=MAX_DYNAMICS_ORDER)
+    integrand = sp.cancel((_V ** sp.Rational(-l, 2) - 1) / (1 - _V))
+    return sp.simplify(sp.Rational(2, l) * sp.integrate(integrand, (_V, U0, 1)))
+
+
+@typed_cache(maxsize=64)
+def _lag_function(l: int) -> Any:
+    return sp.lambdify(U0, homogeneous_lag_expr(l), "math")
+
+
+def homogeneous_fit_time_next(a: float, u0s: Any, delta0: float, l: int, q: float = 0.5) -> float:
+    """Next-order fit time of direction ``k`` (docs/math.md §12.1) [derived].
+
+    ``t_k = [ln(q a/((1-q) δ0²)) - ln Σ_i exp(-Λ_l(u_i))]/(4a)``: every component ``i`` that goes to
+    ``e_k`` (initial squared correlations ``u0s``) grows like ``δ0² exp(4a t - Λ_l(u_i))``
+    (:func:`homogeneous_lag_expr`), and their total weight ``S`` then follows the logistic law
+    ``dS/dt = 4S(a - S)`` up to ``S = q a``. Its leading term in ``ln(1/δ0)`` is that of
+    :func:`homogeneous_fit_time` (slope ``1/(2a)``); the constant term is exact for the reduced
+    dynamics, so the additive prediction's error is ``δ0``-independent and its relative error decays
+    like ``1/ln(1/δ0)``.
+
+    Raises ``ValueError`` unless ``a > 0``, ``0 < δ0² < q a``, ``0 < q < 1`` and ``u0s`` is a
+    non-empty sequence of values in ``(0, 1]``.
+    """
+    a = check_positive(a, "a")
+    delta0 = check_positive(delta0, "delta0")
+    q = check_positive(q, "q")
+    if q >= 1:
+        raise ValueError(f"q must be < 1, got {q!r}")
+    if delta0**2 >= q * a:
+        raise ValueError(
+            f"delta0**2 must be < q*a for a growth phase, got delta0={delta0!r}, q={q!r}, a={a!r}"
+        )
+    us = [check_positive(u, "u0s") for u in u0s]
+    if not us:
+        raise ValueError("u0s must contain at least one initial squared correlation, got []")
+    if any(u > 1 for u in us):
+        raise ValueError(f"u0s (squared correlations) must be <= 1, got max {max(us)!r}")
+    lag = _lag_function(check_order(l, "l", minimum=3, maximum=MAX_DYNAMICS_ORDER))
+    lags = [float(lag(u)) if u < 1 else 0.0 for u in us]
+    low = min(lags)
+    log_sum = -low + math.log(sum(math.exp(low - x) for x in lags))
+    return (math.log(q * a / ((1 - q) * delta0**2)) - log_sum) / (4 * a)
+
+
+@typed_cache(maxsize=64)
+def perpendicular_invariant_exponent(l: int) -> sp.Expr:
+    """Exponent ``α`` with ``d/dt ln(||w||^α ||w_⊥||) = -l s`` for a component on ``e_k`` [derived].
+
+    docs/math.md §12.2: single direction ``a e_k^{⊗l}`` plus the
+    component's own term, two-homogeneous model, ``λ = 0``: ``d ln||w||/dt = 2(a c^l - s)`` and
+    ``d ln||w_⊥||/dt = -2s - (l-2) a c^l`` (``c = <w̄, e_k>``, ``s = ||w||²``). ``α`` is solved by sympy
+    from the requirement that ``a`` drops out; it equals ``(l-2)/2``. Hence
+    ``sin∠(w, e_k) <= C (δ0²/s)^{l/4}`` with ``C >= 1`` the growth of the invariant before alignment.
+    """
+    l = check_order(l, "l", minimum=3, maximum=MAX_DYNAMICS_ORDER)
+    alpha, a, c, s = sp.symbols("alpha a c s", real=True)
+    rate = alpha * 2 * (a * c**l - s) + (-2 * s - (l - 2) * a * c**l)
+    (sol,) = sp.solve(sp.diff(rate, a), alpha)
+    if sp.simplify(rate.subs(alpha, sol) + l * s) != 0:  # pragma: no cover - algebra changed
+        raise RuntimeError(f"invariant rate is not -l s for l={l}")
+    return sp.nsimplify(sol)
+
+
+# ------------------------------------------------------------------------- staircase plateau
+@typed_cache(maxsize=4)
+def plateau_time_expr() -> sp.Expr:
+    """Time ``τ*`` after fit ``k`` where the residual of the two-exponential model is flattest.
+
+    docs/math.md §12.3 [derived]: between fits ``k`` and ``k+1`` (gap ``G``),
+    ``||E||² - D_k² ≈ X - Y`` with ``X = a_k² e^{-8a_k τ}`` (the fitted direction's logistic deficit,
+    ``a_k - S_k ≈ a_k e^{-4a_k τ}``) and ``Y = a_{k+1}² e^{-4a_{k+1}(G - τ)}`` (the next direction's
+    growth ``2a_{k+1}S_{k+1}``), two-homogeneous model, ``λ = 0``. ``τ*`` minimises the decay rate
+    ``8a_k X + 4a_{k+1} Y``; solved by sympy in the symbols ``ak, an, G``.
+    """
+    ak, an, G, tau = sp.symbols("ak an G tau", positive=True)
+    X = ak**2 * sp.exp(-8 * ak * tau)
+    Y = an**2 * sp.exp(-4 * an * (G - tau))
+    rate = 8 * ak * X + 4 * an * Y
+    (sol,) = sp.solve(sp.Eq(sp.diff(rate, tau), 0), tau)
+    return sp.simplify(sol)
+
+
+@typed_cache(maxsize=1)
+def _plateau_time_function() -> Any:
+    ak, an, G = sp.symbols("ak an G", positive=True)
+    return sp.lambdify((ak, an, G), plateau_time_expr(), "math")
+
+
+def plateau_deviation(a_k: float, a_next: float, rest_sq: float, gap: float) -> float:
+    """Predicted ``||E||/D_k - 1`` at the flattest point between fits ``k`` and ``k+1``.
+
+    ``rest_sq = D_k² = Σ_{j>k} a_j²`` (the deflation residual squared), ``gap = t_{k+1} - t_k``;
+    first order in ``(X - Y)/D_k²`` (:func:`plateau_time_expr`), ``τ*`` clamped to ``[0, gap]``.
+    Raises ``ValueError`` unless every argument is positive.
+    """
+    a_k = check_positive(a_k, "a_k")
+    a_next = check_positive(a_next, "a_next")
+    rest_sq = check_positive(rest_sq, "rest_sq")
+    gap = check_positive(gap, "gap")
+    tau = float(_plateau_time_function()(a_k, a_next, gap))
+    tau = min(max(tau, 0.0), gap)
+    X = a_k**2 * math.exp(-8 * a_k * tau)
+    Y = a_next**2 * math.exp(-4 * a_next * (gap - tau))
+    return (X - Y) / (2 * rest_sq)

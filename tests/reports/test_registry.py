@@ -106,40 +106,14 @@ def test_predict_and_plot_return_data(claim: Claim):
 
 
 # ------------------------------------------------------------------ evidence rules (docs/math.md §7)
-# Claims the other areas' engineers are still migrating to the evidence rules (issue 11); each test
-# below is an expected failure for them until they land (strict=False, so it turns green as they do).
-# The lead removes this list at merge.
-NOT_YET_MIGRATED = frozenset(
-    {
-        "deflation.fit-times",
-        "deflation.norm-correlation",
-        "deflation.regulariser-bias",
-        "deflation.staircase",
-    }
-)
 PAPER_RE = re.compile(r"paper [12]\b|Wang et al\.|Ge et al\.")
-
-
-def _migrating(claims: list[Claim]) -> list[Any]:
-    return [
-        pytest.param(
-            c,
-            id=c.id,
-            marks=pytest.mark.xfail(
-                reason="not yet migrated to the evidence rules (issue 11)", strict=False
-            ),
-        )
-        if c.id in NOT_YET_MIGRATED
-        else pytest.param(c, id=c.id)
-        for c in claims
-    ]
 
 
 def _control_configs(claim: Claim, profile: str) -> dict[str, list[Any]]:
     return {k: list(v) for k, v in (claim.controls(profile) if claim.controls else {}).items()}
 
 
-@pytest.mark.parametrize("claim", _migrating(CLAIMS))
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
 def test_tolerance_source_is_derived_or_calibrated(claim: Claim):
     src = claim.tolerance_source.strip()
     assert src.startswith(("derived", "calibrated")), (
@@ -149,7 +123,9 @@ def test_tolerance_source_is_derived_or_calibrated(claim: Claim):
         assert re.search(r"seed", src), f"{claim.id}: a calibrated tolerance names its seeds"
 
 
-@pytest.mark.parametrize("claim", _migrating([c for c in CLAIMS if PAPER_RE.search(c.source)]))
+@pytest.mark.parametrize(
+    "claim", [c for c in CLAIMS if PAPER_RE.search(c.source)], ids=lambda c: c.id
+)
 def test_paper_claims_have_a_negative_control(claim: Claim):
     for profile in claim.profiles:
         controls = _control_configs(claim, profile)
@@ -158,7 +134,7 @@ def test_paper_claims_have_a_negative_control(claim: Claim):
         )
 
 
-@pytest.mark.parametrize("claim", _migrating(CLAIMS))
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
 def test_claims_without_controls_say_why(claim: Claim):
     if claim.controls is None:
         assert claim.no_control.strip(), f"{claim.id}: no controls and no no_control reason"
