@@ -218,20 +218,30 @@ def _as_completed_with_heartbeat(
     """
     pending = set(futures)
     started: dict[Future[Any], float] = {}
+    last = time.monotonic()
     while pending:
         finished, pending = wait(pending, timeout=heartbeat, return_when=FIRST_COMPLETED)
         now = time.monotonic()
+        if finished:
+            last = now
         for fut in pending:
             if fut.running():
                 started.setdefault(fut, now)
         if not finished:
             running = sorted((started[f], futures[f]) for f in pending if f in started)
-            if running:
+            if running:  # a local pool reports which runs have started
                 desc = "; ".join(
                     f"{t.claim_id} {t.config} for {now - t0:.0f} s" for t0, t in running[:3]
                 )
                 more = f" (+{len(running) - 3} more)" if len(running) > 3 else ""
                 bar.log(f"{bar.desc}: {bar.done}/{bar.total} runs done; running: {desc}{more}")
+            else:  # Dask's futures do not say which runs have started
+                claims = sorted({futures[f].claim_id for f in pending})
+                bar.log(
+                    f"{bar.desc}: {bar.done}/{bar.total} runs done, none for {now - last:.0f} s; "
+                    f"{len(pending)} pending ({', '.join(claims[:4])}"
+                    f"{', ...' if len(claims) > 4 else ''})"
+                )
         yield from finished
 
 

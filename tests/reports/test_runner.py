@@ -322,3 +322,25 @@ def test_a_long_run_is_never_silent(tmp_path):
     assert res.ok
     log = stream.getvalue()
     assert "0/1 runs done; running: fake.slow FakeConfig(x=3" in log
+
+
+def test_heartbeat_without_started_information(tmp_path):
+    # an executor whose futures never report running() (like Dask's) still gets a heartbeat line
+    class Opaque(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            fut = super().submit(fn, *args, **kwargs)
+            fut.running = lambda: False  # type: ignore[method-assign]
+            return fut
+
+    stream = io.StringIO()
+    with ResultStore(tmp_path / "r.sqlite") as store, Opaque(1) as ex:
+        run_sweep(
+            [("fake.opaque", noisy_square, FakeConfig(4, delay=0.8))],
+            store=store,
+            executor=ex,
+            progress="log",
+            stream=stream,
+            heartbeat=0.2,
+        )
+    assert "0/1 runs done, none for" in stream.getvalue()
+    assert "1 pending (fake.opaque)" in stream.getvalue()
