@@ -15,8 +15,7 @@ Claims (ids ``deflation.*``):
 * ``matrix-case`` (extension) — ``l = 2``: singular directions learned in order (greedy low rank).
 
 The dynamics claims (``fit-times``, ``staircase``, ``regulariser-bias``, ``norm-correlation``,
-``local-stability``) live in :mod:`reports.claims.deflation_dynamics`; the staircase experiment and
-plateau helpers stay here because ``matrix-case`` uses them too.
+``local-stability``) live in :mod:`reports.claims.deflation_dynamics`.
 
 Predictions come from :mod:`theory` (fit and escape times).
 """
@@ -1230,69 +1229,6 @@ register(
         model_choice=MODEL_CHOICE,
     )
 )
-
-
-# ============================================================================ deflation.staircase
-@dataclass(frozen=True)
-class StaircaseCase:
-    a: tuple[float, ...]
-    order: int
-    d: int
-    m: int
-    delta0: float
-    seed: int
-    model: str = "homogeneous"
-
-
-def staircase_experiment(cfg: StaircaseCase) -> dict[str, Any]:
-    target = orthogonal_tensor(cfg.a, cfg.d, cfg.order, basis="random", rng=cfg.seed)
-    W0 = _init(cfg.m, cfg.d, cfg.delta0, cfg.seed)
-    if cfg.order == 2:  # exponential growth, rate 4a: ln(q a/s0)/(4a) with s0 = Σ_i <w_i, e_k>²
-        s0 = np.sum((W0 @ target.components.T) ** 2, axis=0)
-        t_end = 1.5 * float(np.max(np.log(0.5 * np.asarray(cfg.a) / s0) / (4 * np.asarray(cfg.a))))
-    else:
-        t_end = _horizon(cfg.model, cfg.a, W0, target, cfg.delta0)
-    tr, _ = track_flow(W0, target, (0.0, t_end), model=cfg.model, n_obs=801)
-    return {
-        "fit_order": tr.fit_order.tolist(),
-        "in_order": tr.in_order,
-        "plateau_times": tr.plateau_times.tolist(),
-        "plateau_residuals": tr.plateau_residuals.tolist(),
-        "deflation_residual": tr.deflation_residual.tolist(),
-        "t": tr.t[::8].tolist(),
-        "residual": (tr.residual[::8] if tr.residual is not None else np.zeros(0)).tolist(),
-    }
-
-
-STAIR_RTOL = 0.03
-
-
-def _plateau_errors(ok: list[tuple[Any, Mapping[str, Any]]]) -> list[float]:
-    errs = []
-    for _, m in ok:
-        pr = np.asarray(m["plateau_residuals"], dtype=float)[:-1]  # the last plateau is 0 vs 0
-        dr = np.asarray(m["deflation_residual"], dtype=float)[:-1]
-        if not m["in_order"] or pr.size == 0:
-            errs.append(float("inf"))
-            continue
-        errs.extend(np.abs(pr / dr - 1).tolist())
-    return errs
-
-
-def staircase_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    ax = fig.add_subplot(1, 1, 1)
-    data: dict[str, list[Any]] = {}
-    for c, m in _ok(results):
-        ax.plot(m["t"], m["residual"], lw=1, label=f"seed {c.seed}, l={c.order}, r={len(c.a)}")
-        for v in m["deflation_residual"][:-1]:
-            ax.axhline(v, color="k", ls=":", lw=0.6)
-        data = {"t": m["t"], "residual": m["residual"]}
-        break
-    ax.set_xlabel("t")
-    ax.set_ylabel("||T(W) - T*||_F")
-    ax.set_title("Residual staircase; dotted: deflation residuals")
-    legend(ax, fontsize=7)
-    return data
 
 
 # ============================================================================ deflation.non-orthogonal

@@ -44,7 +44,6 @@ from .deflation import (
     _horizon,
     _init,
     _ok,
-    _plateau_errors,
 )
 
 # ============================================================================ deflation.fit-times
@@ -711,6 +710,18 @@ def stair_predict(profile: str) -> dict[str, Any]:
         },
         "flattest_time": str(theory.plateau_time_expr()),
     }
+
+
+def _plateau_errors(ok: list[tuple[Any, Mapping[str, Any]]]) -> list[float]:
+    errs = []
+    for _, m in ok:
+        pr = np.asarray(m["plateau_residuals"], dtype=float)[:-1]  # the last plateau is 0 vs 0
+        dr = np.asarray(m["deflation_residual"], dtype=float)[:-1]
+        if not m["in_order"] or pr.size == 0:
+            errs.append(float("inf"))
+            continue
+        errs.extend(np.abs(pr / dr - 1).tolist())
+    return errs
 
 
 def _stair_regime(c: StairCase) -> str:
