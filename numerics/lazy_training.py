@@ -47,7 +47,7 @@ from scipy.sparse.linalg import eigsh
 
 from ._validate import as_float_array, check_int, check_real
 from .flow import METHODS, Trajectory, gradient_descent, gradient_flow
-from .lazy import tangent_operator
+from .lazy import _check_target, tangent_operator
 from .tensors import LowRankTensor, int_power
 
 __all__ = [
@@ -129,15 +129,7 @@ def _check_inputs(W0: Any, target: Any, alpha: Any) -> tuple[np.ndarray, LowRank
             f"target must be a LowRankTensor (the lazy scaling is run in Gram form, no d^l array), "
             f"got {type(target).__name__}"
         )
-    if target.dim != W0.shape[1]:
-        raise ValueError(
-            f"W0 must have d={target.dim} columns (the target dimension), got shape {W0.shape}"
-        )
-    if not target.squared_norm > 0:
-        raise ValueError(
-            f"target must be a nonzero tensor (the residual is relative to ||T*||²), "
-            f"got ||T*||² = {target.squared_norm!r}"
-        )
+    _check_target(W0, target)  # dimension and a nonzero norm, as numerics.lazy checks them
     if not np.linalg.norm(W0) > 0:
         raise ValueError("W0 must be nonzero (the movement is relative to ||W0||_F)")
     alpha = check_real(alpha, "alpha", minimum=0.0, strict=True)

@@ -193,6 +193,19 @@ def homogeneous_fit_time_expr(
     return expr.subs(subs)
 
 
+def _check_growth_phase(a: float, delta0: Any, q: Any) -> tuple[float, float]:
+    """``(δ0, q)`` validated for a growth phase: ``δ0 > 0``, ``0 < q < 1`` and ``δ0² < q·a``."""
+    delta0 = check_positive(delta0, "delta0")
+    q = check_positive(q, "q")
+    if q >= 1:
+        raise ValueError(f"q must be < 1, got {q!r}")
+    if delta0**2 >= q * a:
+        raise ValueError(
+            f"delta0**2 must be < q*a for a growth phase, got delta0={delta0!r}, q={q!r}, a={a!r}"
+        )
+    return delta0, q
+
+
 def homogeneous_fit_time(
     a: float, u0: float, delta0: float, l: int, q: float = 0.5, *, growth: str = "exponential"
 ) -> float:
@@ -205,14 +218,7 @@ def homogeneous_fit_time(
     u0 = check_positive(u0, "u0")
     if u0 > 1:
         raise ValueError(f"u0 (a squared correlation) must be <= 1, got {u0!r}")
-    delta0 = check_positive(delta0, "delta0")
-    q = check_positive(q, "q")
-    if q >= 1:
-        raise ValueError(f"q must be < 1, got {q!r}")
-    if delta0**2 >= q * a:
-        raise ValueError(
-            f"delta0**2 must be < q*a for a growth phase, got delta0={delta0!r}, q={q!r}, a={a!r}"
-        )
+    delta0, q = _check_growth_phase(a, delta0, q)
     expr = homogeneous_alignment_time_expr(l) + homogeneous_growth_time_expr(growth)
     value = float(expr.subs({A: a, U0: u0, DELTA0: delta0, Q: q}))
     if not math.isfinite(value):  # pragma: no cover
@@ -260,14 +266,7 @@ def homogeneous_fit_time_next(a: float, u0s: Any, delta0: float, l: int, q: floa
     non-empty sequence of values in ``(0, 1]``.
     """
     a = check_positive(a, "a")
-    delta0 = check_positive(delta0, "delta0")
-    q = check_positive(q, "q")
-    if q >= 1:
-        raise ValueError(f"q must be < 1, got {q!r}")
-    if delta0**2 >= q * a:
-        raise ValueError(
-            f"delta0**2 must be < q*a for a growth phase, got delta0={delta0!r}, q={q!r}, a={a!r}"
-        )
+    delta0, q = _check_growth_phase(a, delta0, q)
     us = [check_positive(u, "u0s") for u in u0s]
     if not us:
         raise ValueError("u0s must contain at least one initial squared correlation, got []")
