@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import record
-from reports.registry import RunResult, get_claim
+from reports.catalog import get_claim
+from reports.registry import RunResult
 from reports.runner import make_executor, run_sweep
 from reports.store import ResultStore
 

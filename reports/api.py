@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .loading import load_all, with_loaded_sources
-from .registry import PROFILES, Claim, Verdict, all_claims, get_claim
+from .catalog import all_claims, get_claim
+from .registry import PROFILES, Claim, Verdict
 from .render import (
     _BADGE,
     _figure,

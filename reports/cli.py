@@ -38,7 +38,8 @@ from typing import Any
 from .loading import with_loaded_sources
 from .outdir import check_out_dir
 from .procs import check_workers
-from .registry import PROFILES, Claim, all_claims, get_claim
+from .catalog import all_claims, get_claim
+from .registry import PROFILES, Claim
 from .render import (
     CLOSE_MARGIN,
     EXIT_CODES,

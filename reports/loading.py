@@ -1,7 +1,8 @@
 """Claims from outside the package: ``--load PATH|MODULE`` and the ``overtensor.claims`` entry points.
 
-A researcher's claim is a Python file that builds a :class:`~reports.registry.Claim` and calls
-:func:`~reports.registry.register` at import (the same shape as the claims in :mod:`reports.claims`).
+A researcher's claim is a Python file that declares a claim with :func:`~reports.registry.declare`
+and attaches its functions with the declaration's decorators (the same shape as the claims in
+:mod:`reports.claims`; docs/writing-a-claim.md).
 Three ways to bring such files in:
 
 * :func:`load` with a **file** (``my_claim.py``), a **folder** (every ``*.py`` in it whose name does
@@ -15,7 +16,7 @@ Three ways to bring such files in:
       mine = "mypkg.claims"
 
   has that module imported by :func:`load_entry_points` (called by
-  :func:`~reports.registry.all_claims` and :func:`~reports.registry.get_claim`), as pytest finds
+  :func:`~reports.catalog.all_claims` and :func:`~reports.catalog.get_claim`), as pytest finds
   its plugins through ``pytest11``.
 
 A file is imported as the module ``reports.loaded.<stem>__<base32 of its absolute path>``. The name
@@ -45,7 +46,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .registry import REGISTRY
+from .registry import REGISTRY, ClaimDefinitionError, discard_pending, seal
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -154,11 +155,15 @@ def _import_registering(name: str, where: str, path: Path | None, digest: str) -
     before = dict(REGISTRY)
     try:
         importlib.import_module(name)
+        seal()  # the file's declarations become claims
     except Exception as exc:
         sys.modules.pop(name, None)
         # undo a half-done registration
+        discard_pending()
         for cid in [c for c in REGISTRY if c not in before]:
             del REGISTRY[cid]
+        if isinstance(exc, ClaimDefinitionError) and not str(exc).startswith("duplicate"):
+            raise LoadError(f"{where}: {exc}") from None
         msg = str(exc)
         if isinstance(exc, ValueError) and msg.startswith("duplicate claim id"):
             cid = msg.split("'")[1] if "'" in msg else msg
@@ -285,8 +290,8 @@ def load(targets: str | Path | Iterable[str | Path]) -> list[str]:
             new = _load_module(text)
         if not new:
             raise LoadError(
-                f"{text}: registered no claim (call reports.registry.register(Claim(...)) at "
-                "module level)"
+                f"{text}: declares no claim (write claim = reports.registry.declare(...) at "
+                "module level; docs/writing-a-claim.md)"
             )
         ids.extend(new)
     return ids

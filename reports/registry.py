@@ -8,16 +8,46 @@ A :class:`Claim` ties one statement of a paper (or a classical fact the suite re
 * a **comparison rule** (``judge``) whose tolerance is written out in ``tolerance``;
 * a **figure** (``plot``) that draws the evidence and returns the data behind it.
 
-Claim modules live in :mod:`reports.claims` (one module per area) and call :func:`register` at import.
-Claims from outside the package come in through :mod:`reports.loading` (``--load`` files, folders or
-modules, and the ``overtensor.claims`` entry-point group, imported by :func:`all_claims` and
-:func:`get_claim`).
+A claim file declares its claim at the top with :func:`declare` and attaches the functions with the
+declaration's decorators, in the order a reader follows (docs/writing-a-claim.md)::
+
+    claim = declare("area.name", source=..., statement=..., latex=..., method=...,
+                    tolerance=..., tolerance_source=...)
+
+    @claim.configs
+    def configs(profile): ...
+
+    @claim.controls
+    def controls(profile): ...
+
+    @claim.experiment
+    def experiment(config): ...
+
+    @claim.predict
+    def predict(profile): ...
+
+    @claim.judge
+    def judge(prediction, results): ...
+
+    @claim.plot
+    def plot(prediction, results, figure): ...
+
+When the file has been imported, :func:`seal` turns its declarations into frozen :class:`Claim`
+objects in :data:`REGISTRY` (a missing or malformed part is a :class:`ClaimDefinitionError` naming the
+claim, the part and the fix). :func:`register` adds an already built :class:`Claim` (programmatic use).
+
+This module holds claims and nothing else: finding them (the built-in claims in
+:mod:`reports.claims`, ``--load`` files and the ``overtensor.claims`` entry points) is
+:mod:`reports.loading` and :mod:`reports.catalog`, which sit above it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -149,38 +179,252 @@ class Claim:
     profiles: tuple[str, ...] = DEFAULT_PROFILES
 
 
+CLAIM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
+"""Claim ids: dotted, lower-case letters, digits and ``-`` (``area.name``); they name report files and
+HTML anchors, so no other character is allowed."""
+CLAIM_ID_MAX_LENGTH = 100
+
 REGISTRY: dict[str, Claim] = {}
+"""Every sealed claim by id (built-in, entry-point and ``--load``-ed)."""
+
+_DECLARED: dict[str, ClaimDeclaration] = {}
+"""Declarations whose file is still being imported (sealed by :func:`seal`)."""
+
+
+class ClaimDefinitionError(ValueError):
+    """A claim that cannot be built: a bad id, a missing or malformed part. The message names the
+    claim, the part and the fix."""
+
+
+def check_claim_id(claim_id: object) -> str:
+    """``claim_id`` if it is a valid claim id (:data:`CLAIM_ID_PATTERN`, at most 100 characters)."""
+    if not isinstance(claim_id, str):
+        raise ClaimDefinitionError(f"claim id must be a string, got {claim_id!r}")
+    if len(claim_id) > CLAIM_ID_MAX_LENGTH:
+        raise ClaimDefinitionError(
+            f"claim id {claim_id[:40]!r}... is {len(claim_id)} characters long; at most "
+            f"{CLAIM_ID_MAX_LENGTH} are allowed"
+        )
+    if not CLAIM_ID_PATTERN.match(claim_id):
+        raise ClaimDefinitionError(
+            f"claim id {claim_id!r} is not a dotted lower-case id like 'area.my-claim' (letters "
+            "a-z, digits and '-', parts separated by '.')"
+        )
+    return claim_id
+
+
+def _check_unique(claim_id: str) -> None:
+    if claim_id in REGISTRY or claim_id in _DECLARED:
+        raise ClaimDefinitionError(f"duplicate claim id {claim_id!r}")
 
 
 def register(claim: Claim) -> Claim:
-    """Add ``claim`` to :data:`REGISTRY`; ids must be unique."""
-    if claim.id in REGISTRY:
-        raise ValueError(f"duplicate claim id {claim.id!r}")
+    """Add an already built ``claim`` to :data:`REGISTRY`; ids must be valid and unique."""
+    if not isinstance(claim, Claim):
+        raise TypeError(f"register takes a Claim, got {type(claim).__name__}")
+    check_claim_id(claim.id)
+    _check_unique(claim.id)
     REGISTRY[claim.id] = claim
     return claim
 
 
-def _import_claims() -> None:
-    """Import the built-in claims and the ``overtensor.claims`` entry points (once)."""
-    from . import claims  # noqa: F401  (registers on import)
-    from .loading import load_entry_points
-
-    load_entry_points()
-
-
-def all_claims() -> list[Claim]:
-    """Every registered claim, sorted by id (built-in, entry-point and ``--load``-ed claims)."""
-    _import_claims()
-    return [REGISTRY[k] for k in sorted(REGISTRY)]
+# the parts a declaration collects: name -> (required, parameter names shown in messages)
+_PARTS: dict[str, tuple[bool, tuple[str, ...]]] = {
+    "configs": (True, ("profile",)),
+    "controls": (False, ("profile",)),
+    "experiment": (True, ("config",)),
+    "predict": (True, ("profile",)),
+    "judge": (True, ("prediction", "results")),
+    "plot": (True, ("prediction", "results", "figure")),
+}
 
 
-def get_claim(claim_id: str) -> Claim:
-    """The claim with id ``claim_id``; ``KeyError`` naming the known ids otherwise."""
-    _import_claims()
-
+def _check_signature(claim_id: str, part: str, fn: Callable[..., Any]) -> None:
+    params = _PARTS[part][1]
+    shape = f"def {part}({', '.join(params)})"
+    if not callable(fn):
+        raise ClaimDefinitionError(
+            f"claim {claim_id!r}: @claim.{part} needs a function ({shape}), got {fn!r}"
+        )
     try:
-        return REGISTRY[claim_id]
-    except KeyError:
-        raise KeyError(
-            f"unknown claim id {claim_id!r}; known ids: {', '.join(sorted(REGISTRY))}"
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # builtins and C functions: nothing to check
+    try:
+        sig.bind(*params)
+    except TypeError:
+        raise ClaimDefinitionError(
+            f"claim {claim_id!r}: {part} {getattr(fn, '__qualname__', fn)!r} has the signature "
+            f"{sig}; it must be callable as {shape}"
         ) from None
+    if part == "experiment":
+        qualname = getattr(fn, "__qualname__", "")
+        if "<locals>" in qualname or "<lambda>" in qualname:
+            raise ClaimDefinitionError(
+                f"claim {claim_id!r}: experiment {qualname!r} must be a module-level function "
+                "(worker processes import it by name); move it to the top level of the file"
+            )
+
+
+class ClaimDeclaration:
+    """A claim being declared in a file: its texts now, its functions as the file defines them.
+
+    Made by :func:`declare`. Each method is a decorator that records one part and returns the
+    function unchanged (so a module-level experiment stays picklable by name); it can also be called
+    with a function defined elsewhere (``claim.experiment(shared_experiment)``).
+    """
+
+    def __init__(self, texts: dict[str, Any], module: str) -> None:
+        self.id: str = texts["id"]
+        self.module = module
+        self._texts = texts
+        self._parts: dict[str, Callable[..., Any]] = {}
+
+    def _set(self, part: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if self.id not in _DECLARED:
+            raise ClaimDefinitionError(
+                f"claim {self.id!r}: @claim.{part} after the claim was sealed; define every part "
+                "in the file that declares the claim"
+            )
+        if part in self._parts:
+            raise ClaimDefinitionError(f"claim {self.id!r}: {part} is defined twice")
+        _check_signature(self.id, part, fn)
+        self._parts[part] = fn
+        return fn
+
+    def configs(self, fn: Callable[[str], Sequence[Any]]) -> Callable[[str], Sequence[Any]]:
+        """``configs(profile) -> [config, ...]``: frozen dataclasses that carry their seeds."""
+        return self._set("configs", fn)
+
+    def controls(
+        self, fn: Callable[[str], Mapping[str, Sequence[Any]]]
+    ) -> Callable[[str], Mapping[str, Sequence[Any]]]:
+        """``controls(profile) -> {name: [config, ...]}``: negative controls (docs/math.md §7)."""
+        return self._set("controls", fn)
+
+    def experiment(self, fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+        """``experiment(config) -> metrics``: pure, module-level, JSON-serialisable metrics."""
+        return self._set("experiment", fn)
+
+    def predict(self, fn: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+        """``predict(profile) -> prediction``: from :mod:`theory` where one exists."""
+        return self._set("predict", fn)
+
+    def judge(
+        self, fn: Callable[[Mapping[str, Any], Sequence[RunResult]], Verdict]
+    ) -> Callable[[Mapping[str, Any], Sequence[RunResult]], Verdict]:
+        """``judge(prediction, results) -> Verdict`` through :class:`reports.statistics.Evidence`."""
+        return self._set("judge", fn)
+
+    def plot(
+        self, fn: Callable[[Mapping[str, Any], Sequence[RunResult], Any], dict[str, list[Any]]]
+    ) -> Callable[[Mapping[str, Any], Sequence[RunResult], Any], dict[str, list[Any]]]:
+        """``plot(prediction, results, figure) -> {column: values}``: the figure and its data."""
+        return self._set("plot", fn)
+
+    def build(self) -> Claim:
+        """The frozen :class:`Claim`; :class:`ClaimDefinitionError` if a required part is missing."""
+        missing = [p for p, (required, _) in _PARTS.items() if required and p not in self._parts]
+        if missing:
+            shapes = "; ".join(
+                f"@claim.{p} def {p}({', '.join(_PARTS[p][1])})" for p in missing
+            )
+            raise ClaimDefinitionError(
+                f"claim {self.id!r} (declared in {self.module}) has no {', '.join(missing)}: add {shapes}"
+            )
+        if "controls" not in self._parts and not str(self._texts.get("no_control", "")).strip():
+            raise ClaimDefinitionError(
+                f"claim {self.id!r} (declared in {self.module}) has neither @claim.controls nor a "
+                "no_control reason: add negative controls, or declare(..., no_control='why none is "
+                "sensible')"
+            )
+        if "controls" in self._parts and str(self._texts.get("no_control", "")).strip():
+            raise ClaimDefinitionError(
+                f"claim {self.id!r} (declared in {self.module}) has both controls and a no_control "
+                "reason: keep one"
+            )
+        return Claim(**self._texts, **self._parts)
+
+    def __repr__(self) -> str:
+        return f"<claim declaration {self.id!r} ({', '.join(self._parts) or 'no parts yet'})>"
+
+
+_TEXT_FIELDS = ("source", "statement", "latex", "method", "tolerance", "tolerance_source")
+
+
+def declare(
+    id: str,  # noqa: A002  (the claim's id, as in Claim)
+    *,
+    source: str,
+    statement: str,
+    latex: str,
+    method: str,
+    tolerance: str,
+    tolerance_source: str,
+    model_choice: str = "",
+    no_control: str = "",
+    profiles: Sequence[str] = DEFAULT_PROFILES,
+) -> ClaimDeclaration:
+    """Declare a claim at the top of its file; attach its functions with the returned decorators.
+
+    The texts are those of :class:`Claim`. The claim is built and added to :data:`REGISTRY` by
+    :func:`seal` once its file has been imported (the built-in claims' discovery and
+    :mod:`reports.loading` call it).
+
+    Raises
+    ------
+    ClaimDefinitionError
+        An invalid or duplicate id, an empty text, or an unknown profile.
+    """
+    check_claim_id(id)
+    _check_unique(id)
+    texts: dict[str, Any] = {"id": id}
+    for name, value in zip(
+        _TEXT_FIELDS, (source, statement, latex, method, tolerance, tolerance_source), strict=True
+    ):
+        if not isinstance(value, str) or not value.strip():
+            raise ClaimDefinitionError(f"claim {id!r}: {name} must be a non-empty string")
+        texts[name] = value
+    for name, value in (("model_choice", model_choice), ("no_control", no_control)):
+        if not isinstance(value, str):
+            raise ClaimDefinitionError(f"claim {id!r}: {name} must be a string, got {value!r}")
+        texts[name] = value
+    profiles = tuple(profiles)
+    unknown = [p for p in profiles if p not in PROFILES]
+    if unknown or not profiles:
+        raise ClaimDefinitionError(
+            f"claim {id!r}: profiles must be a non-empty subset of {list(PROFILES)}, got {list(profiles)}"
+        )
+    texts["profiles"] = profiles
+    module = sys._getframe(1).f_globals.get("__name__", "?")
+    declaration = ClaimDeclaration(texts, module)
+    _DECLARED[id] = declaration
+    return declaration
+
+
+def seal() -> list[str]:
+    """Build every pending declaration into :data:`REGISTRY`; the ids sealed, in declaration order.
+
+    A declaration that cannot be built is dropped (so a corrected file can be loaded again) and
+    :class:`ClaimDefinitionError` is raised after the others are sealed.
+    """
+    sealed: list[str] = []
+    errors: list[str] = []
+    for claim_id, declaration in list(_DECLARED.items()):
+        del _DECLARED[claim_id]
+        try:
+            REGISTRY[claim_id] = declaration.build()
+        except ClaimDefinitionError as exc:
+            errors.append(str(exc))
+            continue
+        sealed.append(claim_id)
+    if errors:
+        raise ClaimDefinitionError("; ".join(errors))
+    return sealed
+
+
+def discard_pending() -> list[str]:
+    """Forget declarations whose file failed to import; the ids dropped."""
+    ids = list(_DECLARED)
+    _DECLARED.clear()
+    return ids

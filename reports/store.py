@@ -23,6 +23,7 @@ import math
 import os
 import sqlite3
 import sys
+import types
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -113,31 +114,56 @@ def _package_files(name: str) -> list[tuple[str, str]]:
     return files
 
 
+def _claim_modules(module_name: str) -> list[str]:
+    """``module_name`` and the claim modules it uses, transitively, in a stable order.
+
+    A claim file's experiment may call helpers shared by several claims (``reports/claims/**/_*.py``):
+    a module is followed when one of its globals is a module, function or class defined in
+    :mod:`reports.claims` or :mod:`reports.loaded`.
+    """
+    roots = ("reports.claims", "reports.loaded")
+    seen: list[str] = []
+    todo = [module_name]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in sys.modules:
+            continue
+        seen.append(name)
+        for value in list(vars(sys.modules[name]).values()):
+            other = value.__name__ if isinstance(value, types.ModuleType) else getattr(
+                value, "__module__", None
+            )
+            if isinstance(other, str) and other.startswith(roots) and other not in seen:
+                todo.append(other)
+    return sorted(seen)
+
+
 def code_version(experiment: Any) -> str:
     """``"<package version>+src.<12 hex>"``: the version of the code behind ``experiment``.
 
-    The fingerprint hashes every ``.py`` file of :mod:`numerics` and :mod:`theory` and the module
-    that defines ``experiment`` (contents and relative names, not timestamps or locations), so rows
-    computed by older code are never reused. The experiment's own module — also a claim file
-    loaded from outside the package with ``--load`` (:mod:`reports.loading`) — is hashed by its
-    content at every call, so editing it never reuses stale rows whatever its timestamps say.
-    Reports' own modules (runner, rendering) are left out: they do not change metrics.
+    The fingerprint hashes every ``.py`` file of :mod:`numerics` and :mod:`theory`, the module that
+    defines ``experiment`` and the claim modules it uses (the helpers shared by claims,
+    :func:`_claim_modules`) — contents and names, not timestamps or locations — so rows computed by
+    older code are never reused. A claim file loaded from outside the package with ``--load``
+    (:mod:`reports.loading`) is hashed by its content at every call, so editing it never reuses stale
+    rows whatever its timestamps say. Reports' own modules (runner, rendering) are left out: they do
+    not change metrics.
     """
     files = _package_files("numerics") + _package_files("theory")
-    module_name = getattr(experiment, "__module__", "") or ""
-    module = sys.modules.get(module_name)
-    mod_file = getattr(module, "__file__", None)
     digest = _source_digest(files)
-    if mod_file:
-        # the experiment's own module (a claim file loaded with --load included) is hashed by its
-        # content every time, without the (mtime, size) cache: an edit that keeps both (a copy
-        # with preserved times, a same-size change within the clock's resolution) is still seen
+    module_name = getattr(experiment, "__module__", "") or ""
+    for name in _claim_modules(module_name) if module_name in sys.modules else []:
+        mod_file = getattr(sys.modules[name], "__file__", None)
+        if not mod_file:
+            continue
+        # hashed by content every time, without the (mtime, size) cache: an edit that keeps both
+        # (a copy with preserved times, a same-size change within the clock's resolution) is seen
         try:
             with open(mod_file, "rb") as fh:
                 own = hashlib.sha256(fh.read()).hexdigest()
         except OSError:
             own = "unreadable"
-        digest = hashlib.sha256(f"{digest}|{module_name}|{own}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{digest}|{name}|{own}".encode()).hexdigest()
     return f"{package_version()}+src.{digest[:12]}"
 
 

@@ -21,11 +21,35 @@ import numpy as np
 
 import numerics
 from numerics.algorithms import initial_alignment
-from reports.registry import Claim, RunResult, Verdict, register
+from reports.registry import RunResult, Verdict, declare
 from reports.statistics import Evidence
 from theory.dynamics import homogeneous_fit_time
 
-# -- 1. the statement's constants, fixed before any run -------------------------------------------
+# -- 1. the declaration: what is claimed, how it is measured and judged -------------------------
+claim = declare(
+    "example.rank-one-fit-time",
+    source="tutorial example; docs/math.md §6 [derived here]",
+    statement=(
+        "Gradient flow on the two-homogeneous model from w_i = δ0·uniform(S^{d-1}) reaches relative "
+        "error ε = 0.05 on T* = a e_1^{⊗4} within 15% of the predicted time, in >= 90% of seeds."
+    ),
+    latex=(
+        r"t_\varepsilon \approx \frac{1}{l(l-2)\,a\,u_0^{(l-2)/2}}"
+        r" + \frac{1}{4a}\ln\frac{(1-\varepsilon)(a-\delta_0^2)}{\varepsilon\,\delta_0^2}"
+    ),
+    method=(
+        "d = 10, m = 20, l = 4, a = 1, δ0 = 1e-3, ε = 0.05, λ = 0; RK45 with an event at the "
+        "loss ½(εa)²; u0 = largest initial squared correlation with e_1; one flow per seed"
+    ),
+    tolerance="per seed |t_measured/t_predicted - 1| <= 0.15; rate >= 0.9 by the exact-interval rule",
+    tolerance_source=(
+        "derived: docs/math.md §6 reports the fit-time prediction within 5-10% of simulations; "
+        "the rate rule is docs/math.md §7.3"
+    ),
+    model_choice="the two-homogeneous parametrisation T(W) = Σ ||w_i||² w̄_i^{⊗l} (docs/math.md §3.3)",
+)
+
+# the statement's constants, fixed before any run
 RATE = 0.9  # "in at least 90% of seeds"
 TOLERANCE = 0.15  # |t_measured / t_predicted - 1| <= 15%: docs/math.md §6 reports 5-10% agreement
 HORIZON = 2.0  # run each flow until 2·t_predicted, so a late fit is measured, not cut off
@@ -46,6 +70,7 @@ class FitConfig:
     eps: float = 0.05
 
 
+@claim.configs
 def configs(profile: str) -> list[FitConfig]:
     """40 seeds for ``quick`` (enough for "rate >= 0.9" to hold: docs/math.md §7.3), 100 for ``full``."""
     seeds = {"quick": 40, "full": 100}
@@ -54,6 +79,8 @@ def configs(profile: str) -> list[FitConfig]:
     return [FitConfig(seed) for seed in range(seeds[profile])]
 
 
+# -- 3. negative controls: where the theory predicts the effect absent ---------------------------
+@claim.controls
 def controls(profile: str) -> dict[str, list[FitConfig]]:
     """Negative control: the plain model, whose escape time is polynomial in 1/δ0 (docs/math.md §6).
 
@@ -63,7 +90,8 @@ def controls(profile: str) -> dict[str, list[FitConfig]]:
     return {"plain model": [FitConfig(seed, model="plain") for seed in range(10)]}
 
 
-# -- 3. the experiment: pure, module-level, returns plain numbers ---------------------------------
+# -- 4. the experiment: pure, module-level, returns plain numbers ---------------------------------
+@claim.experiment
 def experiment(config: FitConfig) -> dict[str, Any]:
     """Predicted fit time from the initial state, then the measured time to relative error ε."""
     target = numerics.orthogonal_tensor([config.a], config.d, config.order)
@@ -94,7 +122,8 @@ def experiment(config: FitConfig) -> dict[str, Any]:
     }
 
 
-# -- 4. the prediction --------------------------------------------------------------------------
+# -- 5. the prediction --------------------------------------------------------------------------
+@claim.predict
 def predict(profile: str) -> dict[str, Any]:
     return {
         "formula": "t = 1/(l(l-2) a u0^{(l-2)/2}) + ln((1-ε)(a-δ0²)/(ε δ0²))/(4a)",
@@ -103,12 +132,13 @@ def predict(profile: str) -> dict[str, Any]:
     }
 
 
-# -- 5. the judge: rules of docs/math.md §7 through reports.statistics ----------------------------
+# -- 6. the judge: rules of docs/math.md §7 through reports.statistics ----------------------------
 def _on_time(metrics: Mapping[str, Any], tolerance: float) -> bool:
     ratio = metrics["t_measured"] / metrics["t_predicted"]
     return bool(abs(ratio - 1.0) <= tolerance)
 
 
+@claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     ok = [r for r in results if r.ok and r.metrics is not None]
     on_time = sum(_on_time(r.metrics, prediction["tolerance"]) for r in ok if r.metrics)
@@ -131,7 +161,8 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     )
 
 
-# -- 6. the figure: draw the evidence, return the data behind it ----------------------------------
+# -- 7. the figure: draw the evidence, return the data behind it ----------------------------------
+@claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
     ok = [r for r in results if r.ok and r.metrics is not None]
     predicted = [r.metrics["t_predicted"] for r in ok if r.metrics]
@@ -148,36 +179,3 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     ax.set_title("Rank-one fit time, two-homogeneous model (docs/math.md §6)")
     ax.legend()
     return {"t_predicted": predicted, "t_measured": measured}
-
-
-# -- 7. register -------------------------------------------------------------------------------
-register(
-    Claim(
-        id="example.rank-one-fit-time",
-        source="tutorial example; docs/math.md §6 [derived here]",
-        statement=(
-            "Gradient flow on the two-homogeneous model from w_i = δ0·uniform(S^{d-1}) reaches relative "
-            "error ε = 0.05 on T* = a e_1^{⊗4} within 15% of the predicted time, in >= 90% of seeds."
-        ),
-        latex=(
-            r"t_\varepsilon \approx \frac{1}{l(l-2)\,a\,u_0^{(l-2)/2}}"
-            r" + \frac{1}{4a}\ln\frac{(1-\varepsilon)(a-\delta_0^2)}{\varepsilon\,\delta_0^2}"
-        ),
-        method=(
-            "d = 10, m = 20, l = 4, a = 1, δ0 = 1e-3, ε = 0.05, λ = 0; RK45 with an event at the "
-            "loss ½(εa)²; u0 = largest initial squared correlation with e_1; one flow per seed"
-        ),
-        tolerance="per seed |t_measured/t_predicted - 1| <= 0.15; rate >= 0.9 by the exact-interval rule",
-        tolerance_source=(
-            "derived: docs/math.md §6 reports the fit-time prediction within 5-10% of simulations; "
-            "the rate rule is docs/math.md §7.3"
-        ),
-        experiment=experiment,
-        configs=configs,
-        predict=predict,
-        judge=judge,
-        plot=plot,
-        controls=controls,
-        model_choice="the two-homogeneous parametrisation T(W) = Σ ||w_i||² w̄_i^{⊗l} (docs/math.md §3.3)",
-    )
-)

@@ -33,7 +33,7 @@ import theory
 from numerics.algorithms import initial_alignment, modified_gradient_flow, track_flow
 from numerics.tensors import orthogonal_tensor, random_low_rank, random_unit_vectors
 
-from ..plotting import legend
+from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, clopper_pearson, linear_fit
 

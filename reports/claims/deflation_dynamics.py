@@ -34,7 +34,7 @@ from numerics import gradient_flow
 from numerics.algorithms import initial_alignment, track_flow
 from numerics.tensors import orthogonal_tensor, random_low_rank
 
-from ..plotting import legend
+from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, interval_within, linear_fit
 from .deflation import (

@@ -31,7 +31,7 @@ from numerics.tensors import (
     random_low_rank,
 )
 
-from ..plotting import legend
+from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence
 

@@ -41,7 +41,7 @@ from theory import (
 )
 from theory.kernel import RHO, SIGMA, M
 
-from ..plotting import legend
+from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, within
 from ..store import config_json

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from reports.claims import beyond as B
-from reports.registry import RunResult, Verdict, get_claim
+from reports.catalog import get_claim
+from reports.registry import RunResult, Verdict
 
 BEYOND = (
     "beyond.versus-lazy",

@@ -9,7 +9,8 @@ import math
 import pytest
 
 from reports.claims import deflation as D
-from reports.registry import RunResult, get_claim
+from reports.catalog import get_claim
+from reports.registry import RunResult
 
 IDS = [
     "deflation.order",

@@ -15,7 +15,8 @@ import pytest
 
 import theory
 from reports.claims import deflation_dynamics as D
-from reports.registry import RunResult, get_claim
+from reports.catalog import get_claim
+from reports.registry import RunResult
 
 IDS = [
     "deflation.fit-times",

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from reports.claims import foundation as F
-from reports.registry import RunResult, get_claim
+from reports.catalog import get_claim
+from reports.registry import RunResult
 
 
 def _results(configs, metrics):

@@ -12,7 +12,7 @@ import os
 import matplotlib
 import pytest
 
-from reports.registry import all_claims
+from reports.catalog import all_claims
 from reports.runner import make_executor, run_claims
 from reports.store import ResultStore
 

@@ -16,7 +16,8 @@ import pytest
 
 from reports import loading
 from reports.cli import main
-from reports.registry import REGISTRY, get_claim
+from reports.catalog import get_claim
+from reports.registry import REGISTRY
 from reports.runner import _execute, run_claims
 from reports.store import ResultStore, code_version
 
@@ -165,7 +166,7 @@ def test_broken_entry_point_names_distribution(tmp_path, monkeypatch):
         ("rel2.py", "x = 1\nfrom ..pkg.mod import f\n", r"rel2.py, line 2: relative import"),
         ("boom.py", "import os\nraise RuntimeError('no data')\n", r"boom.py, line 2: importing "),
         ("syntax.py", "def f(:\n", r"syntax.py, line 1: syntax error"),
-        ("empty.py", "X = 1\n", r"empty.py: registered no claim"),
+        ("empty.py", "X = 1\n", r"empty.py: declares no claim"),
         ("missing_dep.py", "import not_a_module_zz\n", r"missing_dep.py, line 1: importing"),
     ],
 )

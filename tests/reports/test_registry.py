@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from reports.registry import PROFILES, REGISTRY, Claim, Verdict, all_claims
+from reports.catalog import all_claims
+from reports.registry import PROFILES, REGISTRY, Claim, Verdict
 from reports.store import config_json
 
 CLAIMS = all_claims()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from reports.cli import main
-from reports.registry import all_claims
+from reports.catalog import all_claims
 
 DEFAULT_CLAIMS = (
     "foundation.loss-monotone",

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from reports.registry import RunResult, Verdict, all_claims, get_claim
+from reports.catalog import all_claims, get_claim
+from reports.registry import RunResult, Verdict
 from reports.render import exit_code
 from reports.runner import (
     RUN_BLAS_THREADS,

@@ -10,7 +10,8 @@ matplotlib.use("Agg")
 import pytest
 from matplotlib.figure import Figure
 
-from reports.registry import RunResult, get_claim
+from reports.catalog import get_claim
+from reports.registry import RunResult
 
 THEORY_CLAIMS = [
     "theory.symbolic-identities",

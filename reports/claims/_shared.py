@@ -1,0 +1,61 @@
+"""Judging and plotting helpers shared by every claim file (the one place for them).
+
+Helpers shared only by the claims of one paper live beside them (``paper1/_*.py``,
+``paper2/_*.py``, ``classical/_*.py``); the evidence rules themselves are :mod:`reports.statistics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..registry import RunResult, Verdict
+from ..statistics import linear_fit
+
+__all__ = ["failed_runs", "legend", "loglog_slope", "no_runs", "ok_runs", "slope_with_interval"]
+
+
+def ok_runs(results: Sequence[RunResult]) -> list[tuple[Any, Mapping[str, Any]]]:
+    """``(config, metrics)`` of the runs that produced metrics, in config order."""
+    return [(r.config, r.metrics) for r in results if r.ok and r.metrics is not None]
+
+
+def failed_runs(results: Sequence[RunResult]) -> list[str]:
+    """``"config: error"`` of every failed run."""
+    return [f"{r.config}: {r.error}" for r in results if not r.ok]
+
+
+def no_runs(predicted: str) -> Verdict:
+    """The verdict when no run produced metrics: inconclusive, with no margin."""
+    return Verdict("inconclusive", "no run produced metrics", predicted, "n/a")
+
+
+def slope_with_interval(
+    x: Sequence[float], y: Sequence[float]
+) -> tuple[float, tuple[float, float], dict[str, Any]]:
+    """Least-squares slope with its 95% t-interval (:func:`reports.statistics.linear_fit`).
+
+    Constant ``y`` has slope 0 exactly (an interval of zero width).
+    """
+    if float(np.ptp(np.asarray(y, float))) == 0.0:
+        return 0.0, (0.0, 0.0), {"slope": 0.0, "ci95": [0.0, 0.0], "n": len(y), "flat": True}
+    fit = linear_fit(list(x), list(y))
+    return fit.slope, fit.ci, fit.as_dict()
+
+
+def loglog_slope(x: Any, y: Any) -> float:
+    """Least-squares slope of ``log y`` against ``log x`` (no interval)."""
+    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+def legend(ax: Any, **kwargs: Any) -> None:
+    """``ax.legend(**kwargs)`` when the axes has labelled artists; nothing on an empty figure.
+
+    A claim's ``plot`` must render even when no run succeeded; matplotlib warns on a legend
+    without labelled artists, so the legend is left out then.
+    """
+    handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(**kwargs)
