@@ -343,7 +343,8 @@ class ClaimDeclaration:
                 f"claim {self.id!r} (declared in {self.module}) has both controls and a no_control "
                 "reason: keep one"
             )
-        return Claim(**self._texts, **self._parts)
+        fields: dict[str, Any] = {**self._texts, **self._parts}
+        return Claim(**fields)
 
     def __repr__(self) -> str:
         return f"<claim declaration {self.id!r} ({', '.join(self._parts) or 'no parts yet'})>"

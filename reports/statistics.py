@@ -51,7 +51,9 @@ __all__ = [
     "at_most",
     "clopper_pearson",
     "combine_status",
+    "calibration_estimate",
     "exact",
+    "homogeneity_p_value",
     "interval_beyond",
     "interval_within",
     "linear_fit",
@@ -59,6 +61,9 @@ __all__ = [
     "paired_contrast",
     "rate_at_least",
     "rate_at_most",
+    "rate_decision_probabilities",
+    "rate_power",
+    "trials_for_power",
     "within",
     "worst_of",
 ]
@@ -159,8 +164,15 @@ class Rate:
     trials: int
     threshold: float
     direction: Literal["at_least", "at_most"] = "at_least"
+    expected: float | None = None
+    """The rate a calibration on seeds disjoint from the judged ones leads one to expect
+    (:func:`calibration_estimate`), or None when the rate was not planned."""
+    expected_source: str = ""
+    """Where ``expected`` comes from (calibration block, counts, commit)."""
 
     def __post_init__(self) -> None:
+        if self.expected is not None:
+            _check_unit(self.expected, "expected", open_interval=False)
         _check_count(self.successes, "successes")
         _check_count(self.trials, "trials")
         if self.successes > self.trials:
@@ -195,6 +207,21 @@ class Rate:
             return (hi - p) / p if self.status == "fails" else (lo - p) / p
         return (p - lo) / p if self.status == "fails" else (p - hi) / p
 
+    @property
+    def power(self) -> float | None:
+        """Probability, at ``expected`` and this rate's ``trials``, that the rule reaches the verdict
+        on the side of the bar where ``expected`` lies (:func:`rate_power`); None if not planned."""
+        if self.expected is None or self.trials == 0:
+            return None
+        return rate_power(self.expected, self.trials, self.threshold, self.direction)
+
+    @property
+    def power_of(self) -> Status | None:
+        """The verdict :attr:`power` is the probability of (``"holds"`` or ``"fails"``)."""
+        if self.expected is None:
+            return None
+        return _expected_verdict(self.expected, self.threshold, self.direction)
+
     def describe(self) -> str:
         lo, hi = self.ci95
         op = ">=" if self.direction == "at_least" else "<="
@@ -214,6 +241,10 @@ class Rate:
             "direction": self.direction,
             "status": self.status,
             "margin": self.margin,
+            "expected": self.expected,
+            "expected_source": self.expected_source,
+            "power": self.power,
+            "power_of": self.power_of,
         }
 
 
@@ -225,6 +256,128 @@ def rate_at_least(name: str, successes: int, trials: int, threshold: float) -> R
 def rate_at_most(name: str, successes: int, trials: int, threshold: float) -> Rate:
     """The rule "rate <= ``threshold``" (see :class:`Rate`)."""
     return Rate(name, successes, trials, threshold, "at_most")
+
+
+# ------------------------------------------------------------------------------------- planned power
+def calibration_estimate(successes: int, trials: int) -> float:
+    """The rate to plan with after ``successes`` of ``trials`` calibration runs: ``(k + 1)/(n + 2)``.
+
+    Laplace's rule of succession (the posterior mean under a uniform prior): never 0 or 1, so a
+    calibration without a single failure does not promise power that a few more seeds could take
+    away (docs/math.md §7.8).
+    """
+    k = _check_count(successes, "successes")
+    n = _check_count(trials, "trials")
+    if k > n:
+        raise ValueError(f"successes must be <= trials, got {k} > {n}")
+    return (k + 1) / (n + 2)
+
+
+def _expected_verdict(p: float, threshold: float, direction: str) -> Status:
+    if direction == "at_least":
+        return "holds" if p >= threshold else "fails"
+    return "holds" if p <= threshold else "fails"
+
+
+def _interval_bounds(trials: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper ends of the exact 95% interval for every count ``k = 0..trials``."""
+    n = trials
+    k = np.arange(n + 1)
+    alpha = (1 - LEVEL) / 2
+    with np.errstate(all="ignore"):
+        lower = np.where(k == 0, 0.0, stats.beta.ppf(alpha, k, n - k + 1))
+        upper = np.where(k == n, 1.0, stats.beta.ppf(1 - alpha, k + 1, n - k))
+    return lower, upper
+
+
+def rate_decision_probabilities(
+    p: float, trials: int, threshold: float, direction: Literal["at_least", "at_most"] = "at_least"
+) -> dict[str, float]:
+    """Exact probabilities of the three verdicts of :class:`Rate` when the true rate is ``p``.
+
+    ``{"holds": ..., "fails": ..., "inconclusive": ...}`` for ``trials`` independent runs judged by the
+    exact-interval rule of docs/math.md §7.3: the binomial probabilities of the counts ``k`` whose
+    interval clears, misses or straddles the bar.
+    """
+    p = _check_unit(p, "p", open_interval=False)
+    n = _check_count(trials, "trials")
+    threshold = _check_unit(threshold, "threshold")
+    if direction not in ("at_least", "at_most"):
+        raise ValueError(f"direction must be 'at_least' or 'at_most', got {direction!r}")
+    if n == 0:
+        return {"holds": 0.0, "fails": 0.0, "inconclusive": 1.0}
+    lower, upper = _interval_bounds(n)
+    pmf = stats.binom.pmf(np.arange(n + 1), n, p)
+    if direction == "at_least":
+        holds, fails = pmf[lower >= threshold].sum(), pmf[upper < threshold].sum()
+    else:
+        holds, fails = pmf[upper <= threshold].sum(), pmf[lower > threshold].sum()
+    holds, fails = min(1.0, float(holds)), min(1.0, float(fails))
+    return {"holds": holds, "fails": fails, "inconclusive": max(0.0, 1.0 - holds - fails)}
+
+
+def rate_power(
+    p: float, trials: int, threshold: float, direction: Literal["at_least", "at_most"] = "at_least"
+) -> float:
+    """Power of a planned rate: the probability, when the true rate is ``p``, that ``trials`` runs
+    give the verdict on the side of the bar where ``p`` lies.
+
+    For "rate >= bar" with ``p >= bar`` this is the probability that the exact interval's lower
+    bound clears the bar; with ``p < bar``, that its upper bound falls below it (an honest *fails*
+    is a decision too). docs/math.md §7.8.
+    """
+    probs = rate_decision_probabilities(p, trials, threshold, direction)
+    return probs[_expected_verdict(p, threshold, direction)]
+
+
+def trials_for_power(
+    p: float,
+    threshold: float,
+    power: float = 0.9,
+    direction: Literal["at_least", "at_most"] = "at_least",
+    *,
+    max_trials: int = 5000,
+) -> int | None:
+    """The smallest number of runs whose :func:`rate_power` at ``p`` reaches ``power``.
+
+    None when no ``n <= max_trials`` does (``p`` too close to the bar to be decided affordably).
+    Power is not monotone in ``n`` (the counts are discrete), so the answer is the first ``n`` that
+    reaches it; :func:`rate_power` at the chosen ``n`` is what a registry test checks.
+    """
+    _check_unit(power, "power")
+    n_max = _check_count(max_trials, "max_trials")
+    lo = 1
+    step = 1
+    n = lo
+    # exponential search for an n that reaches the power, then the first n below it that does
+    while n <= n_max and rate_power(p, n, threshold, direction) < power:
+        n += step
+        step = min(step * 2, 64)
+    if n > n_max:
+        return None
+    first = n
+    for m in range(max(1, n - step), n):
+        if rate_power(p, m, threshold, direction) >= power:
+            first = m
+            break
+    return first
+
+
+def homogeneity_p_value(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p-value of Fisher's exact test that two blocks share one success rate.
+
+    Used by replication (docs/math.md §7.9): the same configs on two disjoint seed blocks give
+    ``k1/n1`` and ``k2/n2``; a small p-value says the blocks disagree more than chance allows.
+    1.0 when either block is empty.
+    """
+    for value, name in ((k1, "k1"), (n1, "n1"), (k2, "k2"), (n2, "n2")):
+        _check_count(value, name)
+    if k1 > n1 or k2 > n2:
+        raise ValueError(f"successes must not exceed trials, got {k1}/{n1} and {k2}/{n2}")
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    table = [[k1, n1 - k1], [k2, n2 - k2]]
+    return float(stats.fisher_exact(table, alternative="two-sided").pvalue)
 
 
 # ------------------------------------------------------------------------------------------ contrasts
@@ -622,13 +775,31 @@ class Evidence:
             raise TypeError(f"part must be a Rate, Contrast or Check, got {type(part).__name__}")
         return part
 
-    def rate_at_least(self, name: str, successes: int, trials: int, threshold: float) -> Rate:
-        r = rate_at_least(name, successes, trials, threshold)
+    def rate_at_least(
+        self,
+        name: str,
+        successes: int,
+        trials: int,
+        threshold: float,
+        *,
+        expected: float | None = None,
+        expected_source: str = "",
+    ) -> Rate:
+        r = Rate(name, successes, trials, threshold, "at_least", expected, expected_source)
         self.rates.append(r)
         return r
 
-    def rate_at_most(self, name: str, successes: int, trials: int, threshold: float) -> Rate:
-        r = rate_at_most(name, successes, trials, threshold)
+    def rate_at_most(
+        self,
+        name: str,
+        successes: int,
+        trials: int,
+        threshold: float,
+        *,
+        expected: float | None = None,
+        expected_source: str = "",
+    ) -> Rate:
+        r = Rate(name, successes, trials, threshold, "at_most", expected, expected_source)
         self.rates.append(r)
         return r
 

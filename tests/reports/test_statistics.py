@@ -399,3 +399,82 @@ def test_control_result_record():
 def test_bad_input_names_the_parameter(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
+
+
+# ------------------------------------------------------------------ planned power (docs/math.md §7.8)
+from reports.statistics import (  # noqa: E402
+    Rate,
+    calibration_estimate,
+    homogeneity_p_value,
+    rate_decision_probabilities,
+    rate_power,
+    trials_for_power,
+)
+
+
+def _brute_force_probabilities(p: float, n: int, bar: float, direction: str) -> dict[str, float]:
+    """Sum the binomial pmf over every count, judged by Rate itself (scipy's binomtest interval)."""
+    from scipy import stats as st
+
+    out = {"holds": 0.0, "fails": 0.0, "inconclusive": 0.0}
+    for k in range(n + 1):
+        out[Rate("r", k, n, bar, direction).status] += float(st.binom.pmf(k, n, p))  # type: ignore[arg-type]
+    return out
+
+
+@pytest.mark.parametrize("direction", ["at_least", "at_most"])
+@pytest.mark.parametrize(("p", "n", "bar"), [(0.95, 40, 0.9), (0.6, 25, 0.5), (0.1, 30, 0.2), (0.5, 12, 0.5)])
+def test_decision_probabilities_match_the_rule_count_by_count(p, n, bar, direction):
+    got = rate_decision_probabilities(p, n, bar, direction)
+    want = _brute_force_probabilities(p, n, bar, direction)
+    for verdict in want:
+        # sums of at most n + 1 pmf terms in [0, 1]: rounding <= (n + 1)·2⁻⁵² ≈ 1e-14
+        assert got[verdict] == pytest.approx(want[verdict], abs=1e-12)
+
+
+def test_power_at_the_all_success_boundary():
+    # docs/math.md §7.3: with k = n the lower bound is 0.025^{1/n}; >= 0.9 needs n >= 36
+    assert rate_power(1.0, 35, 0.9) == 0.0  # no count can clear the bar: an exact zero, no rounding
+    assert rate_power(1.0, 36, 0.9) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_power_of_a_rate_below_the_bar_is_the_probability_of_failing():
+    probs = rate_decision_probabilities(0.5, 60, 0.9)
+    assert rate_power(0.5, 60, 0.9) == pytest.approx(probs["fails"], abs=1e-15)
+    assert probs["fails"] > 0.99  # 0.5 is far below 0.9: 60 runs miss it almost surely
+
+
+@pytest.mark.parametrize(("p", "bar", "power"), [(0.99, 0.9, 0.9), (0.93, 0.5, 0.8), (0.3, 0.6, 0.9)])
+def test_trials_for_power_is_the_first_n_reaching_it(p, bar, power):
+    n = trials_for_power(p, bar, power)
+    assert n is not None
+    assert rate_power(p, n, bar) >= power
+    assert all(rate_power(p, m, bar) < power for m in range(1, n))
+
+
+def test_trials_for_power_says_none_when_unaffordable():
+    assert trials_for_power(0.905, 0.9, 0.9, max_trials=300) is None
+
+
+def test_rate_records_expected_and_power():
+    r = Rate("x", 40, 40, 0.9, expected=calibration_estimate(20, 20), expected_source="seeds 900-919")
+    d = r.as_dict()
+    assert d["expected"] == pytest.approx(21 / 22, abs=1e-15)
+    assert d["power"] == pytest.approx(rate_power(21 / 22, 40, 0.9), abs=1e-15)
+    assert d["power_of"] == "holds"
+    assert Rate("y", 3, 4, 0.5).as_dict()["power"] is None  # unplanned: no power claimed
+
+
+def test_calibration_estimate_is_laplace():
+    assert calibration_estimate(0, 0) == 0.5
+    assert calibration_estimate(20, 20) == 21 / 22
+    with pytest.raises(ValueError, match="successes"):
+        calibration_estimate(3, 2)
+
+
+def test_homogeneity_detects_disagreeing_blocks():
+    # the seed blocks of issue 20: 19/20 on one block, 7/20 on another
+    assert homogeneity_p_value(19, 20, 7, 20) < 1e-3
+    assert homogeneity_p_value(10, 20, 10, 20) == pytest.approx(1.0, abs=1e-12)
+    assert homogeneity_p_value(3, 10, 7, 12) == pytest.approx(homogeneity_p_value(7, 12, 3, 10), abs=1e-15)
+    assert homogeneity_p_value(0, 0, 3, 5) == 1.0
