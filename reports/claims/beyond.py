@@ -47,9 +47,9 @@ from numerics.lazy_training import lazy_training_descent, stable_step
 from numerics.models import loss, loss_and_grad, model_tensor
 from numerics.tensors import inner, orthogonal_tensor, random_low_rank, random_unit_vectors
 
-from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, clopper_pearson, linear_fit
+from ._shared import legend
 
 MODEL_CHOICE = (
     "docs/math.md §5 [model choice]: paper 1's variant reconstructed as two-homogeneous model, "

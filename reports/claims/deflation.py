@@ -33,9 +33,9 @@ import theory
 from numerics.algorithms import initial_alignment, modified_gradient_flow, track_flow
 from numerics.tensors import orthogonal_tensor, random_low_rank, random_unit_vectors
 
-from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, clopper_pearson, linear_fit
+from ._shared import legend
 
 A5 = (1.0, 0.8, 0.6, 0.4, 0.2)
 CLOSE = (1.0, 0.9, 0.8)

@@ -34,9 +34,9 @@ from numerics import gradient_flow
 from numerics.algorithms import initial_alignment, track_flow
 from numerics.tensors import orthogonal_tensor, random_low_rank
 
-from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, interval_within, linear_fit
+from ._shared import legend
 from .deflation import (
     A5,
     MODEL_CHOICE,

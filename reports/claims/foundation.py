@@ -31,9 +31,9 @@ from numerics.tensors import (
     random_low_rank,
 )
 
-from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence
+from ._shared import legend
 
 MODELS = ("plain", "coefficient", "homogeneous")
 

@@ -42,9 +42,9 @@ from numerics.lazy import (
 from numerics.lazy_training import lazy_training_flow
 from numerics.tensors import LowRankTensor, int_power, random_low_rank, random_unit_vectors
 
-from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Check, Evidence, linear_fit
+from ._shared import legend
 
 
 def _ok(results: Sequence[RunResult]) -> list[tuple[Any, Mapping[str, Any]]]:

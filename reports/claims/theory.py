@@ -41,10 +41,10 @@ from theory import (
 )
 from theory.kernel import RHO, SIGMA, M
 
-from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, within
 from ..store import config_json
+from ._shared import legend
 
 
 def _ok(results: Sequence[RunResult]) -> list[tuple[Any, Mapping[str, Any]]]:
