@@ -16,7 +16,7 @@ Claims (ids ``deflation.*``; derivations in docs/math.md §12):
   (control: no regulariser, judged with λ = 0.3).
 
 Shared helpers (initialisation, leading-order predictions, horizons, plateau errors) come from
-:mod:`reports.claims.deflation`. :data:`SCALE_METHOD` is the solver of the plain-model scale runs.
+:mod:`reports.claims.paper2._deflation`. :data:`SCALE_METHOD` is the solver of the plain-model scale runs.
 """
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ from numerics.tensors import orthogonal_tensor, random_low_rank
 from ._shared import legend
 from ..registry import Claim, RunResult, Verdict, register
 from ..statistics import Evidence, interval_within, linear_fit
-from .deflation import (
+from ._shared import ok_runs as _ok
+from .paper2._deflation import (
     A5,
     MODEL_CHOICE,
-    _homog_pred,
-    _horizon,
-    _init,
-    _ok,
 )
+from .paper2._deflation import flow_horizon as _horizon
+from .paper2._deflation import homogeneous_fit_times as _homog_pred
+from .paper2._deflation import init_components as _init
 
 # ============================================================================ deflation.fit-times
 SCALE_METHOD = "auto"
