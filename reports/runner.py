@@ -1,10 +1,11 @@
 """Runner: claims' configs → metrics through any :class:`concurrent.futures.Executor`, stored in SQLite.
 
-Flow (DESIGN.md "Data flow"): for each claim, ``configs(profile)`` gives frozen dataclass configs;
-runs already in the :class:`~reports.store.ResultStore` (status ``ok``, same key) are reused; the
-others are submitted — every claim's runs at once, so a 2-core pool stays busy across claims — to
-the executor as ``_execute(experiment, config, blas_threads)``; each finished run is committed to
-the store as it arrives. Then ``predict`` and ``judge`` give each claim's :class:`Verdict`.
+Flow (docs/architecture.md, "Data flow of a report"): for each claim, ``configs(profile)`` gives
+frozen dataclass configs; runs already in the :class:`~reports.store.ResultStore` (status ``ok``,
+same key) are reused; the others are submitted — every claim's runs at once, so a 2-core pool stays
+busy across claims — to the executor as ``_execute(experiment, config, blas_threads)``; each
+finished run is committed to the store as it arrives. Then ``predict`` and ``judge`` give each
+claim's :class:`Verdict`.
 
 Rules enforced here, whatever a claim's judge says:
 

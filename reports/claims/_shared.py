@@ -14,7 +14,16 @@ import numpy as np
 from ..registry import RunResult, Verdict
 from ..statistics import linear_fit
 
-__all__ = ["failed_runs", "legend", "loglog_slope", "no_runs", "ok_runs", "slope_with_interval"]
+__all__ = [
+    "check_profile",
+    "columns",
+    "failed_runs",
+    "legend",
+    "loglog_slope",
+    "no_runs",
+    "ok_runs",
+    "slope_with_interval",
+]
 
 
 def ok_runs(results: Sequence[RunResult]) -> list[tuple[Any, Mapping[str, Any]]]:
@@ -59,3 +68,15 @@ def legend(ax: Any, **kwargs: Any) -> None:
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(**kwargs)
+
+
+def check_profile(profile: str, profiles: Sequence[str] = ("quick", "full")) -> str:
+    """``profile`` if it is one of ``profiles``; ``ValueError`` naming the allowed ones otherwise."""
+    if profile not in profiles:
+        raise ValueError(f"profile must be {' or '.join(map(repr, profiles))}, got {profile!r}")
+    return profile
+
+
+def columns(*names: str) -> dict[str, list[Any]]:
+    """An empty ``{column: []}`` table, the data a ``plot`` fills and returns (written as CSV)."""
+    return {name: [] for name in names}
