@@ -36,18 +36,20 @@ REPORTS_RANKS: dict[str, int] = {
     # the claims and the rules they are judged by
     "reports.registry": 1,  # declare/seal, Claim, Verdict, REGISTRY: claims only
     "reports.statistics": 2,  # evidence rules (docs/math.md §7) -> Verdict
-    "reports.claims": 3,  # the built-in claims (every reports.claims.** module)
+    "reports.registered": 3,  # the pre-registration file (bars, tolerances, seed blocks)
+    "reports.claims": 4,  # the built-in claims (every reports.claims.** module)
     # finding claims
-    "reports.loading": 4,  # --load files/folders/modules, entry points
-    "reports.loaded": 5,  # import hook for loaded files (worker processes)
-    "reports.catalog": 5,  # all_claims / get_claim
+    "reports.loading": 5,  # --load files/folders/modules, entry points
+    "reports.loaded": 6,  # import hook for loaded files (worker processes)
+    "reports.catalog": 6,  # all_claims / get_claim
+    "reports.planning": 6,  # verdicts against their registration, replication records
     # running and showing them
-    "reports.runner": 6,  # executors, store lookups, judging, controls
-    "reports.render": 7,  # the report: HTML, Markdown, figures, summary.json
-    "reports.api": 8,  # the notebook API
-    "reports.cli": 8,  # the overtensor command
-    "reports": 9,  # the package: exposes the API lazily
-    "reports.__main__": 9,  # python -m reports
+    "reports.runner": 7,  # executors, store lookups, judging, controls
+    "reports.render": 8,  # the report: HTML, Markdown, figures, summary.json
+    "reports.api": 9,  # the notebook API
+    "reports.cli": 9,  # the overtensor command
+    "reports": 10,  # the package: exposes the API lazily
+    "reports.__main__": 10,  # python -m reports
 }
 """Rank of each ``reports`` module: a module imports only modules of strictly lower rank."""
 
