@@ -61,7 +61,7 @@ def loglog_slope(x: Any, y: Any) -> float:
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
 
 
-def mean_interval(values: Sequence[float]) -> tuple[float, tuple[float, float]]:
+def mean_interval(values: Sequence[float] | np.ndarray) -> tuple[float, tuple[float, float]]:
     """Mean with its two-sided 95% Student-t interval (a single value: the interval is that value)."""
     x = np.asarray(values, dtype=float)
     mean = float(x.mean())

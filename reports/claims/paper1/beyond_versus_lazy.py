@@ -20,7 +20,7 @@ from numerics.tensors import random_low_rank
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, clopper_pearson
 from .._shared import legend, no_runs, ok_runs
-from ._variant import EPS, MODEL_CHOICE
+from ._variant import EPS, MODEL_CHOICE, variant_outcome
 
 claim = declare(
     "beyond.versus-lazy",
@@ -110,14 +110,7 @@ def experiment(cfg: LazyVsVariant) -> dict[str, Any]:
         res = beyond_lazy_descent(
             target, cfg.m, rng=np.random.default_rng([cfg.seed, cfg.m, 1]), model="homogeneous"
         )
-        if res.status in ("nan", "diverged"):
-            raise RuntimeError(f"numerical failure: {res.message}")
-        return {
-            "success": res.success,
-            "relative_error": res.relative_error,
-            "n_steps": res.n_steps,
-            "movement": None,
-        }
+        return variant_outcome(res) | {"movement": None}
     if cfg.arm != "lazy":
         raise ValueError(f"arm must be 'lazy' or 'variant', got {cfg.arm!r}")
     W0 = gaussian_init(
