@@ -6,20 +6,24 @@ Helpers shared only by the claims of one paper live beside them (``paper1/_*.py`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ..registry import RunResult, Verdict
-from ..statistics import linear_fit
+from ..statistics import Check, linear_fit
 
 __all__ = [
     "check_profile",
     "columns",
+    "exact_check",
     "failed_runs",
     "legend",
     "loglog_slope",
+    "mean_interval",
     "no_runs",
     "ok_runs",
     "slope_with_interval",
@@ -57,6 +61,26 @@ def slope_with_interval(
 def loglog_slope(x: Any, y: Any) -> float:
     """Least-squares slope of ``log y`` against ``log x`` (no interval)."""
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+def mean_interval(values: Sequence[float] | np.ndarray) -> tuple[float, tuple[float, float]]:
+    """Mean with its two-sided 95% Student-t interval (a single value: the interval is that value)."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, (mean, mean)
+    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return mean, (mean - half, mean + half)
+
+
+def exact_check(name: str, n_ok: int, n: int, robustness: float, detail: str) -> Check:
+    """An exact-equality part: fails (margin −fraction wrong) unless every case matches; when all match,
+    the margin is ``robustness`` in [0, 1] (how far the underlying numerical decision is from its cut)."""
+    if n == 0:
+        return Check(name, "inconclusive", float("nan"), "no case measured")
+    if n_ok < n:
+        return Check(name, "fails", -(n - n_ok) / n, detail)
+    return Check(name, "holds", float(min(max(robustness, 0.0), 1.0)), detail)
 
 
 def legend(ax: Any, **kwargs: Any) -> None:
