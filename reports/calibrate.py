@@ -134,7 +134,9 @@ def write_calibration(
     import tomlkit
 
     target = Path(path) if path is not None else REGISTERED_FILE
-    doc = tomlkit.parse(target.read_text(encoding="utf-8")) if target.exists() else tomlkit.document()
+    doc = (
+        tomlkit.parse(target.read_text(encoding="utf-8")) if target.exists() else tomlkit.document()
+    )
     date = today or _dt.date.today().isoformat()
     changes: list[str] = []
     for o in outcomes:
@@ -163,7 +165,9 @@ def write_calibration(
                 entry["bar"] = rate.bar
                 if rate.direction != "at_least":
                     entry["direction"] = rate.direction
-                changes.append(f"{o.claim.id} [{o.profile}] {rate.name!r}: registered bar {rate.bar:g}")
+                changes.append(
+                    f"{o.claim.id} [{o.profile}] {rate.name!r}: registered bar {rate.bar:g}"
+                )
             elif abs(float(entry["bar"]) - rate.bar) > 1e-12:
                 raise ValueError(
                     f"{o.claim.id} [{o.profile}] rate {rate.name!r}: judged against {rate.bar:g} but "

@@ -403,7 +403,6 @@ def test_bad_input_names_the_parameter(call, exc, name):
 
 # ------------------------------------------------------------------ planned power (docs/math.md §7.8)
 from reports.statistics import (  # noqa: E402
-    Rate,
     calibration_estimate,
     homogeneity_p_value,
     rate_decision_probabilities,
