@@ -210,7 +210,9 @@ class DenseTensor(_SymmetricTensorMixin):
     array : array_like, shape (d,)*l
         Must be symmetric under every permutation of its axes (checked to ``symmetry_atol``).
     symmetry_atol : float
-        Absolute tolerance of the symmetry check, relative to the largest entry.
+        Tolerance of the symmetry check relative to the largest ``|entry|``: the array is accepted
+        when no swap of two axes changes an entry by more than ``symmetry_atol·max|entry|``, at any
+        scale of the array.
     """
 
     array: np.ndarray
@@ -224,16 +226,19 @@ class DenseTensor(_SymmetricTensorMixin):
         if len(set(arr.shape)) != 1:
             raise ValueError(f"array must have equal dimensions (d,)*l, got shape {arr.shape}")
         check_order(arr.ndim, "array.ndim")
-        scale = max(float(np.max(np.abs(arr))), 1.0)
+        # relative to the largest entry, so that the check does not depend on the array's units
+        # (an absolute floor accepted any array whose entries were all below it: issue 24, item 12)
+        scale = float(np.max(np.abs(arr)))
         # Adjacent transpositions generate the symmetric group: checking them is enough.
         for k in range(arr.ndim - 1):
             axes = list(range(arr.ndim))
             axes[k], axes[k + 1] = axes[k + 1], axes[k]
-            if not np.allclose(arr, arr.transpose(axes), rtol=0.0, atol=atol * scale):
+            gap = float(np.max(np.abs(arr - arr.transpose(axes))))
+            if gap > atol * scale:
                 raise ValueError(
                     f"array must be a symmetric tensor to symmetry_atol={atol!r} (relative to the "
-                    f"largest entry); it changes when axes {k} and {k + 1} are "
-                    f"swapped (max difference {np.max(np.abs(arr - arr.transpose(axes))):.3g})"
+                    f"largest |entry|, {scale:.3g}); it changes when axes {k} and {k + 1} are "
+                    f"swapped (max difference {gap:.3g})"
                 )
         arr.flags.writeable = False
         object.__setattr__(self, "array", arr)
