@@ -191,9 +191,16 @@ class LowRankTensor(_SymmetricTensorMixin):
         return bool(np.allclose(g - np.diag(np.diag(g)), 0.0, atol=atol))
 
     def unit_form(self) -> LowRankTensor:
-        """The same tensor with unit components: ``c_k ||u_k||^l (u_k/||u_k||)^{⊗l}`` (zero rows dropped)."""
+        """The same tensor with unit components: ``c_k ||u_k||^l (u_k/||u_k||)^{⊗l}`` (zero rows dropped).
+
+        ``ValueError`` when every component is zero: the zero tensor has no term left.
+        """
         n = np.linalg.norm(self.components, axis=1)
         keep = n > 0
+        if not np.any(keep):
+            raise ValueError(
+                "the tensor has no unit form: every component is zero (it is the zero tensor)"
+            )
         return LowRankTensor(
             self.coeffs[keep] * n[keep] ** self.order,
             self.components[keep] / n[keep, None],

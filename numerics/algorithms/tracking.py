@@ -163,10 +163,11 @@ def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
         # weights are the least-squares coefficients of T(W) on the u_k u_k^T (Gram (U U^T)^{∘2})
         gram = (E @ E.T) ** 2
         return np.linalg.solve(gram, model_tensor(W, order, model=model).evaluate(E))
-    unit = model_tensor(W, order, model=model).unit_form()
     out = np.zeros(E.shape[0])
-    if unit.rank == 0:
-        return out
+    tensor = model_tensor(W, order, model=model)
+    if not np.any(tensor.components):
+        return out  # every component has shrunk to zero (e.g. under a strong regulariser)
+    unit = tensor.unit_form()
     corr = unit.components @ E.T
     nearest = np.argmax(np.abs(corr), axis=1)
     sign = np.sign(corr[np.arange(nearest.shape[0]), nearest]) ** order

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerics import DenseTensor, random_dense_symmetric
+from numerics import DenseTensor, LowRankTensor, random_dense_symmetric
+from numerics.algorithms import attributed_weights, fit_events, track_flow
+from numerics.models import param_shape
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -37,3 +39,36 @@ def test_symmetry_check_does_not_depend_on_scale(exponent: int) -> None:
 
 def test_zero_array_is_symmetric() -> None:
     assert DenseTensor(np.zeros((2, 2, 2))).squared_norm == 0.0
+
+
+# --------------------------------------------------------------------------------------------------
+# item 17: components that shrink to zero are attributed nothing
+
+
+def test_track_flow_with_collapsing_components() -> None:
+    """The fuzz's input: reg = 2**40 drives W to zero; the attribution raised "coeffs must not be empty"."""
+    target = LowRankTensor([1.137], [[1.0]], 4)
+    tracking, traj = track_flow(
+        np.array([[-0.0396]]), target, (0.0, 1.0), model="plain", reg=2**40, q=0.5, n_obs=5,
+        exact_fit_times=True, max_wall=0.2,
+    )  # fmt: skip
+    assert traj.status in ("finished", "max_wall")
+    # l = 4 is even: a plain component's attributed weight is ||w||^4 >= 0 (no BLAS sum), and the
+    # regulariser only shrinks w, so the weight stays below |w0|^4 = 2.46e-6, far below q·a = 0.57
+    assert np.all(tracking.fits >= 0.0)
+    assert np.all(tracking.fits <= 0.0396**4 * (1 + 1e-6))
+    assert tracking.n_fitted == 0
+
+
+@pytest.mark.parametrize("model", ["plain", "homogeneous", "coefficient"])
+def test_attribution_of_zero_components_is_zero(model: str) -> None:
+    target = LowRankTensor([1.0, 0.5], np.eye(2, 3), 3)
+    W = np.zeros(param_shape(model, 2, 3))
+    assert np.array_equal(attributed_weights(W, target, model=model), np.zeros(2))
+    events = fit_events(target, model, q=0.5)
+    assert [ev(0.0, W) for ev in events.values()] == [-0.5, -0.25]  # 0 - q·a_k, exact in binary
+
+
+def test_zero_tensor_has_no_unit_form() -> None:
+    with pytest.raises(ValueError, match="every component is zero"):
+        LowRankTensor([1.0, 2.0], np.zeros((2, 3)), 3).unit_form()
