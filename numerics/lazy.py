@@ -943,7 +943,13 @@ class AlphaComparison:
     target_norm : float
         ``||T*||_F``.
     nfev : ndarray of int, shape (a,)
-        Gradient evaluations of each true flow.
+        Gradient evaluations of each true flow (0 for a flow not started).
+    status : str
+        ``"finished"``, or ``"max_wall"`` when the wall-time limit stopped a true flow: the distances
+        of that ``α`` and of the later ones are ``nan`` (a supremum over part of ``[0, t_end]`` is
+        not reported as one over all of it).
+    message : str
+        What happened, with the parameters.
     """
 
     alphas: np.ndarray
@@ -952,6 +958,12 @@ class AlphaComparison:
     t: np.ndarray
     target_norm: float
     nfev: np.ndarray
+    status: str = "finished"
+    message: str = ""
+
+    @property
+    def success(self) -> bool:
+        return self.status == "finished"
 
 
 def _output_distance_sq(
@@ -977,6 +989,7 @@ def alpha_comparison(
     n_times: int = 51,
     rtol: float = 1e-9,
     atol: float = 1e-12,
+    max_wall: float | None = None,
 ) -> AlphaComparison:
     """Distance between the true flow of the centred, scaled objective and the linearised flow.
 
@@ -996,7 +1009,11 @@ def alpha_comparison(
     n_times : int
     rtol, atol : float
         Tolerances of the true flow (tight: the distances reach ``1e-3``).
+    max_wall : float, optional
+        Wall-time limit in seconds for the whole comparison, counted from the call (``None``: none);
+        past it the result has status ``"max_wall"`` (see :class:`AlphaComparison`).
     """
+    wall_start = time.monotonic()
     W0 = _check_W(W0, "W0")
     if not isinstance(target, LowRankTensor):
         raise TypeError(f"target must be a LowRankTensor, got {type(target).__name__}")
@@ -1006,6 +1023,7 @@ def alpha_comparison(
         raise ValueError(f"alphas must be positive, got {al.tolist()}")
     t_end = check_real(t_end, "t_end", minimum=0.0, strict=True)
     n_times = check_int(n_times, "n_times", minimum=2)
+    max_wall = check_max_wall(max_wall)
     order = target.order
     m, d = W0.shape
     ts = np.linspace(0.0, t_end, n_times)
@@ -1013,7 +1031,19 @@ def alpha_comparison(
     A, B = _kernel_factors(W0, order)
     Ku = [_kernel_apply(W0, A, B, u) for u in lin.delta]
     out_d, par_d, nfevs = [], [], []
+    status = "finished"
+    message = (
+        f"true flows reached t_end={t_end:g} for {al.size} alphas (m={m}, d={d}, order={order})"
+    )
     for alpha in al:
+        remaining = None if max_wall is None else max_wall - (time.monotonic() - wall_start)
+        if remaining is not None and remaining <= 0:
+            status = "max_wall"
+            message = (
+                f"max_wall={max_wall:g} s spent before the true flow for alpha={alpha:g} started "
+                f"(m={m}, d={d}, order={order})"
+            )
+            break
         shifted = LowRankTensor(
             np.concatenate([np.ones(m), target.coeffs / alpha]),
             np.vstack([W0, target.components]),
@@ -1028,7 +1058,15 @@ def alpha_comparison(
             atol=atol,
             observe={"W": lambda t, W: np.array(W, copy=True)},
             model="plain",
+            max_wall=remaining,
         )
+        if traj.status == "max_wall":
+            status = "max_wall"
+            message = (
+                f"true flow for alpha={alpha:g} stopped (max_wall={max_wall:g} s): {traj.message}"
+            )
+            nfevs.append(traj.nfev)
+            break
         if not traj.success or traj.observations["W"].shape[0] != ts.size:
             raise RuntimeError(
                 f"true flow failed for alpha={alpha:g}: {traj.status}: {traj.message}"
@@ -1041,11 +1079,14 @@ def alpha_comparison(
         out_d.append(max(dist))
         par_d.append(float(np.max(np.linalg.norm((Ws - W0).reshape(ts.size, -1), axis=1))))
         nfevs.append(traj.nfev)
+    missing = al.size - len(out_d)
     return AlphaComparison(
         alphas=al,
-        output_distance=np.array(out_d),
-        param_distance=np.array(par_d),
+        output_distance=np.array(out_d + [math.nan] * missing),
+        param_distance=np.array(par_d + [math.nan] * missing),
         t=ts,
         target_norm=math.sqrt(float(target.squared_norm)),
-        nfev=np.array(nfevs),
+        nfev=np.array(nfevs + [0] * (al.size - len(nfevs)), dtype=np.int64),
+        status=status,
+        message=message,
     )

@@ -418,6 +418,9 @@ def track_flow(
     Returns
     -------
     (ComponentTracking, Trajectory)
+        A run stopped by ``max_wall`` is returned with ``Trajectory.status == "max_wall"`` and the
+        tracking of the times it reached; any other unsuccessful run raises ``RuntimeError`` with the
+        flow's message.
     """
     from .._validate import MAX_OBSERVATIONS, check_bool, check_int
 
@@ -441,7 +444,7 @@ def track_flow(
         t_eval=np.linspace(t0, t1, n_obs),
         **flow_kwargs,
     )
-    if not traj.success:
+    if not traj.success and traj.status != "max_wall":
         raise RuntimeError(f"gradient flow did not finish: {traj.message}")
     _, a = _directions(target)
     tracking = track_components(

@@ -7,11 +7,25 @@ parameter. Float comparisons carry the rounding bound they rely on next to them.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
-from numerics import DenseTensor, LowRankTensor, random_dense_symmetric
+from numerics import (
+    DenseTensor,
+    LowRankTensor,
+    gaussian_init,
+    gradient_flow,
+    loss,
+    orthogonal_tensor,
+    random_dense_symmetric,
+    random_low_rank,
+    random_unit_vectors,
+)
 from numerics.algorithms import attributed_weights, fit_events, track_flow
+from numerics.lazy import alpha_comparison
+from numerics.lazy_training import lazy_training_descent, lazy_training_flow
 from numerics.models import param_shape
 
 EPS = float(np.finfo(np.float64).eps)
@@ -72,3 +86,72 @@ def test_attribution_of_zero_components_is_zero(model: str) -> None:
 def test_zero_tensor_has_no_unit_form() -> None:
     with pytest.raises(ValueError, match="every component is zero"):
         LowRankTensor([1.0, 2.0], np.zeros((2, 3)), 3).unit_form()
+
+
+# --------------------------------------------------------------------------------------------------
+# item 13: time limits hold
+
+
+def test_gradient_flow_max_wall_bounds_many_observations() -> None:
+    """The probe: 1e8 t_eval points with max_wall=5 ran 69 s (161 s on the 2-core machine).
+
+    The limit was checked only between solver steps, and one step can cover millions of
+    observation times. Now the clock starts at the call and is read after every observation: the
+    call ends after 5 s plus one observation, the validation of the 8e8-byte ``t_eval`` (counted
+    in the 5 s; measured 1 s idle, 4 s at load 8 on 2 cores) and the assembly of the recorded
+    arrays (bounded by what 5 s can record). 30 s leaves room for a loaded machine and still
+    tells the fixed code from the old one by a factor of five.
+    """
+    T = orthogonal_tensor([1.0, 0.8], 4, 3)
+    W = gaussian_init(3, 4, 0.1, 0)
+    t_eval = np.linspace(0.0, 1.0, 10**8)
+    start = time.monotonic()
+    traj = gradient_flow(W, T, (0.0, 1.0), model="plain", t_eval=t_eval, max_wall=5)
+    elapsed = time.monotonic() - start
+    del t_eval
+    assert traj.status == "max_wall" and "max_wall=5" in traj.message
+    assert elapsed < 30.0, elapsed
+    # the run ends at its last observation (times are copied from t_eval, not computed)
+    assert traj.t_final == traj.t[-1] < 1.0
+    # the returned state is the one observed last: same state, same loss (relative rounding
+    # of two evaluations of one Gram-form sum, a few hundred ulps at most)
+    assert loss(traj.W, T, model="plain") == pytest.approx(traj.loss[-1], rel=1e-12)
+
+
+def test_lazy_training_flow_has_max_wall() -> None:
+    """The probe: t_end = 1e300 ran over 100 s with no way to bound it."""
+    W0 = random_unit_vectors(4, 3, 0)
+    target = random_low_rank(1, 3, 3, rng=1)
+    start = time.monotonic()
+    run = lazy_training_flow(W0, target, 10.0, 1e300, max_wall=0.5)
+    assert time.monotonic() - start < 10.0  # 0.5 s plus one solver step and the set-up
+    assert run.status == "max_wall" and not run.success
+    assert "max_wall=0.5" in run.message
+    descent = lazy_training_descent(W0, target, 10.0, step=1e-3, n_steps=10**9, max_wall=0.5)
+    assert descent.status == "max_wall" and descent.nsteps < 10**9
+
+
+def test_alpha_comparison_has_max_wall() -> None:
+    """The probe: t_end = 1e300 ran over 30 s with no way to bound it."""
+    W0 = random_unit_vectors(8, 4, 0)
+    target = random_low_rank(1, 4, 3, rng=1)
+    start = time.monotonic()
+    res = alpha_comparison(W0, target, [10.0, 100.0], 1e300, max_wall=0.5)
+    assert time.monotonic() - start < 10.0
+    assert res.status == "max_wall" and not res.success and "max_wall=0.5" in res.message
+    # no supremum over a partial run is reported as if it covered [0, t_end]
+    assert np.all(np.isnan(res.output_distance)) and np.all(np.isnan(res.param_distance))
+    done = alpha_comparison(W0, target, [10.0], 2.0, n_times=5, max_wall=60.0)
+    assert done.status == "finished" and done.success and np.all(np.isfinite(done.output_distance))
+
+
+def test_track_flow_returns_max_wall_status() -> None:
+    """The probe: track_flow raised RuntimeError at max_wall instead of returning that status."""
+    T = orthogonal_tensor([1.0, 0.8], 4, 3)
+    W = gaussian_init(3, 4, 0.1, 0)
+    tracking, traj = track_flow(W, T, (0.0, 1e300), model="plain", max_wall=0.2)
+    assert traj.status == "max_wall" and "max_wall=0.2" in traj.message
+    assert tracking.t.shape == traj.t.shape and tracking.fits.shape == (traj.t.size, 2)
+    # a genuine failure still raises, with the flow's message
+    with pytest.raises(RuntimeError, match="max_steps=1"):
+        track_flow(W, T, (0.0, 1.0), model="plain", max_steps=1)
