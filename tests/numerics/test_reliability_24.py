@@ -15,16 +15,25 @@ import pytest
 from numerics import (
     DenseTensor,
     LowRankTensor,
+    distance,
     gaussian_init,
     gradient_flow,
     loss,
+    loss_and_grad,
     orthogonal_tensor,
     random_dense_symmetric,
     random_low_rank,
     random_unit_vectors,
 )
 from numerics.algorithms import attributed_weights, fit_events, track_flow
-from numerics.lazy import alpha_comparison
+from numerics.lazy import (
+    alpha_comparison,
+    tangent_jacobian,
+    tangent_matrix,
+    tangent_operator,
+    tangent_rank,
+    tangent_singular_values,
+)
 from numerics.lazy_training import lazy_training_descent, lazy_training_flow
 from numerics.models import param_shape
 
@@ -155,3 +164,103 @@ def test_track_flow_returns_max_wall_status() -> None:
     # a genuine failure still raises, with the flow's message
     with pytest.raises(RuntimeError, match="max_steps=1"):
         track_flow(W, T, (0.0, 1.0), model="plain", max_steps=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# item 11: no silent non-finite numbers
+
+
+def _problem() -> tuple[np.ndarray, LowRankTensor]:
+    return np.random.default_rng(0).standard_normal((5, 4)), random_low_rank(2, 4, 3, rng=1)
+
+
+@pytest.mark.parametrize("model", ["plain", "homogeneous", "coefficient"])
+def test_loss_and_grad_overflow_is_an_error(model: str) -> None:
+    """The probe: W×1e100 gave NaN (plain), -inf (homogeneous); the loss ~1e600 is not a float64."""
+    W, target = _problem()
+    if model == "coefficient":
+        W = np.column_stack([np.ones(5), W])
+    with pytest.raises(ValueError, match=r"W is too large.*overflow"):
+        loss_and_grad(W * 1e100, target, model=model)
+    with pytest.raises(ValueError, match=r"W is too large.*overflow"):
+        loss(W * 1e100, target, model=model)
+
+
+def test_loss_and_grad_float32_overflow_is_an_error() -> None:
+    """The probe: float32 W×1e10 gave NaN; the loss ~1e60 exceeds float32's 3.4e38."""
+    W, target = _problem()
+    with pytest.raises(ValueError, match=r"W is too large for float32.*float64"):
+        loss_and_grad((W * 1e10).astype(np.float32), target, model="plain")
+    value, grad = loss_and_grad(W * 1e10, target, model="plain")  # float64 holds it
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+def test_loss_near_the_top_of_the_range_is_a_number() -> None:
+    """At W×1e45 the loss (~1e272) is a float64: returned, and homogeneous of degree 2l in W.
+
+    ``f(sW) = ½||s^l T(W) - T*||²`` differs from ``½ s^{2l}||T(W)||²`` by a relative
+    ``2||T*||/(s^l ||T(W)||) < 1e-130``; the Gram sums round to a relative ~1e-14 (m = 5 terms of
+    sizes within 1e3 of each other).
+    """
+    W, target = _problem()
+    s = 1e45
+    value, grad = loss_and_grad(W * s, target, model="plain")
+    model_sq = float(np.sum((W @ W.T) ** 3))  # ||T(W)||² (docs/math.md §2)
+    assert value == pytest.approx(0.5 * model_sq * s**6, rel=1e-12)
+    assert np.all(np.isfinite(grad))
+
+
+def test_distance_is_scale_free() -> None:
+    """The probe: distance(A, A) was NaN with a coefficient 1e200 (inf - inf in the Gram identity)."""
+    A = LowRankTensor([1e200], [[1.0, 0.0, 0.0]], 3)
+    d_AA = distance(A, A)
+    # Gram identity in unit form: three equal inner products of rounding γ ≈ (d + l)·ε each, so
+    # ||A - A|| <= ||A||·sqrt(4γ)
+    assert 0.0 <= d_AA <= 1e200 * np.sqrt(4 * 6 * EPS)
+    rng = np.random.default_rng(3)
+    a = random_low_rank(3, 4, 3, coeffs=[1.0, -0.5, 2.0], rng=rng)
+    b = random_dense_symmetric(4, 3, rng=rng)
+    reference = float(np.linalg.norm(a.dense() - b.array))  # an independent route (dense arrays)
+    for exponent in (-300, -200, -100, 0, 100, 200, 300):
+        s = 10.0**exponent
+        a_s = LowRankTensor(a.coeffs * s, a.components, 3)
+        b_s = DenseTensor(b.array * s)
+        # ||A||, ||B|| and ||A - B|| are of one size here: the Gram identity keeps a relative
+        # ~10γ; 1e-12 allows for it
+        assert distance(a_s, b_s) == pytest.approx(s * reference, rel=1e-12), exponent
+        # the same scale carried by the components (norm s^{1/l} each)
+        a_u = LowRankTensor(a.coeffs, a.components * s ** (1 / 3), 3)
+        assert distance(a_u, b_s) == pytest.approx(s * reference, rel=1e-12), exponent
+
+
+def test_distance_beyond_float64_is_an_error() -> None:
+    A = LowRankTensor([1.0], [[1e200, 0.0, 0.0]], 3)  # ||A|| = 1e600
+    B = LowRankTensor([-1.0], [[1e200, 0.0, 0.0]], 3)
+    with pytest.raises(ValueError, match=r"distance of a and b.*float64"):
+        distance(A, B)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e-100, 1.0, 1e100, 1e200, 1e300])
+def test_tangent_rank_is_scale_free(scale: float, capfd: pytest.CaptureFixture[str]) -> None:
+    """The probe: W×1e-200 gave rank 0 instead of 9; W×1e200 made LAPACK print "DLASCL illegal value"."""
+    W = random_unit_vectors(3, 3, 0)
+    assert tangent_rank(W, 3) == 9
+    assert tangent_rank(W * scale, 3) == 9
+    mixed = W * np.array([[scale], [1.0], [1.0 / scale]])  # rows of very different norms
+    assert tangent_rank(mixed, 3) == 9
+    assert "DLASCL" not in capfd.readouterr().err
+
+
+def test_tangent_rank_zero_row_spans_nothing() -> None:
+    W = random_unit_vectors(3, 3, 0)
+    with_zero = np.vstack([W[:2], np.zeros((1, 3))])
+    assert tangent_rank(with_zero, 3) == tangent_rank(W[:2], 3) == 6
+
+
+def test_tangent_maps_that_overflow_are_an_error(capfd: pytest.CaptureFixture[str]) -> None:
+    """Singular values and kernels scale with ||w_i||^{l-1}: beyond float64 they are refused."""
+    W = random_unit_vectors(3, 3, 0) * 1e200
+    for fn in (tangent_singular_values, tangent_jacobian, tangent_matrix, tangent_operator):
+        with pytest.raises(ValueError, match=r"W is too large"):
+            fn(W, 3)
+    assert "DLASCL" not in capfd.readouterr().err
