@@ -47,7 +47,7 @@ from ._validate import (
 )
 from .flow import gradient_flow
 from .models import _loss_and_grad
-from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
+from .tensors import DenseTensor, LowRankTensor, Tensor, _unit_rows, int_power
 
 __all__ = [
     "DENSE_MAX_ELEMENTS",
@@ -115,6 +115,13 @@ def _check_dense(n: int, what: str, max_elements: int) -> None:
 # the tangent kernel
 
 
+def _overflow_error(W: np.ndarray, order: int, what: str, power: int) -> ValueError:
+    return ValueError(
+        f"W is too large: the {what} overflows float64 (largest |entry| of W "
+        f"{float(np.max(np.abs(W))):.3g}, order {order}: its entries grow like ||w_i||^{power})"
+    )
+
+
 def _kernel_factors(W: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
     """``A = l·G^{∘(l-1)}`` and ``B = l(l-1)·G^{∘(l-2)}`` of the kernel formula."""
     G = W @ W.T
@@ -153,10 +160,18 @@ def tangent_operator(W: Any, order: int) -> LinearOperator:
     -------
     scipy.sparse.linalg.LinearOperator
         Symmetric positive semi-definite, shape ``(m·d, m·d)``, float64.
+
+    Raises
+    ------
+    ValueError
+        When the kernel's entries (``~||w_i||^{2(l-1)}``) overflow float64.
     """
     W = _check_W(W)
     order = check_order(order)
-    A, B = _kernel_factors(W, order)
+    with np.errstate(over="ignore", invalid="ignore"):
+        A, B = _kernel_factors(W, order)
+    if not np.all(np.isfinite(A)):
+        raise _overflow_error(W, order, "tangent kernel", 2 * (order - 1))
     m, d = W.shape
 
     def matvec(v: np.ndarray) -> np.ndarray:
@@ -181,13 +196,17 @@ def tangent_matrix(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS
     W : array_like, shape (m, d)
     order : int
     max_elements : int
-        Refuse (``ValueError``) when ``(m·d)²`` exceeds this.
+        Refuse (``ValueError``) when ``(m·d)²`` exceeds this. Refused too: a ``W`` whose kernel
+        entries (``~||w_i||^{2(l-1)}``) overflow float64.
     """
     W = _check_W(W)
     order = check_order(order)
     m, d = W.shape
     _check_dense((m * d) ** 2, "tangent kernel", max_elements)
-    A, B = _kernel_factors(W, order)
+    with np.errstate(over="ignore", invalid="ignore"):
+        A, B = _kernel_factors(W, order)
+    if not np.all(np.isfinite(A)):
+        raise _overflow_error(W, order, "tangent kernel", 2 * (order - 1))
     K = A[:, None, :, None] * np.eye(d)[None, :, None, :]
     K += B[:, None, :, None] * W.T[None, :, :, None] * W[:, None, None, :]
     return K.reshape(m * d, m * d)
@@ -249,7 +268,8 @@ def tangent_jacobian(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMEN
     W : array_like, shape (m, d)
     order : int
     max_elements : int
-        Refuse (``ValueError``) when ``D(d,l)·m·d`` exceeds this.
+        Refuse (``ValueError``) when ``D(d,l)·m·d`` exceeds this. Refused too: a ``W`` whose
+        entries (``~||w_i||^{l-1}``) overflow float64.
     """
     W = _check_W(W)
     order = check_order(order)
@@ -259,7 +279,10 @@ def tangent_jacobian(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMEN
     alphas = _multisets(d, order)
     betas = _multisets(d, order - 1)
     beta_index = {tuple(b): n for n, b in enumerate(betas)}
-    mono = _monomials(W, betas) * _multinomial(betas)[None, :]  # (m, nβ): multinom(β) w^β
+    with np.errstate(over="ignore", invalid="ignore"):
+        mono = _monomials(W, betas) * _multinomial(betas)[None, :]  # (m, nβ): multinom(β) w^β
+    if not np.all(np.isfinite(mono)):
+        raise _overflow_error(W, order, "tangent Jacobian", order - 1)
     inv_sqrt = 1.0 / np.sqrt(_multinomial(alphas))
     J = np.zeros((D, m, d))
     for a_idx, alpha in enumerate(alphas):
@@ -273,7 +296,11 @@ def tangent_jacobian(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMEN
 def tangent_singular_values(
     W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS
 ) -> np.ndarray:
-    """Singular values of the tangent map ``J`` (:func:`tangent_jacobian`), descending, ``min(D, m·d)`` of them."""
+    """Singular values of the tangent map ``J`` (:func:`tangent_jacobian`), descending, ``min(D, m·d)`` of them.
+
+    They scale like ``||w_i||^{l-1}``: a ``W`` whose Jacobian overflows float64 is refused
+    (``ValueError``), as by :func:`tangent_jacobian`.
+    """
     return np.linalg.svd(tangent_jacobian(W, order, max_elements=max_elements), compute_uv=False)
 
 
@@ -288,13 +315,17 @@ def tangent_rank(
 
     The rank of the dense tangent map :func:`tangent_jacobian` (``D(d,l) × m·d``, orthonormal
     coordinates, so the condition number is not squared as it would be with ``K = JᵀJ``) by SVD.
+    The span depends only on the directions of the nonzero rows (``w_i^{⊗(l-1)}`` scales by
+    ``||w_i||^{l-1}``), so the SVD runs at the unit rows ``w_i/||w_i||`` (zero rows stay zero and
+    span nothing): the rank is the same at every scale and for rows of very different norms,
+    where ``||w_i||^{l-1}`` would underflow or overflow.
 
     Parameters
     ----------
     W : array_like, shape (m, d)
     order : int
     tol : float, optional
-        Singular values ``> tol`` count. Default: ``σ_max · max(D, m·d) · ε_float64``, the
+        Singular values (of the tangent map at the unit rows) ``> tol`` count. Default: ``σ_max · max(D, m·d) · ε_float64``, the
         convention of ``numpy.linalg.matrix_rank`` (Golub & Van Loan; Numerical Recipes): the size
         of rounding errors in the SVD of a matrix with that norm. At random unit ``W`` the gap is
         wide: over the 324 cases of ``lazy.tangent-dimension`` (full profile, l <= 5, d <= 9) the
@@ -305,7 +336,8 @@ def tangent_rank(
     """
     W = _check_W(W)
     order = check_order(order)
-    sigma = tangent_singular_values(W, order, max_elements=max_elements)
+    unit, _ = _unit_rows(W)
+    sigma = tangent_singular_values(unit, order, max_elements=max_elements)
     D = sym_basis_size(W.shape[1], order)
     if tol is None:
         thresh = _rank_tolerance(sigma, (D, W.size))
@@ -451,16 +483,6 @@ def _cg(
         p += z
         rz = rz_new
     return x, 1
-
-
-def _unit_rows(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(W / ||w_i||, ||w_i||)`` row by row without overflow (zero rows stay zero, norm 0)."""
-    peak = np.max(np.abs(W), axis=1)
-    safe = np.where(peak > 0, peak, 1.0)
-    scaled = W / safe[:, None]
-    inner_norm = np.linalg.norm(scaled, axis=1)
-    unit = scaled / np.where(inner_norm > 0, inner_norm, 1.0)[:, None]
-    return unit, peak * inner_norm
 
 
 def _scaled_tensor(target: Tensor, factor: float) -> Tensor:
@@ -943,7 +965,13 @@ class AlphaComparison:
     target_norm : float
         ``||T*||_F``.
     nfev : ndarray of int, shape (a,)
-        Gradient evaluations of each true flow.
+        Gradient evaluations of each true flow (0 for a flow not started).
+    status : str
+        ``"finished"``, or ``"max_wall"`` when the wall-time limit stopped a true flow: the distances
+        of that ``α`` and of the later ones are ``nan`` (a supremum over part of ``[0, t_end]`` is
+        not reported as one over all of it).
+    message : str
+        What happened, with the parameters.
     """
 
     alphas: np.ndarray
@@ -952,6 +980,12 @@ class AlphaComparison:
     t: np.ndarray
     target_norm: float
     nfev: np.ndarray
+    status: str = "finished"
+    message: str = ""
+
+    @property
+    def success(self) -> bool:
+        return self.status == "finished"
 
 
 def _output_distance_sq(
@@ -977,6 +1011,7 @@ def alpha_comparison(
     n_times: int = 51,
     rtol: float = 1e-9,
     atol: float = 1e-12,
+    max_wall: float | None = None,
 ) -> AlphaComparison:
     """Distance between the true flow of the centred, scaled objective and the linearised flow.
 
@@ -996,7 +1031,11 @@ def alpha_comparison(
     n_times : int
     rtol, atol : float
         Tolerances of the true flow (tight: the distances reach ``1e-3``).
+    max_wall : float, optional
+        Wall-time limit in seconds for the whole comparison, counted from the call (``None``: none);
+        past it the result has status ``"max_wall"`` (see :class:`AlphaComparison`).
     """
+    wall_start = time.monotonic()
     W0 = _check_W(W0, "W0")
     if not isinstance(target, LowRankTensor):
         raise TypeError(f"target must be a LowRankTensor, got {type(target).__name__}")
@@ -1006,6 +1045,7 @@ def alpha_comparison(
         raise ValueError(f"alphas must be positive, got {al.tolist()}")
     t_end = check_real(t_end, "t_end", minimum=0.0, strict=True)
     n_times = check_int(n_times, "n_times", minimum=2)
+    max_wall = check_max_wall(max_wall)
     order = target.order
     m, d = W0.shape
     ts = np.linspace(0.0, t_end, n_times)
@@ -1013,7 +1053,19 @@ def alpha_comparison(
     A, B = _kernel_factors(W0, order)
     Ku = [_kernel_apply(W0, A, B, u) for u in lin.delta]
     out_d, par_d, nfevs = [], [], []
+    status = "finished"
+    message = (
+        f"true flows reached t_end={t_end:g} for {al.size} alphas (m={m}, d={d}, order={order})"
+    )
     for alpha in al:
+        remaining = None if max_wall is None else max_wall - (time.monotonic() - wall_start)
+        if remaining is not None and remaining <= 0:
+            status = "max_wall"
+            message = (
+                f"max_wall={max_wall:g} s spent before the true flow for alpha={alpha:g} started "
+                f"(m={m}, d={d}, order={order})"
+            )
+            break
         shifted = LowRankTensor(
             np.concatenate([np.ones(m), target.coeffs / alpha]),
             np.vstack([W0, target.components]),
@@ -1028,7 +1080,15 @@ def alpha_comparison(
             atol=atol,
             observe={"W": lambda t, W: np.array(W, copy=True)},
             model="plain",
+            max_wall=remaining,
         )
+        if traj.status == "max_wall":
+            status = "max_wall"
+            message = (
+                f"true flow for alpha={alpha:g} stopped (max_wall={max_wall:g} s): {traj.message}"
+            )
+            nfevs.append(traj.nfev)
+            break
         if not traj.success or traj.observations["W"].shape[0] != ts.size:
             raise RuntimeError(
                 f"true flow failed for alpha={alpha:g}: {traj.status}: {traj.message}"
@@ -1041,11 +1101,14 @@ def alpha_comparison(
         out_d.append(max(dist))
         par_d.append(float(np.max(np.linalg.norm((Ws - W0).reshape(ts.size, -1), axis=1))))
         nfevs.append(traj.nfev)
+    missing = al.size - len(out_d)
     return AlphaComparison(
         alphas=al,
-        output_distance=np.array(out_d),
-        param_distance=np.array(par_d),
+        output_distance=np.array(out_d + [math.nan] * missing),
+        param_distance=np.array(par_d + [math.nan] * missing),
         t=ts,
         target_norm=math.sqrt(float(target.squared_norm)),
-        nfev=np.array(nfevs),
+        nfev=np.array(nfevs + [0] * (al.size - len(nfevs)), dtype=np.int64),
+        status=status,
+        message=message,
     )
