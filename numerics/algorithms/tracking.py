@@ -1,12 +1,14 @@
 """Per-component tracking of any trajectory: fit curves, fit times, fit order, deflation residuals.
 
 For a target ``T* = Σ_k a_k e_k^{⊗l}`` (docs/math.md §1, §6) the *fit* of direction ``k`` at time ``t`` is
-the weight the model has put on ``e_k``, read off the components themselves (:func:`attributed_weights`):
-writing ``T(W) = Σ_i s_i x̄_i^{⊗l}`` with unit ``x̄_i`` (weight ``s_i = ||w_i||^l`` for the plain model,
-``||w_i||²`` for the two-homogeneous one), every component is attributed to its nearest direction
-``k(i) = argmax_k |<x̄_i, e_k>|`` and the fit of ``k`` is ``Σ_{i: k(i)=k} s_i sign(<x̄_i, e_k>)^l``
-(a component near ``-e_k`` counts negatively for odd ``l``). Direction ``k`` is *fitted* once its fit
-reaches a fraction ``q`` (default ½) of ``a_k``.
+the model's projection on ``e_k`` carried by the components that belong to it (:func:`attributed_weights`,
+docs/math.md §11.1): writing ``T(W) = Σ_i s_i x̄_i^{⊗l}`` with unit ``x̄_i`` (weight ``s_i = ||w_i||^l``
+for the plain model, ``||w_i||²`` for the two-homogeneous one), every component is assigned to its
+nearest direction ``k(i) = argmax_k |<x̄_i, e_k>|`` and the fit of ``k`` is
+``Σ_{i: k(i)=k} s_i <x̄_i, e_k>^l`` — each assigned component's own projection ``<s_i x̄_i^{⊗l}, e_k^{⊗l}>``
+(a component near ``-e_k`` counts negatively for odd ``l``; one that is not aligned counts only its
+projection, not its whole weight). Direction ``k`` is *fitted* once its fit reaches a fraction ``q``
+(default ½) of ``a_k``.
 Paper 2 (Ge, Ren, Wang, Zhou 2021) observes that with small initialisation the directions are fitted
 one at a time in decreasing order of ``a_k`` (a deflation process), and that between fits the residual
 ``||T(W) - T*||_F`` plateaus at the deflation residual ``||Σ_{j>k} a_j e_j^{⊗l}||_F`` (docs/math.md §6).
@@ -20,10 +22,10 @@ one at a time in decreasing order of ``a_k`` (a deflation process), and that bet
 * :func:`initial_alignment` gives ``u_0`` per direction, the input of the fit-time prediction.
 
 For non-orthogonal targets (extension) ``e_k`` are the unit components and ``a_k`` the coefficients
-of the target's unit form. The attribution does not depend on orthogonality: the projection
-``T(W)(e_k^{⊗l})`` (still available as :func:`numerics.flow.component_fits`) would add the cross terms
-``Σ_{j≠k} c_j <u_j, u_k>^l`` of the directions already fitted, which at coherence 0.5 make a direction
-look fitted long before any component carries its weight.
+of the target's unit form. The whole projection ``T(W)(e_k^{⊗l})`` (still available as
+:func:`numerics.flow.component_fits`) would add the cross terms ``Σ_{j≠k} c_j <u_j, u_k>^l`` of the
+components that carry the other directions, which at coherence 0.5 make a direction look fitted long
+before any component carries its weight; the restriction to the assigned components leaves them out.
 """
 
 from __future__ import annotations
@@ -131,7 +133,10 @@ def attributed_weights(W: Any, target: LowRankTensor, *, model: str) -> np.ndarr
     ``T(W) = Σ_i s_i x̄_i^{⊗l}`` with unit ``x̄_i`` (:func:`numerics.models.model_tensor`, unit form:
     ``s_i = ||w_i||^l`` for ``"plain"``, ``||w_i||²`` for ``"homogeneous"``, ``c_i ||u_i||^l`` for
     ``"coefficient"``). Each component goes to its nearest target direction
-    ``k(i) = argmax_k |<x̄_i, u_k>|`` (first on ties) and contributes ``s_i sign(<x̄_i, u_k(i)>)^l``.
+    ``k(i) = argmax_k |<x̄_i, u_k>|`` (first on ties) and contributes its projection on it,
+    ``<s_i x̄_i^{⊗l}, u_k^{⊗l}> = s_i <x̄_i, u_k(i)>^l`` (docs/math.md §11.1): nothing beyond the
+    projection for a component that is not aligned (at a large random initialisation no direction
+    looks fitted), and a coherent cluster that has not resolved counts only ``cos^l`` of its weight.
 
     Parameters
     ----------
@@ -151,7 +156,8 @@ def attributed_weights(W: Any, target: LowRankTensor, *, model: str) -> np.ndarr
     ndarray, shape (r,)
         Attributed weight of every direction, in the order of the target's (unit-form) terms. For
         ``W`` made of the target's own terms it returns their coefficients exactly, whatever the
-        coherence of the target.
+        coherence of the target; for even ``l`` each entry lies between 0 and the whole projection
+        ``T(W)(u_k^{⊗l})``.
     """
     E, _ = _directions(target)
     return _attribute(W, E, target.order, model)
@@ -170,8 +176,9 @@ def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
     unit = tensor.unit_form()
     corr = unit.components @ E.T
     nearest = np.argmax(np.abs(corr), axis=1)
-    sign = np.sign(corr[np.arange(nearest.shape[0]), nearest]) ** order
-    np.add.at(out, nearest, unit.coeffs * sign)
+    # each assigned component's projection on its direction: s_i <x̄_i, u_k>^l (docs/math.md §11.1)
+    own = corr[np.arange(nearest.shape[0]), nearest]
+    np.add.at(out, nearest, unit.coeffs * own**order)
     return out
 
 
@@ -207,8 +214,8 @@ def fit_events(
     ``fit_k`` is the weight attributed to direction ``k`` (:func:`attributed_weights`).
     :func:`numerics.flow.gradient_flow` locates their zeros by root finding on the dense output, so
     the first upward crossing is the fit time of direction ``k`` to solver accuracy (the attributed
-    weight jumps when a small component changes its nearest direction; such jumps are of the size of
-    that component's weight, ``O(δ0²)`` before its growth).
+    weight jumps when a small component changes its nearest direction; such jumps are at most that
+    component's projection, ``O(δ0²)`` before its growth).
     """
     q = check_real(q, "q", minimum=0.0, strict=True, maximum=1.0)
     E, a = _directions(target)
