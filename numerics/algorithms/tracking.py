@@ -30,6 +30,7 @@ before any component carries its weight; the restriction to the assigned compone
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ from scipy.stats import kendalltau
 from .._validate import as_float_array, check_real
 from ..flow import Trajectory, gradient_flow
 from ..models import model_tensor
-from ..tensors import LowRankTensor, distance
+from ..tensors import LowRankTensor, distance, int_power
 
 __all__ = [
     "ComponentTracking",
@@ -163,6 +164,21 @@ def attributed_weights(W: Any, target: LowRankTensor, *, model: str) -> np.ndarr
     return _attribute(W, E, target.order, model)
 
 
+def _weights_and_directions(W: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(s, X̄)`` of ``T(W) = Σ_i s_i x̄_i^{⊗l}`` for the plain and two-homogeneous models, straight
+    from the rows of ``W`` (zero rows: ``s_i = 0``, ``x̄_i = 0``); None for other models or when the
+    norms are not finite (the general path of :func:`numerics.models.model_tensor` then decides)."""
+    if model not in ("plain", "homogeneous"):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.sqrt(np.einsum("ij,ij->i", W, W))
+    if not np.all(np.isfinite(norms)):
+        return None
+    safe = np.where(norms > 0, norms, 1.0)
+    X = W / safe[:, None]
+    return norms, X
+
+
 def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
     if order == 2:
         # W^T W is invariant under rotations of W's rows: components are not identifiable, so the
@@ -170,6 +186,21 @@ def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
         gram = (E @ E.T) ** 2
         return np.linalg.solve(gram, model_tensor(W, order, model=model).evaluate(E))
     out = np.zeros(E.shape[0])
+    fast = _weights_and_directions(np.asarray(W, dtype=float), model)
+    if fast is not None:
+        norms, X = fast
+        with np.errstate(over="ignore"):
+            s = int_power(norms, order) if model == "plain" else norms * norms
+        if np.all(np.isfinite(s)):
+            live = norms > 0
+            if not np.any(live):
+                return out  # every component has shrunk to zero
+            corr = X[live] @ E.T
+            nearest = np.argmax(np.abs(corr), axis=1)
+            # each assigned component's projection on its direction: s_i <x̄_i, u_k>^l (§11.1)
+            own = corr[np.arange(nearest.shape[0]), nearest]
+            np.add.at(out, nearest, s[live] * int_power(own, order))
+            return out
     tensor = model_tensor(W, order, model=model)
     if not np.any(tensor.components):
         return out  # every component has shrunk to zero (e.g. under a strong regulariser)
@@ -183,11 +214,38 @@ def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
 
 
 def residual_observer(target: LowRankTensor, model: str) -> Callable[[float, np.ndarray], float]:
-    """Observer of ``||T(W) - T*||_F`` by the Gram identity (docs/math.md §2), cost ``O((m + r) m d)``."""
+    """Observer of ``||T(W) - T*||_F`` by the Gram identity (docs/math.md §2), cost ``O((m + r) m d)``.
+
+    For the plain and two-homogeneous models the three Gram terms are formed from the rows of ``W``
+    directly (``||T||² = sᵀ(X̄X̄ᵀ)^{∘l}s``, ``<T, T*> = sᵀ(X̄Uᵀ)^{∘l}c``): the same identity as
+    :func:`numerics.tensors.distance` without building tensors at every observation. Where those
+    terms are not finite (a state near the float range) it falls back to ``distance``, which
+    rescales first.
+    """
     order = target.order
+    unit = target.unit_form()
+    U, c = unit.components, unit.coeffs
+    target_sq = float(c @ int_power(U @ U.T, order) @ c)
+
+    def general(W: np.ndarray) -> float:
+        return distance(model_tensor(W, order, model=model), target)
 
     def residual(t: float, W: np.ndarray) -> float:
-        return distance(model_tensor(W, order, model=model), target)
+        W = np.asarray(W, dtype=float)
+        fast = _weights_and_directions(W, model)
+        if fast is None:
+            return general(W)
+        norms, X = fast
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = int_power(norms, order) if model == "plain" else norms * norms
+            sq = (
+                float(s @ int_power(X @ X.T, order) @ s)
+                - 2.0 * float(s @ int_power(X @ U.T, order) @ c)
+                + target_sq
+            )
+        if not math.isfinite(sq):
+            return general(W)
+        return math.sqrt(max(sq, 0.0))
 
     return residual
 

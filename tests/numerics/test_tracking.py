@@ -485,3 +485,29 @@ def test_fit_order_on_random_non_orthogonal_targets_matches_an_independent_imple
         for j in np.flatnonzero(fitted):
             if ref_times[j] - ref_times[i] > 2 * spacing:
                 assert tr.fit_times[i] < tr.fit_times[j], (i, j, tr.fit_times, ref_times)
+
+
+@pytest.mark.parametrize("model", ["plain", "homogeneous"])
+@pytest.mark.parametrize("orthogonal", [True, False])
+def test_residual_observer_equals_the_dense_residual(model, orthogonal):
+    """The Gram-form residual observer (rows of W directly) against ||T_model - T*||_F from dense
+    d^l arrays, with a zero row; and at a state of the target's own terms (perfect fit) it is 0 to
+    rounding (sqrt of a clipped difference of O(1) terms: <= sqrt(1e-14))."""
+    order = 3 if orthogonal else 4
+    T = (
+        orthogonal_tensor((1.0, 0.5, 0.2), 5, order, basis="random", rng=1)
+        if orthogonal
+        else random_low_rank(3, 5, order, coeffs=(1.0, 0.5, 0.2), rng=2)
+    )
+    W = np.random.default_rng(3).standard_normal((6, 5)) * 0.5
+    W[2] = 0.0
+    dense_model = sum(_dense_rank_one(w, order, model) for w in W if np.linalg.norm(w) > 0)
+    dense_target = sum(
+        c * _dense_rank_one(u, order, "plain") for c, u in zip(T.coeffs, T.components, strict=True)
+    )
+    ref = float(np.linalg.norm(dense_model - dense_target))
+    got = residual_observer(T, model)(0.0, W)
+    assert abs(got - ref) <= 1e-12 * max(1.0, ref)
+    unit = T.unit_form()
+    own = (unit.coeffs ** (1 / order) if model == "plain" else np.sqrt(unit.coeffs))[:, None]
+    assert residual_observer(T, model)(0.0, own * unit.components) <= 1e-7
