@@ -189,3 +189,24 @@ def test_regulariser_bias_hypothesis(a1, lam, d, m, log_delta0, seed):
     assert traj.success, traj.message
     assert abs(tr.fits[-1, 0] - (a1 - lam / 2)) < 1e-3
     assert tr.fits[-1, 1] <= m * delta0**2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stop_when_fitted_gives_the_same_outcome_and_epoch(seed):
+    """Stopping at ε inside an epoch: the same success and epoch count as checking at epoch ends
+    (the loss does not increase under the flow), with the last epoch cut at the crossing, where the
+    residual is ε (root tolerance 1e-12 in time; the residual's slope there is O(1), so a relative
+    1e-6 on ε is far above the location error)."""
+    T = orthogonal_tensor(A5[:3], 12, 4, basis="random", rng=seed)
+    kw = {"model": "homogeneous", "rng": seed, "eps": 1e-2, "max_epochs": 8}
+    full = modified_gradient_flow(T, 6, **kw)
+    cut = modified_gradient_flow(T, 6, stop_when_fitted=True, **kw)
+    assert cut.success == full.success
+    assert len(cut.epochs) == len(full.epochs)
+    if cut.success:
+        last = cut.epochs[-1]
+        assert last.length < full.epochs[-1].length
+        assert abs(cut.error - 1e-2) <= 1e-6 * 1e-2
+        assert full.error <= 1e-2
+    with pytest.raises(TypeError, match="stop_when_fitted"):
+        modified_gradient_flow(T, 6, stop_when_fitted="yes", model="homogeneous")
