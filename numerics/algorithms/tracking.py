@@ -184,6 +184,13 @@ def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
         # W^T W is invariant under rotations of W's rows: components are not identifiable, so the
         # weights are the least-squares coefficients of T(W) on the u_k u_k^T (Gram (U U^T)^{∘2})
         gram = (E @ E.T) ** 2
+        if model in ("plain", "homogeneous"):
+            # both models are W^T W for l = 2: T(W)(u_k, u_k) = Σ_i <w_i, u_k>²
+            W = np.asarray(W, dtype=float)
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = np.sum((W @ E.T) ** 2, axis=0)
+            if np.all(np.isfinite(values)):
+                return np.linalg.solve(gram, values)
         return np.linalg.solve(gram, model_tensor(W, order, model=model).evaluate(E))
     out = np.zeros(E.shape[0])
     fast = _weights_and_directions(np.asarray(W, dtype=float), model)

@@ -99,3 +99,23 @@ def solver_atol(delta0: float, d: int) -> float:
     accuracy 1e-9·√d/δ0 (0.3% at δ0 = 1e-6, d = 10), which biases the fit times at small δ0.
     """
     return min(1e-9, 1e-6 * delta0 / math.sqrt(d))
+
+
+def reduce_to_span(W0: np.ndarray, target: Any) -> tuple[np.ndarray, Any]:
+    """``(W0 Q, T*∘Q)``: the flow's problem written in an orthonormal basis ``Q`` of
+    ``span(e_1..e_r, w_1(0)..w_m(0))`` (docs/math.md §11.7).
+
+    Gradient flow of ``Σ_i s_i w̄_i^{⊗l}`` (plain or two-homogeneous, any ℓ2 regulariser) keeps every
+    ``w_i`` in that span (its velocity is a combination of the ``w_j`` and the ``e_k``, docs/math.md
+    §3), and the map ``x -> xQ`` preserves every inner product, so the reduced flow is the same flow
+    in ``k = r + m`` coordinates instead of ``d``: fit times, fit orders and residuals are those of the
+    full flow (to rounding). Only for flows without re-initialisation (a redrawn component leaves the
+    span). Returns the inputs unchanged when ``r + m >= d``.
+    """
+    from numerics.tensors import LowRankTensor
+
+    E = target.components
+    if E.shape[0] + W0.shape[0] >= W0.shape[1]:
+        return W0, target
+    Q, _ = np.linalg.qr(np.vstack([E, W0]).T)
+    return W0 @ Q, LowRankTensor(target.coeffs, E @ Q, target.order)

@@ -20,7 +20,6 @@ from ._deflation import homogeneous_fit_times
 
 __all__ = [
     "SLOPE_DELTA_MAX",
-    "WINNER_SHARE_MIN",
     "assigned_u0",
     "fit_time_analysis",
     "initial_winner_share",
@@ -28,8 +27,6 @@ __all__ = [
     "reduced_fit_times",
 ]
 
-WINNER_SHARE_MIN = 0.9
-"""Premise: e_k is fitted by its initial winners (>= 90% of its final weight)."""
 SLOPE_DELTA_MAX = 1e-3
 """The δ0-slope is fitted on δ0 <= 1e-3 (the asymptotic regime: on the calibration seeds the
 δ0 = 1e-2 point still carries the O(1) interaction of overlapping fits, up to 0.4% on the slope)."""
@@ -50,7 +47,13 @@ def assigned_u0(W0: np.ndarray, target: Any, a: Sequence[float]) -> list[list[fl
 
 
 def reduced_fit_times(
-    W0: np.ndarray, target: Any, a: Sequence[float], delta0: float, q: float = 0.5
+    W0: np.ndarray,
+    target: Any,
+    a: Sequence[float],
+    delta0: float,
+    q: float = 0.5,
+    *,
+    weight_correction: bool = False,
 ) -> list[float]:
     """Fit times of the decoupled early dynamics (docs/math.md §12.1).
 
@@ -63,6 +66,14 @@ def reduced_fit_times(
     :func:`theory.homogeneous_fit_time_next` drops it). Integrated with DOP853 (rtol 1e-10) to
     ``T`` = 4x the slowest leading-order alignment time + 5/min(a), over the directions that have
     winners (the others get NaN).
+
+    ``weight_correction``: the first correction in the initial weights (docs/math.md §12.1, "the
+    pull of the weights"): the decoupled flow drops the model's own term ``T(W)(w̄_i^{⊗l}) =
+    Σ_j s_j <w̄_i, w̄_j>^l`` from ``d ln s_i/dt``; the logistic saturation restores it for the aligned
+    winners only (their effective weight ``S_k = δ0² Σ_j e^{4a_k t - Λ_j}``). The remainder, mostly
+    each component's own weight during its alignment, lengthens its lag by
+    ``Δ_i = 4∫_0^T (Σ_j s_j <w̄_i, w̄_j>^l - S_k) dt`` with the decoupled ``s_j``: of order
+    ``δ0² · (alignment time) ∝ δ0² d``. Computed on 1001 points of the dense output (trapezoid).
     """
     from scipy.integrate import solve_ivp
 
@@ -88,23 +99,88 @@ def reduced_fit_times(
     align = 1.0 / (order * (order - 2) * av[won] * u0[won] ** ((order - 2) / 2))
     T = 4.0 * float(align.max()) + 5.0 / float(av[won].min())
     y0 = np.concatenate([x0.ravel(), rest0, np.zeros(m)])
-    sol = solve_ivp(rhs, (0.0, T), y0, method="DOP853", rtol=1e-10, atol=1e-13)
+    sol = solve_ivp(
+        rhs, (0.0, T), y0, method="DOP853", rtol=1e-10, atol=1e-13, dense_output=weight_correction
+    )
     if not sol.success:
         raise RuntimeError(f"reduced early flow failed: {sol.message}")
     x = sol.y[: m * r, -1].reshape(m, r)
     log_s = sol.y[m * (r + 1) :, -1]
     final = np.argmax(np.abs(x), axis=1)
+    groups = [(win0 == k) & (final == k) & (score[np.arange(m), win0] > 0) for k in range(r)]
+    lags = [4 * av[k] * T - log_s[mine] for k, mine in enumerate(groups)]
+    extra = (
+        _weight_lag(sol, W0, E, av, order, groups, lags, delta0, T)
+        if weight_correction
+        else np.zeros(m)
+    )
     out = []
     for k in range(r):
-        mine = (win0 == k) & (final == k) & (score[np.arange(m), win0] > 0)
+        mine = groups[k]
         if not np.any(mine):
             out.append(float("nan"))
             continue
-        lag = 4 * av[k] * T - log_s[mine]
+        lag = lags[k] + extra[mine]
         low = float(lag.min())
         log_sum = -low + math.log(float(np.sum(np.exp(low - lag))))
         out.append(float((math.log(q * av[k] / ((1 - q) * delta0**2)) - log_sum) / (4 * av[k])))
     return out
+
+
+def _weight_lag(
+    sol: Any,
+    W0: np.ndarray,
+    E: np.ndarray,
+    av: np.ndarray,
+    order: int,
+    groups: Sequence[np.ndarray],
+    lags: Sequence[np.ndarray],
+    delta0: float,
+    T: float,
+    cut: float = 1e-3,
+) -> np.ndarray:
+    """``Δ_i = 4∫_0^{t_c} (Σ_j s_j <w̄_i, w̄_j>^l - S_k(i)) dt`` on the decoupled trajectory (see
+    :func:`reduced_fit_times`), up to the time ``t_c`` at which the winners' effective weight
+    ``S_k`` reaches ``cut·a_k`` (later the integrand is that weight times the winners' remaining
+    misalignment: the neglected tail is ``O(cut)`` in the lag). The parts of the ``w̄_j`` outside
+    ``span(E)`` keep their initial directions and only shrink, so ``<w̄_i, w̄_j> = x_i·x_j + ρ_i ρ_j
+    C_ij`` with ``C`` the cosines of the initial outside parts and ``ρ`` their tracked norms."""
+    m, r = W0.shape[0], av.shape[0]
+    unit = W0 / np.linalg.norm(W0, axis=1)[:, None]
+    outside = unit - (unit @ E.T) @ E
+    hat = outside / np.maximum(np.linalg.norm(outside, axis=1), 1e-300)[:, None]
+    cos = hat @ hat.T
+    t_cut = np.zeros(m)
+    log_eff0 = np.full(m, -np.inf)  # ln(Σ_j e^{-Λ_j}) of the component's group
+    rate = np.zeros(m)
+    for k, mine in enumerate(groups):
+        if np.any(mine):
+            low = float(lags[k].min())
+            lse = -low + math.log(float(np.sum(np.exp(low - lags[k]))))
+            t_cut[mine] = (math.log(cut * av[k] / delta0**2) - lse) / (4 * av[k])
+            log_eff0[mine] = lse
+            rate[mine] = 4 * av[k]
+    member = np.isfinite(log_eff0)
+    cap = np.where(member, rate / 4, float(av.max()))
+    ts = np.linspace(0.0, min(T, float(t_cut[member].max())) if np.any(member) else 0.0, 1001)
+    vals = np.zeros((ts.size, m))
+    for j0 in range(0, ts.size, 200):
+        tt = ts[j0 : j0 + 200]
+        Y = sol.sol(tt)
+        X = Y[: m * r].T.reshape(tt.size, m, r)
+        rho = Y[m * r : m * (r + 1)].T
+        L = Y[m * (r + 1) :].T
+        G = np.einsum("tir,tjr->tij", X, X) + rho[:, :, None] * rho[:, None, :] * cos
+        live = tt[:, None] <= t_cut[None, :]
+        eff = np.exp(np.minimum(rate[None, :] * tt[:, None] + log_eff0[None, :], 700.0))
+        # the other components' weights saturate (logistically, at their direction's a_k): a
+        # direction fitted earlier pulls with weight a_k, not with its unbounded decoupled weight
+        own = np.exp(np.minimum(L, 700.0))
+        grown = np.where(member[None, :], eff, own) * delta0**2
+        weights = own / (1.0 + grown / cap[None, :])
+        pull = np.einsum("tij,tj->ti", G**order, weights)
+        vals[j0 : j0 + tt.size] = np.where(live & member[None, :], pull - eff, 0.0)
+    return 4.0 * delta0**2 * np.trapezoid(vals, ts, axis=0)
 
 
 def initial_winner_share(
@@ -139,11 +215,11 @@ def next_order_fit_times(c: Any, m: Mapping[str, Any]) -> list[float]:
     ]
 
 
-def fit_time_analysis(ok: list[tuple[Any, Mapping[str, Any]]]) -> dict[str, Any]:
+def fit_time_analysis(ok: list[tuple[Any, Mapping[str, Any]]], share_min: float) -> dict[str, Any]:
     """Per (run, direction) errors of the three predictions, and δ0-slope groups (``log`` law).
 
-    Only directions meeting the premise (fitted by their initial winners) enter the judged errors
-    and slopes; the others are counted in ``rerouted``.
+    Only directions meeting the premise (fitted by their initial winners: at least ``share_min`` of
+    the final weight) enter the judged errors and slopes; the others are counted in ``rerouted``.
     """
     groups: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
     excluded: set[tuple[Any, ...]] = set()
@@ -165,7 +241,7 @@ def fit_time_analysis(ok: list[tuple[Any, Mapping[str, Any]]]) -> dict[str, Any]
                 missing += 1
                 excluded.add(key)
                 continue
-            if not share[k] >= WINNER_SHARE_MIN:
+            if not share[k] >= share_min:
                 rerouted += 1
                 excluded.add(key)
                 continue

@@ -1,7 +1,10 @@
 """deflation.epochs — in the modified flow (Algorithm 1) a direction with coefficient ``a`` is
 discovered in the first epoch long enough for a re-initialised component to grow from δ0 to δ1,
-``t0·γ^s >= 1/(8a u0) + ln(δ1²/δ0²)/(4a)``; hence the number of epochs to accuracy ``ε ∝ a_min``
-grows like ``log_γ(1/ε)`` (slope 1). docs/math.md §6, §11.4; paper 2, Algorithm 1's epoch schedule.
+``t0·γ^s >= 1/(8a u0) + ln(δ1²/δ0²)/(4a)`` with ``u0 ∈ [1/d, 1]``, and the run reaches ``ε = a_min/4``
+within its epoch budget (judged; the control without re-initialisation fails the first part because a
+component's growth then carries over epochs). The number of epochs against ``log_γ(1/ε)`` (slope 1
+derived) is reported with its interval, not judged: it follows from the geometric epoch lengths alone
+and holds without re-initialisation too. docs/math.md §6, §11.4; paper 2, Algorithm 1's epoch schedule.
 """
 
 from __future__ import annotations
@@ -16,13 +19,11 @@ import numpy as np
 from numerics.algorithms import modified_gradient_flow
 from numerics.tensors import orthogonal_tensor
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, linear_fit
 from .._shared import ok_runs
 from ._deflation import MODEL_CHOICE
-
-EPOCH_SLOPE_TOL = 0.5
-"""Half-width allowed around the predicted slope 1 (derived: see the tolerance_source)."""
 
 claim = declare(
     "deflation.epochs",
@@ -30,32 +31,33 @@ claim = declare(
     statement=(
         "In the modified flow a direction with coefficient a is discovered in the first epoch "
         "long enough for a re-initialised component to grow from δ0 to δ1, t0·γ^s >= "
-        "1/(8a u0) + ln(δ1²/δ0²)/(4a); hence the number of epochs to accuracy ε ∝ a_min grows "
-        "like log_γ(1/ε) (slope 1)."
+        "1/(8a u0) + ln(δ1²/δ0²)/(4a) with u0 ∈ [1/d, 1] (rate >= the registered bar, full 0.9), and "
+        "the run reaches ε = a_min/4 within its epoch budget (same bar). Reported, not judged: the "
+        "number of epochs grows like log_γ(1/ε) (slope 1), a consequence of the geometric epoch "
+        "lengths that holds without re-initialisation as well."
     ),
     latex=r"s_k=\min\{s:\ t_0\gamma^s\ge \tfrac{1}{8a_ku_0}+\tfrac{\ln(\delta_1^2/\delta_0^2)}{4a_k}\},\quad N\approx\log_\gamma(1/\varepsilon)+O(1)",
     method=(
         "modified_gradient_flow (δ0=1e-3, δ1=0.1, γ=2, t0=1, λ=1e-3) on a=(1, .5, a_min), l=4, "
-        "d=10, m=20, ε=a_min/4; a_min ∈ {0.2, 0.1, 0.05, 0.025} (quick: 0.2, 0.05), 15 seeds "
-        "(quick 6). Found: first epoch end with a component nearest e_k of norm >= δ1. Control: "
-        "the same epochs without re-initialisation (growth carries over epochs)."
+        "d=10, m=20, ε=a_min/4; a_min ∈ {0.2, 0.1, 0.05, 0.025} (quick: 0.2, 0.05), 25 seeds "
+        "(quick 8). Found: first epoch end with a component nearest e_k of norm >= δ1. Control: "
+        "the same epochs without re-initialisation (growth carries over epochs, so directions are "
+        "found before the predicted range)."
     ),
     tolerance=(
-        "rates: 95% Clopper-Pearson lower bound >= the profile's bar (quick 0.6, full 0.9); "
-        f"slope: the 95% t-interval inside 1 ± {EPOCH_SLOPE_TOL:g}"
+        "rates: 95% Clopper-Pearson lower bound >= the registered bar (quick 0.6, full 0.9)"
     ),
     tolerance_source=(
-        "derived: the discovery time is c/a with c between the u0 = 1 and u0 = 1/d values, so "
-        "log_γ of it has slope 1 in log_γ(1/a); the ceiling to whole epochs moves each point by "
-        "less than 1, i.e. the slope by at most 1/span, span >= 2 in log_γ(1/a_min) "
-        "(docs/math.md §11)"
+        "derived: the discovery time is c/a with c between the u0 = 1 and u0 = 1/d values "
+        "(docs/math.md §11.4); bars of the first registration, kept; sizes planned by the power rule"
     ),
     model_choice=MODEL_CHOICE,
 )
 
 EPOCH_DELTA0, EPOCH_DELTA1, EPOCH_GAMMA, EPOCH_T0 = 1e-3, 0.1, 2.0, 1.0
 EPOCH_A_MINS = {"quick": (0.2, 0.05), "full": (0.2, 0.1, 0.05, 0.025)}
-EPOCH_MIN = {"quick": 0.6, "full": 0.9}
+SEEDS = {"quick": 8, "full": 25}
+CONTROL_SEEDS = {"quick": 8, "full": 15}
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,14 @@ def discovery_epoch_range(a: float, d: int) -> tuple[int, int]:
 
 @claim.configs
 def configs(profile: str) -> list[EpochCase]:
-    seeds = range(6) if profile == "quick" else range(15)
-    return [EpochCase(am, 10, 20, s) for am in EPOCH_A_MINS[profile] for s in seeds]
+    return [EpochCase(am, 10, 20, s) for am in EPOCH_A_MINS[profile] for s in range(SEEDS[profile])]
 
 
 @claim.controls
 def controls(profile: str) -> dict[str, list[EpochCase]]:
     """Without re-initialisation a component keeps its growth across epochs, so the within-one-epoch
     prediction of the discovery epoch does not apply."""
-    seeds = range(600, 606) if profile == "quick" else range(600, 615)
+    seeds = range(600, 600 + CONTROL_SEEDS[profile])
     return {
         "no re-init": [
             EpochCase(am, 10, 20, s, reinit=False) for am in EPOCH_A_MINS[profile] for s in seeds
@@ -123,6 +124,9 @@ def experiment(cfg: EpochCase) -> dict[str, Any]:
         reinit=cfg.reinit,
         rng=cfg.seed,
         model="homogeneous",
+        n_obs=2,
+        method="auto",
+        stop_when_fitted=True,
     )
     found: list[int | None] = []
     for k in range(len(a)):
@@ -148,9 +152,8 @@ def experiment(cfg: EpochCase) -> dict[str, Any]:
 def predict(profile: str) -> dict[str, Any]:
     return {
         "discovery_epoch": "first s with t0 γ^s >= 1/(8 a u0) + ln(δ1²/δ0²)/(4a), u0 ∈ [1/d, 1]",
-        "epochs_slope": "d N / d log_γ(1/a_min) = 1 (N ≈ log_γ(1/ε) + O(1) with ε ∝ a_min)",
-        "slope_tol": EPOCH_SLOPE_TOL,
-        "min_rate": EPOCH_MIN.get(profile, EPOCH_MIN["full"]),
+        "epochs_slope": "d N / d log_γ(1/a_min) = 1 (N ≈ log_γ(1/ε) + O(1) with ε ∝ a_min): reported",
+        "min_rate": registration(claim.id).bar(profile, "rate"),
     }
 
 
@@ -159,8 +162,8 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     ok = ok_runs(results)
     p = float(prediction["min_rate"])
     predicted = (
-        f"discovery epoch in its predicted range (rate >= {p:g}); epochs N against "
-        f"log_γ(1/a_min): slope 1 ± {EPOCH_SLOPE_TOL:g} (95% interval)"
+        f"discovery epoch in its predicted range and ε reached within the budget (rates >= {p:g}); "
+        "epochs N against log_γ(1/a_min): slope 1 (reported)"
     )
     ev = Evidence()
     inside = [
@@ -176,7 +179,10 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     fit = None
     if len(set(x)) >= 2 and len(x) >= 3:
         fit = linear_fit(x, y)
-        ev.interval_within("epochs vs log_γ(1/a_min): slope", fit.ci, 1.0, EPOCH_SLOPE_TOL)
+        ev.note(
+            f"Epochs against log_γ(1/a_min): slope {fit.slope:.2f}, 95% CI [{fit.ci[0]:.2f}, "
+            f"{fit.ci[1]:.2f}] (derived 1; reported, not judged)."
+        )
     measured = f"{sum(inside)}/{len(inside)} discovery epochs in range; " + (
         f"slope {fit.slope:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]" if fit else "no slope"
     )

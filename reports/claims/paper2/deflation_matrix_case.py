@@ -16,17 +16,18 @@ import numpy as np
 from numerics.algorithms import track_flow
 from numerics.tensors import orthogonal_tensor
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
 from .._shared import legend, ok_runs
 from ._deflation import init_components
 from ._judging import rate_part
 
-MATRIX_PLATEAU_RTOL = 0.025
 MATRIX_CALIBRATION = (
     "calibrated: seeds 1000-1009 at each (d, m) in (10, 10), (30, 30), (30, 6) (disjoint from the "
     "judged 0-29 and the controls 300-329): 30/30 in order, largest plateau deviation 1.09%; "
-    "tolerance 2.5% = twice that, rounded up; the rate bars are what the seed counts can establish"
+    "tolerance 2.5% (registered plateau_rtol) = twice that, rounded up; the rate bars are those of "
+    "the first registration, sizes planned by the power rule (reports/registered.toml)"
 )
 
 
@@ -41,20 +42,21 @@ claim = declare(
     latex=r"M=\sum_k a_ke_ke_k^\top:\ t_1<t_2<\dots,\ \|W^\top W-M\|_F\approx\big(\sum_{j>k}a_j^2\big)^{1/2}",
     method=(
         "l=2, a=(1,.6,.35,.2), random basis, plain model (= two-homogeneous for l=2), δ0=1e-4; "
-        "quick: d=m=10, 10 seeds (rates >= 0.6); full: (10,10), (30,30), (30,6), 30 seeds each "
-        "(rates >= 0.9). Plateau: the observation (801 per run) between two fits where the "
+        "quick: d=m=10, 20 seeds; full: (10,10), (30,30), (30,6), 30 seeds each. Plateau: the observation (801 per run) between two fits where the "
         "residual changes slowest. Control: a=(1,.97,.94,.91), δ0=0.1 (no gap, large init)."
     ),
     tolerance=(
-        "rates: 95% Clopper-Pearson lower bound >= the profile's bar; a run's plateaus are within "
-        f"tolerance when every plateau but the last is within {MATRIX_PLATEAU_RTOL:.0%} of the "
-        "deflation residual"
+        "rates: 95% Clopper-Pearson lower bound >= the registered bar (quick 0.6, full 0.9); a run's "
+        "plateaus are within tolerance when every plateau but the last is within the registered "
+        f"plateau_rtol ({registration('deflation.matrix-case').tolerance('plateau_rtol'):.1%}) of "
+        "the deflation residual"
     ),
     tolerance_source=MATRIX_CALIBRATION,
 )
 
 MATRIX_A = (1.0, 0.6, 0.35, 0.2)
-MATRIX_MIN = {"quick": 0.6, "full": 0.9}
+SEEDS = {"quick": 20, "full": 30}
+CONTROL_SEEDS = {"quick": 12, "full": 30}
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class MatrixCase:
 
 @claim.configs
 def configs(profile: str) -> list[MatrixCase]:
-    seeds = range(10) if profile == "quick" else range(30)
+    seeds = range(SEEDS[profile])
     sizes = [(10, 10)] if profile == "quick" else [(10, 10), (30, 30), (30, 6)]
     return [MatrixCase(MATRIX_A, d, m, 1e-4, s) for d, m in sizes for s in seeds]
 
@@ -78,7 +80,7 @@ def configs(profile: str) -> list[MatrixCase]:
 @claim.controls
 def controls(profile: str) -> dict[str, list[MatrixCase]]:
     """Singular values within 3% of each other and a large init: no separated stages."""
-    seeds = range(300, 310) if profile == "quick" else range(300, 330)
+    seeds = range(300, 300 + CONTROL_SEEDS[profile])
     return {
         "no gap, large init": [MatrixCase((1.0, 0.97, 0.94, 0.91), 10, 10, 0.1, s) for s in seeds]
     }
@@ -96,13 +98,14 @@ def experiment(cfg: MatrixCase) -> dict[str, Any]:
     pr = np.asarray(tr.plateau_residuals, dtype=float)[:-1]  # the last plateau is 0 vs 0
     dr = np.asarray(tr.deflation_residual, dtype=float)[:-1]
     dev = float(np.max(np.abs(pr / dr - 1))) if pr.size and tr.in_order else float("inf")
+    rtol = registration(claim.id).tolerance("plateau_rtol")
     return {
         "fit_order": tr.fit_order.tolist(),
         "in_order": tr.in_order,
         "plateau_residuals": tr.plateau_residuals.tolist(),
         "deflation_residual": tr.deflation_residual.tolist(),
         "max_plateau_dev": dev,
-        "plateaus_ok": bool(dev <= MATRIX_PLATEAU_RTOL),
+        "plateaus_ok": bool(dev <= rtol),
         "t": tr.t[::8].tolist(),
         "residual": (tr.residual[::8] if tr.residual is not None else np.zeros(0)).tolist(),
     }
@@ -113,8 +116,8 @@ def predict(profile: str) -> dict[str, Any]:
     return {
         "order": "decreasing singular value",
         "plateau": "the best lower-rank approximation error sqrt(Σ_{j>k} a_j²) after k fits",
-        "min_rate": MATRIX_MIN.get(profile, MATRIX_MIN["full"]),
-        "plateau_rtol": MATRIX_PLATEAU_RTOL,
+        "min_rate": registration(claim.id).bar(profile, "rate"),
+        "plateau_rtol": registration(claim.id).tolerance("plateau_rtol"),
     }
 
 
@@ -122,14 +125,15 @@ def predict(profile: str) -> dict[str, Any]:
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     ok = ok_runs(results)
     p = float(prediction["min_rate"])
+    rtol = float(prediction["plateau_rtol"])
     predicted = (
-        f"in order and every plateau within {MATRIX_PLATEAU_RTOL:.0%} of the deflation residual, "
+        f"in order and every plateau within {rtol:.1%} of the deflation residual, "
         f"each at rate >= {p:g}"
     )
     ev = Evidence()
-    rows = [m for _, m in ok]
+    rows = [{**m, "plateaus_ok": m["max_plateau_dev"] <= rtol} for _, m in ok]
     rate_part(ev, "learned in decreasing singular value", rows, "in_order", p)
-    rate_part(ev, f"plateaus within {MATRIX_PLATEAU_RTOL:.0%}", rows, "plateaus_ok", p)
+    rate_part(ev, "plateaus within the tolerance", rows, "plateaus_ok", p)
     devs = [m["max_plateau_dev"] for m in rows if math.isfinite(m["max_plateau_dev"])]
     measured = (
         f"{sum(bool(m['in_order']) for m in rows)}/{len(rows)} in order; "

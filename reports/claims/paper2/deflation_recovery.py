@@ -6,23 +6,20 @@ re-initialisation on the same initialisations. docs/math.md §6, §11.3; paper 2
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, clopper_pearson
 from .._shared import legend, ok_runs
 from ._deflation import MODEL_CHOICE, R5
 from ._judging import group_runs, paired_outcomes
-from ._recovery import (
-    RECOVERY_CALIBRATION,
-    RECOVERY_MIN_RATIO,
-    RecoveryCase,
-    recovered,
-    recovery_experiment,
-)
+from ._recovery import RECOVERY_MIN_RATIO, RecoveryCase, recovered, recovery_experiment
+from ._regime import poly_delta0
 
 claim = declare(
     "deflation.recovery",
@@ -30,76 +27,107 @@ claim = declare(
     statement=(
         f"With over-parametrisation m >= {RECOVERY_MIN_RATIO}r (r = 5), the modified gradient "
         "flow (re-initialising components below δ1 between geometrically growing epochs) recovers "
-        "every component, ||T - T*||_F <= ε, at every size tried (d up to 40) — rate >= 0.75 per "
-        "size and >= 0.9 pooled — and more often than the same epochs without re-initialisation "
-        "on the same initialisations. At m = r it does not (reported)."
+        "every component, ||T - T*||_F <= ε, at every size tried — d ∈ {10, 20, 40} in full with "
+        "rate >= 0.85 per size and >= 0.95 pooled (the registered bars), and at d ∈ {1000, 2000} with "
+        "m = m_ia(d) components and δ0 = d^{-2} (docs/math.md §11.7) with rate >= 0.6 per size — "
+        "and more often than the same epochs without re-initialisation on the same initialisations."
     ),
-    latex=r"m\ge 2r:\ \Pr\big[\|T(W)-T^*\|_F\le\varepsilon\big]\ge 0.75",
+    latex=r"m\ge 2r:\ \Pr\big[\|T(W)-T^*\|_F\le\varepsilon\big]\ge 0.85",
     method=(
         "a=(1,.8,.6,.4,.2) (r=5), l=4, random basis; modified_gradient_flow defaults (δ0=1e-3, "
-        "δ1=0.1, γ=2, λ=1e-3, t0=1) with ε=1e-2 and 9 epochs (total time 511), against "
-        "reinit=False from the same initialisation (paired). Quick: (d,m)=(10,10), 10 seeds "
-        "(establishes rates >= 0.5); full: d ∈ {10, 20, 40} x m/r ∈ {2, 4}, 30 seeds each "
-        "(per size >= 0.75, pooled 180 runs >= 0.9), plus (40, 5) reported, not judged. "
-        "Control: m = r - 1 = 4 (cannot represent 5 directions): the same judge must fail. "
-        "The rate against m/r for several d is deflation.m-needed."
+        "δ1=0.1, γ=2, λ=1e-3, t0=1) with ε=1e-2 and 9 epochs (total time 511), integrator 'auto', "
+        "stopping at ε inside an epoch; paired with reinit=False from the same initialisation at "
+        "m/r = 2. Quick: (d,m)=(10,10), 20 seeds; full: d ∈ {10, 20, 40} x m/r ∈ {2, 4}, 70 seeds "
+        "each (pooled 420); scale: d ∈ {1000, 2000}, m = m_ia(d) = 50, 150 (the order claim's "
+        "regime), δ0 = d^{-2}, epochs until the weakest direction can be found (docs/math.md §11.4), "
+        "16 seeds each, no paired arm. Control: m = r - 1 = 4 (cannot represent 5 directions). The "
+        "law m*(d, r) is deflation.m-star-law."
     ),
     tolerance=(
-        "per size and pooled: 95% Clopper-Pearson lower bound >= the profile's bar (quick 0.5/0.5, "
-        "full 0.75/0.9); McNemar exact one-sided p <= 0.05 for modified over no re-init"
+        "per size and pooled: 95% Clopper-Pearson lower bound >= the registered bar (quick 0.6; "
+        "full 0.85 per size, 0.95 pooled; scale 0.6); McNemar exact one-sided p <= 0.05 for "
+        "modified over no re-init (quick, full)"
     ),
-    tolerance_source=RECOVERY_CALIBRATION,
+    tolerance_source=(
+        "the bars of the first registration (quick 0.6, full 0.85/0.95), lowered after results in "
+        "49bd9d8 and restored here (history in reports/registered.toml); sizes planned by the power "
+        "rule from the calibration block (seeds + 500000); scale bar 0.6: what 16 runs per size can "
+        "establish at the affordable cost (~30 s a run at d = 2000)"
+    ),
     model_choice=MODEL_CHOICE,
+    profiles=("quick", "full", "scale"),
 )
 
 claim.experiment(recovery_experiment)
 
-RECOVERY_MIN = {"quick": 0.5, "full": 0.75}
-RECOVERY_POOLED_MIN = {"quick": 0.5, "full": 0.9}
 RECOVERY_SIZES = {
     "quick": [(10, 10)],
     "full": [(d, k * R5) for d in (10, 20, 40) for k in (2, 4)],
 }
+SEEDS = {"quick": 20, "full": 70}
+PAIRED_SEEDS = {"quick": 20, "full": 30}
+SCALE_DS, SCALE_DEGREE, SCALE_SEEDS = (1000, 2000), 2, 16
+
+
+def _scale_epochs(d: int, delta0: float) -> int:
+    """Epochs for the weakest direction (a = 0.2) to be found from u0 = 1/d (docs/math.md §11.4), plus 3."""
+    need = d / (8 * 0.2) + math.log(0.1**2 / delta0**2) / (4 * 0.2)
+    return math.ceil(math.log2(need)) + 3
 
 
 @claim.configs
 def configs(profile: str) -> list[RecoveryCase]:
-    seeds = range(10) if profile == "quick" else range(30)
+    if profile == "scale":
+        from .deflation_order import scale_m
+
+        return [
+            RecoveryCase(
+                True,
+                d,
+                scale_m(d),
+                s,
+                max_epochs=_scale_epochs(d, poly_delta0(d, SCALE_DEGREE)),
+                delta0=poly_delta0(d, SCALE_DEGREE),
+            )
+            for d in SCALE_DS
+            for s in range(SCALE_SEEDS)
+        ]
     cases = [
-        RecoveryCase(re, d, m, s)
+        RecoveryCase(True, d, m, s)
         for d, m in RECOVERY_SIZES[profile]
-        for re in (True, False)
-        for s in seeds
+        for s in range(SEEDS[profile])
     ]
-    if profile == "full":  # below the needed over-parametrisation: reported, not judged
-        cases += [RecoveryCase(re, 40, R5, s, role="map") for re in (True, False) for s in seeds]
+    cases += [
+        RecoveryCase(False, d, m, s, role="paired")
+        for d, m in RECOVERY_SIZES[profile]
+        if m == RECOVERY_MIN_RATIO * R5
+        for s in range(PAIRED_SEEDS[profile])
+    ]
     return cases
 
 
 @claim.controls
 def controls(profile: str) -> dict[str, list[RecoveryCase]]:
     """m = r - 1 components cannot represent r orthogonal directions: recovery is impossible."""
-    seeds = range(100, 105) if profile == "quick" else range(100, 115)
-    return {
-        "m < r": [
-            RecoveryCase(re, 10, R5 - 1, s, role="control") for re in (True, False) for s in seeds
-        ]
-    }
+    d = 1000 if profile == "scale" else 10
+    n = 5 if profile == "scale" else 10
+    return {"m < r": [RecoveryCase(True, d, R5 - 1, 100 + s, role="control") for s in range(n)]}
 
 
 @claim.predict
 def predict(profile: str) -> dict[str, Any]:
+    reg = registration(claim.id)
     return {
         "min_over_parametrisation_m_over_r": RECOVERY_MIN_RATIO,
-        "per_size_min_rate": RECOVERY_MIN.get(profile, RECOVERY_MIN["full"]),
-        "pooled_min_rate": RECOVERY_POOLED_MIN.get(profile, RECOVERY_POOLED_MIN["full"]),
+        "per_size_min_rate": reg.bar(profile, "per_size"),
+        "pooled_min_rate": reg.bar(profile, "pooled"),
         "no_reinit": "recovers less often on the same seeds (McNemar)",
     }
 
 
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
-    ok = [(c, m) for c, m in ok_runs(results) if c.role != "map"]
+    ok = ok_runs(results)
     p_size = float(prediction["per_size_min_rate"])
     p_pool = float(prediction["pooled_min_rate"])
     predicted = (
@@ -111,25 +139,20 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     cells = group_runs(mod, lambda c: (c.d, c.m))
     for (d, mm), rows in sorted(cells.items()):
         ev.rate_at_least(f"modified d={d} m={mm}", recovered(rows), len(rows), p_size)
-    ev.rate_at_least("modified pooled", recovered(mod), len(mod), p_pool)
-    a, b = paired_outcomes(
-        ok, lambda c: c.reinit, lambda c: (c.d, c.m, c.seed), lambda m: m["success"]
-    )
-    ev.contrast("modified beats no re-init (paired seeds)", a, b)
-    all_rates = {
-        f"{'modified' if re else 'no_reinit'} d={d} m={mm}": [
-            recovered(rows),
-            len(rows),
-        ]
-        for (re, d, mm), rows in sorted(
-            group_runs(ok_runs(results), lambda c: (c.reinit, c.d, c.m)).items()
+    if len(cells) > 1:
+        ev.rate_at_least("modified pooled", recovered(mod), len(mod), p_pool)
+    if any(not c.reinit for c, _ in ok):
+        a, b = paired_outcomes(
+            ok, lambda c: c.reinit, lambda c: (c.d, c.m, c.seed), lambda m: m["success"]
         )
+        ev.contrast("modified beats no re-init (paired seeds)", a, b)
+    else:
+        ev.note("No paired run without re-initialisation in this profile (scale): no contrast.")
+    all_rates = {
+        f"{'modified' if re else 'no_reinit'} d={d} m={mm}": [recovered(rows), len(rows)]
+        for (re, d, mm), rows in sorted(group_runs(ok, lambda c: (c.reinit, c.d, c.m)).items())
     }
     measured = "; ".join(f"{k}: {v[0]}/{v[1]}" for k, v in all_rates.items()) or "n/a"
-    if len(ok_runs(results)) > len(ok):
-        ev.note(
-            "Sizes below the needed over-parametrisation (role 'map') are reported, not judged."
-        )
     return ev.verdict(predicted=predicted, measured=measured, numbers={"rates": all_rates})
 
 
@@ -156,6 +179,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
         err = [r - [data["lo"][i] for i in idx], [data["hi"][i] for i in idx] - r]
         ax.errorbar(xs, r, yerr=err, fmt="o", capsize=3, label=arm)
     ax.axhline(float(prediction.get("per_size_min_rate", 0.85)), color="k", ls=":", lw=0.8)
+    ax.set_title("Recovery rate per size and arm; dotted: the registered per-size bar", fontsize=8)
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.set_ylim(-0.05, 1.05)
     ax.set_ylabel("recovery rate (95% Clopper-Pearson)")
