@@ -69,8 +69,13 @@ def test_scale_profiles():
         claim = get_claim(cid)
         assert "scale" in claim.profiles
         assert all(c.d >= 1000 for c in claim.configs("scale"))
-    plain = [c for c in fit_times.configs("scale") if c.model == "plain"]
+    plain = [c for c in staircase.configs("scale") if c.model == "plain"]
     assert plain and all(c.method == SCALE_METHOD for c in plain)
+    # fit-times at scale: the corrected prediction inside its regime d·δ0² <= 1, the control beyond
+    judged = fit_times.configs("scale")
+    assert all(c.correct and c.d * c.delta0**2 <= 1.0 for c in judged)
+    control = next(iter(fit_times.controls("scale").values()))
+    assert all(c.correct and c.d * c.delta0**2 >= 10.0 for c in control)
 
 
 # ------------------------------------------------------------------------------------ fit-times
@@ -117,7 +122,7 @@ def test_fit_time_judge_three_ways():
     good = fit_times.judge(pred, _fit_runs(0.05))
     assert good.status == "holds"
     # a constant offset beyond the next-order tolerance: the constant term is wrong
-    bad = fit_times.judge(pred, _fit_runs(2 * fit_times.REDUCED_TOL))
+    bad = fit_times.judge(pred, _fit_runs(2 * pred["reduced_tol"]))
     assert bad.status == "fails"
     # alternating noise: the slope interval straddles 1 ± 0.2% (the next-order check still holds)
     noisy = fit_times.judge(pred, _fit_runs(0.0, noise=0.01))
@@ -265,9 +270,18 @@ def test_regulariser_judge_uses_a_minus_half_lambda():
     assert (
         regulariser.judge(pred, [_rr(cfg, {**good, "final_fits": [0.85, 0.05]})]).status == "fails"
     )
-    # the control: run without λ, judged with λ = 0.3 (no bias, a = 0.1 learned) fails
-    ctl = regulariser.RegCase((1.0, 0.1), 0.0, 10, 30, 1e-3, 0, judged_lam=0.3)
-    assert regulariser.judge(pred, [_rr(ctl, {**good, "final_fits": [1.0, 0.1]})]).status == "fails"
+    # the control: the plain model with the same λ learns nothing from δ0 = 1e-3 (fit 0): fails
+    ctl = regulariser.RegCase((1.0, 0.1), 0.3, 10, 30, 1e-3, 0, model="plain")
+    assert regulariser.judge(pred, [_rr(ctl, {**good, "final_fits": [0.0, 0.0]})]).status == "fails"
+
+
+def test_regulariser_plain_control_runs_and_fails_for_its_reason():
+    """The plain model with λ = 0.3 from δ0 = 1e-3: 4√s·a << λ, so nothing grows (docs/math.md §12.4)."""
+    ctl = regulariser.controls("quick")["plain model, same λ"][0]
+    m = regulariser.experiment(ctl)
+    assert max(m["final_fits"]) < m["init_bound"]
+    v = regulariser.judge(regulariser.predict("quick"), [_rr(ctl, m)])
+    assert v.status == "fails"
 
 
 # ---------------------------------------------------------------------------- tiny smoke runs
@@ -277,7 +291,8 @@ def test_trajectory_experiment_smoke():
     assert len(m["min_corr"]) == len(NORM_FACTORS)
     assert all(math.isfinite(x) for x in m["ratio_after_fit"])
     # the fitted components stay within the predicted distance on this small case
-    assert max(m["ratio_after_fit"]) <= 1 + local_stability.STABILITY_TOL
+    assert max(m["ratio_after_fit"]) <= 1 + local_stability.predict("quick")["tolerance"]
+    assert len(m["decaying_bound_ratio"]) == 2
 
 
 def test_fit_time_and_stair_experiments_smoke():

@@ -24,7 +24,7 @@ from ._deflation import A5, MODEL_CHOICE, R5
 from ._judging import group_runs, paired_outcomes, rate_part
 
 SENS_CALIBRATION = (
-    "grid chosen on seeds 1000-1003 (issue 13: at m = 4r every cell recovered in order, 48/48; at "
+    "calibrated: grid chosen on seeds 1000-1003 (issue 13: at m = 4r every cell recovered in order, 48/48; at "
     "m = 2r δ1 ∈ {0.01, 0.03} recovered 10/18 and δ1 ∈ {0.1, 0.3} 18/18). Bars: full 0.9 of the "
     "first registration, kept, with 18 seeds per cell planned by the power rule; quick 0.5 (was "
     "0.7, history); contrast: McNemar one-sided p <= 0.05"

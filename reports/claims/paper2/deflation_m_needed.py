@@ -42,7 +42,7 @@ claim = declare(
         "every judged cell: 95% Clopper-Pearson lower bound >= the registered bar (quick 0.5, full 0.8)"
     ),
     tolerance_source=(
-        "the bars of the first registration (quick 0.5, full 0.8), kept; sizes planned by the power "
+        "calibrated: the bars of the first registration (quick 0.5, full 0.8), kept; sizes planned by the power "
         "rule from the calibration block (reports/registered.toml)"
     ),
     model_choice=MODEL_CHOICE,

@@ -49,7 +49,7 @@ claim = declare(
         "run recovers when its final relative error <= the registered max_relative_error (1e-2)"
     ),
     tolerance_source=(
-        "the bars of the first registration, kept; the error bound 1e-2 is the modified flow's ε "
+        "derived: the bars of the first registration, kept; the error bound 1e-2 is the modified flow's ε "
         "(docs/math.md §6); sizes planned by the power rule (reports/registered.toml)"
     ),
     model_choice=MODEL_CHOICE,

@@ -49,7 +49,7 @@ claim = declare(
         "modified over no re-init (quick, full)"
     ),
     tolerance_source=(
-        "the bars of the first registration (quick 0.6, full 0.85/0.95), lowered after results in "
+        "calibrated: the bars of the first registration (quick 0.6, full 0.85/0.95), lowered after results in "
         "49bd9d8 and restored here (history in reports/registered.toml); sizes planned by the power "
         "rule from the calibration block (seeds + 500000); scale bar 0.6: what 16 runs per size can "
         "establish at the affordable cost (~30 s a run at d = 2000)"
