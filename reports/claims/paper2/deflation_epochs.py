@@ -57,7 +57,7 @@ claim = declare(
 EPOCH_DELTA0, EPOCH_DELTA1, EPOCH_GAMMA, EPOCH_T0 = 1e-3, 0.1, 2.0, 1.0
 EPOCH_A_MINS = {"quick": (0.2, 0.05), "full": (0.2, 0.1, 0.05, 0.025)}
 SEEDS = {"quick": 8, "full": 25}
-CONTROL_SEEDS = {"quick": 8, "full": 15}
+CONTROL_SEEDS = {"quick": 8, "full": 25}
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ NONORTH_C = (1.0, 0.7, 0.5, 0.3)
 CONTROL_C = (1.0, 0.995, 0.99, 0.985)
 RHOS = {"quick": (0.5,), "full": (0.3, 0.5)}
 SEEDS = {"quick": 20, "full": 50}
-CONTROL_SEEDS = {"quick": 16, "full": 30}
+CONTROL_SEEDS = {"quick": 16, "full": 100}
 D, M, DELTA0 = 20, 40, 1e-3
 
 
