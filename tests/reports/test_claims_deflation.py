@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from reports.claims import deflation as D
 from reports.catalog import get_claim
+from reports.claims import deflation as D
 from reports.registry import RunResult
 
 IDS = [

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import theory
-from reports.claims import deflation_dynamics as D
 from reports.catalog import get_claim
+from reports.claims import deflation_dynamics as D
 from reports.registry import RunResult
 
 IDS = [

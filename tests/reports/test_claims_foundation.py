@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from reports.claims import foundation as F
 from reports.catalog import get_claim
+from reports.claims import foundation as F
 from reports.registry import RunResult
 
 

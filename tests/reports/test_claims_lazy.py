@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from reports.claims import lazy as L  # noqa: E402
-from reports.registry import RunResult# noqa: E402
+from reports.registry import RunResult  # noqa: E402
 
 
 def _rr(cfg: object, **metrics: object) -> RunResult:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from reports import loading
-from reports.cli import main
 from reports.catalog import get_claim
+from reports.cli import main
 from reports.registry import REGISTRY
 from reports.runner import _execute, run_claims
 from reports.store import ResultStore, code_version

@@ -75,7 +75,9 @@ def test_reads_bars_tolerances_rates_and_history(tmp_path):
 
 def test_missing_bar_names_claim_profile_and_file(tmp_path):
     reg = registration("area.claim", _write(tmp_path, GOOD))
-    with pytest.raises(RegistrationError, match=r"'area.claim'.*'max_rate'.*'quick'.*registered.toml"):
+    with pytest.raises(
+        RegistrationError, match=r"'area.claim'.*'max_rate'.*'quick'.*registered.toml"
+    ):
         reg.bar("quick", "max_rate")
     with pytest.raises(RegistrationError, match="tolerance 'atol'"):
         reg.tolerance("atol")

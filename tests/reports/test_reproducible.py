@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.cli import main
 from reports.catalog import all_claims
+from reports.cli import main
 
 DEFAULT_CLAIMS = (
     "foundation.loss-monotone",

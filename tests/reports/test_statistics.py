@@ -403,7 +403,6 @@ def test_bad_input_names_the_parameter(call, exc, name):
 
 # ------------------------------------------------------------------ planned power (docs/math.md §7.8)
 from reports.statistics import (  # noqa: E402
-    Rate,
     calibration_estimate,
     homogeneity_p_value,
     rate_decision_probabilities,
@@ -423,7 +422,9 @@ def _brute_force_probabilities(p: float, n: int, bar: float, direction: str) -> 
 
 
 @pytest.mark.parametrize("direction", ["at_least", "at_most"])
-@pytest.mark.parametrize(("p", "n", "bar"), [(0.95, 40, 0.9), (0.6, 25, 0.5), (0.1, 30, 0.2), (0.5, 12, 0.5)])
+@pytest.mark.parametrize(
+    ("p", "n", "bar"), [(0.95, 40, 0.9), (0.6, 25, 0.5), (0.1, 30, 0.2), (0.5, 12, 0.5)]
+)
 def test_decision_probabilities_match_the_rule_count_by_count(p, n, bar, direction):
     got = rate_decision_probabilities(p, n, bar, direction)
     want = _brute_force_probabilities(p, n, bar, direction)
@@ -444,7 +445,9 @@ def test_power_of_a_rate_below_the_bar_is_the_probability_of_failing():
     assert probs["fails"] > 0.99  # 0.5 is far below 0.9: 60 runs miss it almost surely
 
 
-@pytest.mark.parametrize(("p", "bar", "power"), [(0.99, 0.9, 0.9), (0.93, 0.5, 0.8), (0.3, 0.6, 0.9)])
+@pytest.mark.parametrize(
+    ("p", "bar", "power"), [(0.99, 0.9, 0.9), (0.93, 0.5, 0.8), (0.3, 0.6, 0.9)]
+)
 def test_trials_for_power_is_the_first_n_reaching_it(p, bar, power):
     n = trials_for_power(p, bar, power)
     assert n is not None
@@ -457,7 +460,9 @@ def test_trials_for_power_says_none_when_unaffordable():
 
 
 def test_rate_records_expected_and_power():
-    r = Rate("x", 40, 40, 0.9, expected=calibration_estimate(20, 20), expected_source="seeds 900-919")
+    r = Rate(
+        "x", 40, 40, 0.9, expected=calibration_estimate(20, 20), expected_source="seeds 900-919"
+    )
     d = r.as_dict()
     assert d["expected"] == pytest.approx(21 / 22, abs=1e-15)
     assert d["power"] == pytest.approx(rate_power(21 / 22, 40, 0.9), abs=1e-15)
@@ -476,5 +481,7 @@ def test_homogeneity_detects_disagreeing_blocks():
     # the seed blocks of issue 20: 19/20 on one block, 7/20 on another
     assert homogeneity_p_value(19, 20, 7, 20) < 1e-3
     assert homogeneity_p_value(10, 20, 10, 20) == pytest.approx(1.0, abs=1e-12)
-    assert homogeneity_p_value(3, 10, 7, 12) == pytest.approx(homogeneity_p_value(7, 12, 3, 10), abs=1e-15)
+    assert homogeneity_p_value(3, 10, 7, 12) == pytest.approx(
+        homogeneity_p_value(7, 12, 3, 10), abs=1e-15
+    )
     assert homogeneity_p_value(0, 0, 3, 5) == 1.0
