@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .loading import load_all, with_loaded_sources
 from .catalog import all_claims, get_claim
+from .loading import load_all, with_loaded_sources
 from .registry import PROFILES, Claim, Verdict
 from .render import (
     _BADGE,

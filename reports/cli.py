@@ -35,10 +35,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .catalog import all_claims, get_claim
 from .loading import with_loaded_sources
 from .outdir import check_out_dir
 from .procs import check_workers
-from .catalog import all_claims, get_claim
 from .registry import PROFILES, Claim
 from .render import (
     CLOSE_MARGIN,

@@ -326,9 +326,7 @@ class ClaimDeclaration:
         """The frozen :class:`Claim`; :class:`ClaimDefinitionError` if a required part is missing."""
         missing = [p for p, (required, _) in _PARTS.items() if required and p not in self._parts]
         if missing:
-            shapes = "; ".join(
-                f"@claim.{p} def {p}({', '.join(_PARTS[p][1])})" for p in missing
-            )
+            shapes = "; ".join(f"@claim.{p} def {p}({', '.join(_PARTS[p][1])})" for p in missing)
             raise ClaimDefinitionError(
                 f"claim {self.id!r} (declared in {self.module}) has no {', '.join(missing)}: add {shapes}"
             )

@@ -23,8 +23,8 @@ import math
 import os
 import sqlite3
 import sys
-import types
 import time
+import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -130,8 +130,10 @@ def _claim_modules(module_name: str) -> list[str]:
             continue
         seen.append(name)
         for value in list(vars(sys.modules[name]).values()):
-            other = value.__name__ if isinstance(value, types.ModuleType) else getattr(
-                value, "__module__", None
+            other = (
+                value.__name__
+                if isinstance(value, types.ModuleType)
+                else getattr(value, "__module__", None)
             )
             if isinstance(other, str) and other.startswith(roots) and other not in seen:
                 todo.append(other)
