@@ -66,7 +66,8 @@ def _epoch_time(m: int) -> float:
 
 
 def _point_time(seeds: int) -> tuple[float, int]:
-    from reports.claims.beyond import budget_experiment, mvd_configs
+    from reports.claims.paper1._variant import budget_experiment
+    from reports.claims.paper1.beyond_m_vs_d import configs as mvd_configs
 
     cfgs = [c for c in mvd_configs("full") if c.order == ORDER and c.d == D and c.seed < seeds]
     t0 = time.perf_counter()

@@ -7,16 +7,17 @@ values printed are the ones written into the claims' ``tolerance_source``.
 
 from __future__ import annotations
 
-from reports.claims import deflation_dynamics as D
+from reports.claims.paper2 import deflation_fit_times as F
+from reports.claims.paper2._fit_times import fit_time_analysis
 
 
 def fit_times() -> None:
     worst = 0.0
     for d, m in ((10, 50), (50, 200), (100, 200)):
         for seed in (1000, 1001, 1002):
-            for delta0 in D.FIT_DELTAS:
-                cfg = D.FitTimeCase("homogeneous", d, m, delta0, seed)
-                an = D._fit_time_analysis([(cfg, D.fit_time_experiment(cfg))])
+            for delta0 in F.FIT_DELTAS:
+                cfg = F.FitTimeCase("homogeneous", d, m, delta0, seed)
+                an = fit_time_analysis([(cfg, F.experiment(cfg))])
                 worst = max(worst, an["worst_reduced"])
                 print(
                     f"d={d} m={m} seed={seed} δ0={delta0:g}: 2a|t - t_red| <= "

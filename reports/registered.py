@@ -36,6 +36,7 @@ from .statistics import calibration_estimate, rate_power
 
 __all__ = [
     "CALIBRATION_OFFSET",
+    "POWER_TARGET",
     "REGISTERED_FILE",
     "REPLICATION_OFFSET",
     "Change",
@@ -55,6 +56,8 @@ CALIBRATION_OFFSET = 500_000
 """Calibration runs: every seed of the judged configs plus this (judged seeds stay below it)."""
 REPLICATION_OFFSET = 1_000_000
 """Replication block ``K``: every seed of the judged configs plus ``K`` times this."""
+POWER_TARGET = {"quick": 0.8, "full": 0.9, "scale": 0.9}
+"""The power every judged rate must reach under each profile (docs/math.md §7.8)."""
 _DIRECTIONS = ("at_least", "at_most")
 
 

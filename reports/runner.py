@@ -1,10 +1,11 @@
 """Runner: claims' configs → metrics through any :class:`concurrent.futures.Executor`, stored in SQLite.
 
-Flow (DESIGN.md "Data flow"): for each claim, ``configs(profile)`` gives frozen dataclass configs;
-runs already in the :class:`~reports.store.ResultStore` (status ``ok``, same key) are reused; the
-others are submitted — every claim's runs at once, so a 2-core pool stays busy across claims — to
-the executor as ``_execute(experiment, config, blas_threads)``; each finished run is committed to
-the store as it arrives. Then ``predict`` and ``judge`` give each claim's :class:`Verdict`.
+Flow (docs/architecture.md, "Data flow of a report"): for each claim, ``configs(profile)`` gives
+frozen dataclass configs; runs already in the :class:`~reports.store.ResultStore` (status ``ok``,
+same key) are reused; the others are submitted — every claim's runs at once, so a 2-core pool stays
+busy across claims — to the executor as ``_execute(experiment, config, blas_threads)``; each
+finished run is committed to the store as it arrives. Then ``predict`` and ``judge`` give each
+claim's :class:`Verdict`.
 
 Rules enforced here, whatever a claim's judge says:
 
@@ -36,7 +37,9 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .planning import check_against_registration
 from .procs import check_workers, terminate_pool, worker_init
+from .registered import registration, shift_seeds
 from .registry import PROFILES, Claim, RunResult, Verdict
 from .statistics import ControlResult
 from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
@@ -398,6 +401,11 @@ class ClaimOutcome:
     problems: tuple[str, ...] = field(default_factory=tuple)
     controls: tuple[tuple[str, tuple[Any, ...], tuple[RunResult, ...]], ...] = ()
     """Negative controls as ``(name, configs, results)``; their verdicts are in ``verdict.controls``."""
+    seed_offset: int = 0
+    """0 for the judged seed block; the offset every seed was moved by for a calibration or
+    replication block (docs/math.md §7.8-7.9)."""
+    design_faults: tuple[str, ...] = ()
+    """Rates judged off their registration (docs/math.md §7.10), claim's and controls'."""
 
     @property
     def n_failed(self) -> int:
@@ -441,8 +449,15 @@ def run_claims(
     fresh: bool = False,
     progress: str = "auto",
     stream: TextIO | None = None,
+    seed_offset: int = 0,
 ) -> list[ClaimOutcome]:
-    """Sweep every claim's configs in one pass through ``executor``, then judge each claim."""
+    """Sweep every claim's configs in one pass through ``executor``, then judge each claim.
+
+    ``seed_offset`` moves every seed of every config (judged and control) by that much: the
+    calibration block (:data:`reports.registered.CALIBRATION_OFFSET`) or a replication block
+    (``K·``:data:`reports.registered.REPLICATION_OFFSET`). Every verdict is checked against the
+    claim's registration (:func:`reports.planning.check_against_registration`).
+    """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
     for claim in claims:
@@ -456,9 +471,9 @@ def run_claims(
     tasks: list[tuple[str, Callable[[Any], Mapping[str, Any]], Any]] = []
     for claim in claims:
         try:
-            configs = tuple(claim.configs(profile))
+            configs = tuple(shift_seeds(c, seed_offset) for c in claim.configs(profile))
             controls = {
-                str(name): tuple(cfgs)
+                str(name): tuple(shift_seeds(c, seed_offset) for c in cfgs)
                 for name, cfgs in (claim.controls(profile) if claim.controls else {}).items()
             }
             for cfg in (*configs, *(c for cfgs in controls.values() for c in cfgs)):
@@ -500,6 +515,8 @@ def run_claims(
                 probs.append(f"predict failed: {type(exc).__name__}: {exc}")
                 verdict = _inconclusive(probs[-1])
         control_results: list[ControlResult] = []
+        plan = registration(claim.id)
+        design_faults: list[str] = []
         control_runs: list[tuple[str, tuple[Any, ...], tuple[RunResult, ...]]] = []
         for name, cfgs in per_control[claim.id].items():
             cres = tuple(results[pos : pos + len(cfgs)])
@@ -507,15 +524,34 @@ def run_claims(
             control_runs.append((name, cfgs, cres))
             if verdict is None:
                 cv = _judge(claim, prediction, cres, probs, f" on control {name!r}")
+                cv, faults = check_against_registration(cv, plan, profile, control=name)
+                design_faults += [f"control {name!r}: {f}" for f in faults]
                 n_bad = sum(not r.ok for r in cres)
                 why = f"{n_bad} of {len(cres)} runs failed; {cv.reason}" if n_bad else cv.reason
                 control_results.append(
                     ControlResult(
-                        name, cv.status, why, cv.margin, runs=len(cres), runs_failed=n_bad
+                        name,
+                        cv.status,
+                        why,
+                        cv.margin,
+                        runs=len(cres),
+                        runs_failed=n_bad,
+                        rates=cv.rates,
                     )
                 )
         if verdict is None:
-            verdict = apply_controls(_judge(claim, prediction, res, probs, ""), control_results)
+            own, faults = check_against_registration(
+                _judge(claim, prediction, res, probs, ""), plan, profile
+            )
+            design_faults = faults + design_faults
+            verdict = apply_controls(own, control_results)
+            if verdict.status == "holds" and design_faults:
+                verdict = verdict.replace(
+                    status="inconclusive",
+                    reason="design fault (docs/math.md §7.10): "
+                    + "; ".join(design_faults)
+                    + f". The judge said: {verdict.reason}",
+                )
         outcomes.append(
             ClaimOutcome(
                 claim=claim,
@@ -530,6 +566,8 @@ def run_claims(
                 ),
                 problems=tuple(probs),
                 controls=tuple(control_runs),
+                seed_offset=seed_offset,
+                design_faults=tuple(design_faults),
             )
         )
     return outcomes

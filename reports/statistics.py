@@ -726,6 +726,8 @@ class ControlResult:
     description: str = ""
     runs: int = 0
     runs_failed: int = 0
+    rates: tuple[Mapping[str, Any], ...] = ()
+    """The control's judged rates (with their planned power: a control is planned to fail)."""
 
     @property
     def discriminates(self) -> bool:
@@ -740,6 +742,7 @@ class ControlResult:
             "description": self.description,
             "runs": self.runs,
             "runs_failed": self.runs_failed,
+            "rates": [dict(r) for r in self.rates],
         }
 
 

@@ -6,15 +6,28 @@ Helpers shared only by the claims of one paper live beside them (``paper1/_*.py`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ..registry import RunResult, Verdict
-from ..statistics import linear_fit
+from ..statistics import Check, linear_fit
 
-__all__ = ["failed_runs", "legend", "loglog_slope", "no_runs", "ok_runs", "slope_with_interval"]
+__all__ = [
+    "check_profile",
+    "columns",
+    "exact_check",
+    "failed_runs",
+    "legend",
+    "loglog_slope",
+    "mean_interval",
+    "no_runs",
+    "ok_runs",
+    "slope_with_interval",
+]
 
 
 def ok_runs(results: Sequence[RunResult]) -> list[tuple[Any, Mapping[str, Any]]]:
@@ -50,6 +63,26 @@ def loglog_slope(x: Any, y: Any) -> float:
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
 
 
+def mean_interval(values: Sequence[float] | np.ndarray) -> tuple[float, tuple[float, float]]:
+    """Mean with its two-sided 95% Student-t interval (a single value: the interval is that value)."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, (mean, mean)
+    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return mean, (mean - half, mean + half)
+
+
+def exact_check(name: str, n_ok: int, n: int, robustness: float, detail: str) -> Check:
+    """An exact-equality part: fails (margin −fraction wrong) unless every case matches; when all match,
+    the margin is ``robustness`` in [0, 1] (how far the underlying numerical decision is from its cut)."""
+    if n == 0:
+        return Check(name, "inconclusive", float("nan"), "no case measured")
+    if n_ok < n:
+        return Check(name, "fails", -(n - n_ok) / n, detail)
+    return Check(name, "holds", float(min(max(robustness, 0.0), 1.0)), detail)
+
+
 def legend(ax: Any, **kwargs: Any) -> None:
     """``ax.legend(**kwargs)`` when the axes has labelled artists; nothing on an empty figure.
 
@@ -59,3 +92,15 @@ def legend(ax: Any, **kwargs: Any) -> None:
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(**kwargs)
+
+
+def check_profile(profile: str, profiles: Sequence[str] = ("quick", "full")) -> str:
+    """``profile`` if it is one of ``profiles``; ``ValueError`` naming the allowed ones otherwise."""
+    if profile not in profiles:
+        raise ValueError(f"profile must be {' or '.join(map(repr, profiles))}, got {profile!r}")
+    return profile
+
+
+def columns(*names: str) -> dict[str, list[Any]]:
+    """An empty ``{column: []}`` table, the data a ``plot`` fills and returns (written as CSV)."""
+    return {name: [] for name in names}

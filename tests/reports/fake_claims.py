@@ -133,3 +133,16 @@ def make_claim(
         tolerance_source="derived: test fixture",
         controls=control_configs if controls else None,
     )
+
+
+def seed_rate_judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
+    """A rate judge: a run succeeds when its seed is not a multiple of 4 (so the rate depends on the
+    seed block only through which seeds it holds); "rate >= 0.5" with the exact-interval rule."""
+    from reports.statistics import Evidence
+
+    ok = [r for r in results if r.ok and r.metrics is not None]
+    ev = Evidence()
+    ev.rate_at_least(
+        "seed not a multiple of 4", sum(r.config.seed % 4 != 0 for r in ok), len(results), 0.5
+    )
+    return ev.verdict(predicted="rate >= 0.5", measured=f"{len(ok)} runs")

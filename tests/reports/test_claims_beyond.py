@@ -7,7 +7,15 @@ import math
 import pytest
 
 from reports.catalog import get_claim
-from reports.claims import beyond as B
+from reports.claims.paper1 import _variant as V
+from reports.claims.paper1 import beyond_bad_local_minima as BL
+from reports.claims.paper1 import beyond_epsilon_dependence as ED
+from reports.claims.paper1 import beyond_escape_by_reinit as ER
+from reports.claims.paper1 import beyond_m_vs_d as MD
+from reports.claims.paper1 import beyond_m_vs_r as MR
+from reports.claims.paper1 import beyond_saddle_at_zero as SZ
+from reports.claims.paper1 import beyond_step_size as SS
+from reports.claims.paper1 import beyond_versus_lazy as VL
 from reports.registry import RunResult, Verdict
 
 BEYOND = (
@@ -41,24 +49,24 @@ def _versus(n: int, lazy_wins: int, variant_wins: int, d: int = 20) -> list[RunR
         var = s < variant_wins
         laz = s >= n - lazy_wins
         for arm, ok in (("variant", var), ("lazy", laz)):
-            cfg = B.LazyVsVariant(order=3, d=d, r=3, m=12, seed=s, arm=arm)
+            cfg = VL.LazyVsVariant(order=3, d=d, r=3, m=12, seed=s, arm=arm)
             out.append(_rr(cfg, success=ok, relative_error=0.01 if ok else 0.9, movement=None))
     return out
 
 
 def test_versus_lazy_judge() -> None:
-    pred = B.versus_predict("full")  # rate >= 0.8
-    v = B.versus_judge(pred, _versus(30, lazy_wins=0, variant_wins=30))
+    pred = VL.predict("full")  # rate >= 0.8
+    v = VL.judge(pred, _versus(30, lazy_wins=0, variant_wins=30))
     assert v.status == "holds"
     _sign_ok(v)
     # lazy succeeds as often as the variant: no contrast (the control's situation)
-    v = B.versus_judge(pred, _versus(30, lazy_wins=30, variant_wins=30))
+    v = VL.judge(pred, _versus(30, lazy_wins=30, variant_wins=30))
     assert v.status == "fails"
     _sign_ok(v)
     # 2 discordant pairs only: ahead but not significant, and the rate 27/30 is undecided
-    v = B.versus_judge(pred, _versus(30, lazy_wins=28, variant_wins=27))
+    v = VL.judge(pred, _versus(30, lazy_wins=28, variant_wins=27))
     assert v.status in ("inconclusive", "fails")
-    v = B.versus_judge(pred, _versus(30, lazy_wins=25, variant_wins=28))
+    v = VL.judge(pred, _versus(30, lazy_wins=25, variant_wins=28))
     assert v.status == "inconclusive"
 
 
@@ -66,24 +74,24 @@ def test_versus_controls_are_above_the_lazy_threshold_and_distinct() -> None:
     import theory
 
     for profile in ("quick", "full", "scale"):
-        cfgs = set(B.versus_configs(profile))
-        for ctl in B.versus_controls(profile).values():
+        cfgs = set(VL.configs(profile))
+        for ctl in VL.controls(profile).values():
             assert not cfgs & set(ctl)
             for c in ctl:
                 assert c.m > theory.lazy_threshold(c.d, c.order)
         for c in cfgs:
             assert c.m < 0.2 * theory.lazy_threshold(c.d, c.order)
-    assert min(c.d for c in B.versus_configs("scale")) >= 200
+    assert min(c.d for c in VL.configs("scale")) >= 200
 
 
 # -------------------------------------------------------------------------------- m* helper
 def test_m_star_interval() -> None:
     per_m = {3: [True] * 3 + [False] * 7, 6: [True] * 9 + [False], 12: [True] * 30}
-    s = B.m_star(per_m)
+    s = V.m_star(per_m)
     assert s["point"] == 6  # 0.9 >= 0.75 from m = 6 on
     assert s["low"] == 6  # at m = 3 the upper CP end of 3/10 is 0.65 < 0.75
     assert s["high"] == 12  # 9/10 has lower end 0.555 < 0.75; 30/30 has 0.884
-    assert B.m_star({3: [False] * 5})["point"] is None
+    assert V.m_star({3: [False] * 5})["point"] is None
 
 
 # ------------------------------------------------------------------------------- m-vs-d / r
@@ -93,37 +101,37 @@ def _budget(groups: dict[tuple[int, int], dict[int, int]], n: int) -> list[RunRe
     for (d, r), per_m in groups.items():
         for m, k in per_m.items():
             for s in range(n):
-                cfg = B.BudgetRun(order=3, d=d, r=r, m=m, seed=s)
+                cfg = V.BudgetRun(order=3, d=d, r=r, m=m, seed=s)
                 ok = s < k
                 out.append(_rr(cfg, success=ok, relative_error=0.01, component_steps=m * 100))
     return out
 
 
 def test_m_vs_d_judge() -> None:
-    pred = B.mvd_predict("full")
+    pred = MD.predict("full")
     good = _budget({(10, 3): {3: 10, 12: 30}, (200, 3): {3: 12, 12: 30}}, 30)
-    v = B.mvd_judge(pred, good)
+    v = MD.judge(pred, good)
     assert v.status == "holds"
     _sign_ok(v)
     # m does not matter (everything succeeds at m = r): the control's situation
     flat = _budget({(10, 3): {3: 30, 12: 30}, (200, 3): {3: 30, 12: 30}}, 30)
-    v = B.mvd_judge(pred, flat)
+    v = MD.judge(pred, flat)
     assert v.status == "fails"
     _sign_ok(v)
     # m = 4r not clearly sufficient at d = 200 (26/30: CI lower 0.69 < 0.8 < upper 0.96)
     weak = _budget({(10, 3): {3: 10, 12: 30}, (200, 3): {3: 12, 12: 26}}, 30)
-    assert B.mvd_judge(pred, weak).status == "inconclusive"
+    assert MD.judge(pred, weak).status == "inconclusive"
 
 
 def test_m_vs_r_judge_checks_the_exponent_as_an_upper_bound() -> None:
-    pred = B.mvr_predict("full")
+    pred = MR.predict("full")
     # m* = 2r: exponent 1 (exact, zero-width interval) <= 7.5
     lin = {(r, 30): {r: 5, 2 * r: 20, 4 * r: 20} for r in (2, 3, 4)}
-    v = B.mvr_judge(pred, _budget_r(lin, 20))
+    v = MR.judge(pred, _budget_r(lin, 20))
     assert v.status == "holds" and v.numbers["exponent"]["slope"] == pytest.approx(1.0)
     # m* = r^8: exponent 8 > 7.5 fails
     steep = {(r, 30): {r: 0, 4 * r: 0, r**8: 20} for r in (2, 3, 4)}
-    v = B.mvr_judge(pred, _budget_r(steep, 20))
+    v = MR.judge(pred, _budget_r(steep, 20))
     assert v.status == "fails"
     _sign_ok(v)
 
@@ -133,13 +141,13 @@ def _budget_r(groups: dict[tuple[int, int], dict[int, int]], n: int) -> list[Run
     for (r, d), per_m in groups.items():
         for m, k in per_m.items():
             for s in range(n):
-                cfg = B.BudgetRun(order=3, d=d, r=r, m=m, seed=s)
+                cfg = V.BudgetRun(order=3, d=d, r=r, m=m, seed=s)
                 out.append(_rr(cfg, success=s < k, relative_error=0.01, component_steps=m))
     return out
 
 
 def test_m_controls_use_reinit_and_differ_from_configs() -> None:
-    for configs, controls in ((B.mvd_configs, B.mvd_controls), (B.mvr_configs, B.mvr_controls)):
+    for configs, controls in ((MD.configs, MD.controls), (MR.configs, MR.controls)):
         for profile in ("quick", "full"):
             cfgs = set(configs(profile))
             assert all(c.reinit == "none" for c in cfgs)
@@ -153,7 +161,7 @@ def _plain(kinds_at_r: list[str], kinds_at_4r: list[str], order: int = 3) -> lis
     out = []
     for m, kinds in ((3, kinds_at_r), (12, kinds_at_4r)):
         for s, k in enumerate(kinds):
-            cfg = B.PlainRun(order=order, d=5, r=3, m=m, seed=s)
+            cfg = BL.PlainRun(order=order, d=5, r=3, m=m, seed=s)
             out.append(
                 _rr(cfg, kind=k, success=k == "success", relative_error=0.5, grad_norm=1e-12)
             )
@@ -161,9 +169,9 @@ def _plain(kinds_at_r: list[str], kinds_at_4r: list[str], order: int = 3) -> lis
 
 
 def test_bad_local_minima_judge() -> None:
-    pred = B.plain_predict("full")
+    pred = BL.predict("full")
     at_r = ["spurious_minimum"] * 2 + ["saddle"] * 6 + ["success"] * 2
-    v = B.plain_judge(pred, _plain(at_r, ["success"] * 10))
+    v = BL.judge(pred, _plain(at_r, ["success"] * 10))
     assert v.status == "holds"
     assert v.numbers["l=3,r=3"]["counts"]["m=3"] == {
         "success": 2,
@@ -172,25 +180,25 @@ def test_bad_local_minima_judge() -> None:
         "unresolved": 0,
     }
     # only saddles: no spurious minimum exists -> fails (the rank-one control's situation)
-    v = B.plain_judge(pred, _plain(["saddle"] * 8 + ["success"] * 2, ["success"] * 10))
+    v = BL.judge(pred, _plain(["saddle"] * 8 + ["success"] * 2, ["success"] * 10))
     assert v.status == "fails"
     _sign_ok(v)
     # a spurious minimum but only 2 discordant pairs: ahead, not significant
-    v = B.plain_judge(pred, _plain(["spurious_minimum"] + ["success"] * 9, ["success"] * 10))
+    v = BL.judge(pred, _plain(["spurious_minimum"] + ["success"] * 9, ["success"] * 10))
     assert v.status == "inconclusive"
 
 
 def test_bad_local_minima_control_is_rank_one() -> None:
     for profile in ("quick", "full"):
-        cfgs = set(B.plain_configs(profile))
-        for ctl in B.plain_controls(profile).values():
+        cfgs = set(BL.configs(profile))
+        for ctl in BL.controls(profile).values():
             assert not cfgs & set(ctl) and all(c.r == 1 for c in ctl)
-    assert {c.order for c in B.plain_configs("full")} == {3, 4}
+    assert {c.order for c in BL.configs("full")} == {3, 4}
 
 
 # ---------------------------------------------------------------------------- saddle-at-zero
 def test_saddle_experiment_matches_the_symbolic_polynomial() -> None:
-    m = B.ray_experiment(B.RayCase(order=3, d=3, m=2, r=2, seed=0))
+    m = SZ.experiment(SZ.RayCase(order=3, d=3, m=2, r=2, seed=0))
     assert m["fitted_order"] == pytest.approx(3.0, abs=0.02)
     assert m["symbolic_lowest_degree"] == 3
     assert m["symbolic_err_ulp"] < 100
@@ -198,17 +206,17 @@ def test_saddle_experiment_matches_the_symbolic_polynomial() -> None:
     # products of exact zeros are exactly zero in any order (no rounding can make them non-zero)
     assert m["grad_norm_at_zero"] == 0.0
     # from a nonzero base point the loss changes at first order (the control)
-    c = B.ray_experiment(B.RayCase(order=3, d=3, m=2, r=2, seed=0, base=0.5))
+    c = SZ.experiment(SZ.RayCase(order=3, d=3, m=2, r=2, seed=0, base=0.5))
     assert c["fitted_order"] == pytest.approx(1.0, abs=0.1)
 
 
 def test_saddle_judge() -> None:
     pred = {"order": {"3": 3}, "order_tol": 0.02, "symbolic_ulp_tol": 100.0}
-    cfg = B.RayCase(order=3, d=3, m=2, r=2, seed=0)
+    cfg = SZ.RayCase(order=3, d=3, m=2, r=2, seed=0)
     good = [_rr(cfg, fitted_order=3.001, symbolic_err_ulp=2.0)]
-    assert B.ray_judge(pred, good).status == "holds"
-    assert B.ray_judge(pred, [_rr(cfg, fitted_order=1.0, symbolic_err_ulp=None)]).status == "fails"
-    assert B.ray_judge(pred, [_rr(cfg, fitted_order=3.0, symbolic_err_ulp=1e4)]).status == "fails"
+    assert SZ.judge(pred, good).status == "holds"
+    assert SZ.judge(pred, [_rr(cfg, fitted_order=1.0, symbolic_err_ulp=None)]).status == "fails"
+    assert SZ.judge(pred, [_rr(cfg, fitted_order=3.0, symbolic_err_ulp=1e4)]).status == "fails"
 
 
 # ---------------------------------------------------------------------------- escape-by-reinit
@@ -217,7 +225,7 @@ def _escape(k_one: int, k_none: int, n: int = 30, escapes: bool = True) -> list[
     for arm, k in (("one-random", k_one), ("small", k_one), ("none", k_none)):
         for s in range(n):
             esc = [(0.58, 0.01)] if (escapes and arm != "none" and s < k) else []
-            cfg = B.EscapeRun(order=3, d=20, r=3, arm=arm, seed=s)
+            cfg = ER.EscapeRun(order=3, d=20, r=3, arm=arm, seed=s)
             out.append(
                 _rr(cfg, success=s < k, relative_error=0.01, epoch_errors=[0.58], escapes=esc)
             )
@@ -225,13 +233,13 @@ def _escape(k_one: int, k_none: int, n: int = 30, escapes: bool = True) -> list[
 
 
 def test_escape_judge() -> None:
-    pred = B.escape_predict("full")
-    v = B.escape_judge(pred, _escape(30, 15))
+    pred = ER.predict("full")
+    v = ER.judge(pred, _escape(30, 15))
     assert v.status == "holds"
     _sign_ok(v)
-    assert B.escape_judge(pred, _escape(30, 30)).status == "fails"  # no contrast (control)
-    assert B.escape_judge(pred, _escape(30, 15, escapes=False)).status == "fails"
-    assert B.escape_judge(pred, _escape(27, 25)).status == "inconclusive"
+    assert ER.judge(pred, _escape(30, 30)).status == "fails"  # no contrast (control)
+    assert ER.judge(pred, _escape(30, 15, escapes=False)).status == "fails"
+    assert ER.judge(pred, _escape(27, 25)).status == "inconclusive"
 
 
 # ------------------------------------------------------------------------ epsilon-dependence
@@ -241,32 +249,32 @@ def _eps(steps_of_eps: object, rate: int = 30, n: int = 30) -> list[RunResult]:
         for m in (3, 6, 12):
             for s in range(n):
                 ok = (s < rate) if m == 12 else (s < n // 2)
-                cfg = B.EpsRun(order=3, d=20, r=3, m=m, seed=s, eps=e)
+                cfg = ED.EpsRun(order=3, d=20, r=3, m=m, seed=s, eps=e)
                 steps = steps_of_eps(e) * (1 + 0.01 * s)  # type: ignore[operator]
                 out.append(_rr(cfg, success=ok, n_steps=int(steps), relative_error=e))
     return out
 
 
 def test_epsilon_judge() -> None:
-    pred = B.eps_predict("full")
-    v = B.eps_judge(pred, _eps(lambda e: 50 + 10 * math.log(1 / e)))
+    pred = ED.predict("full")
+    v = ED.judge(pred, _eps(lambda e: 50 + 10 * math.log(1 / e)))
     assert v.status == "holds"
     assert v.numbers["m_exponent"]["slope"] == 0.0  # m* = 12 at every ε: flat, exact
     _sign_ok(v)
-    v = B.eps_judge(pred, _eps(lambda e: 10 / e**2))  # steps ∝ ε^{-2}: exponent 2 > 1
+    v = ED.judge(pred, _eps(lambda e: 10 / e**2))  # steps ∝ ε^{-2}: exponent 2 > 1
     assert v.status == "fails"
     _sign_ok(v)
-    assert B.eps_judge(pred, _eps(lambda e: 60.0, rate=27)).status == "inconclusive"
+    assert ED.judge(pred, _eps(lambda e: 60.0, rate=27)).status == "inconclusive"
 
 
 # ---------------------------------------------------------------------------------- step-size
 def test_step_judge() -> None:
-    pred = B.step_predict("full")
+    pred = SS.predict("full")
 
     def runs(orders: list[float]) -> list[RunResult]:
         return [
             _rr(
-                B.StepRun(order=3, d=10, r=3, m=6, seed=s),
+                SS.StepRun(order=3, d=10, r=3, m=6, seed=s),
                 order=o,
                 errors=[1e-2, 1e-3],
                 order_ci=[o - 0.01, o + 0.01],
@@ -275,13 +283,13 @@ def test_step_judge() -> None:
             for s, o in enumerate(orders)
         ]
 
-    v = B.step_judge(pred, runs([0.98, 1.01, 0.99, 1.0]))
+    v = SS.judge(pred, runs([0.98, 1.01, 0.99, 1.0]))
     assert v.status == "holds"
     _sign_ok(v)
-    v = B.step_judge(pred, runs([1.98, 1.99, 2.0]))  # Heun: the control's situation
+    v = SS.judge(pred, runs([1.98, 1.99, 2.0]))  # Heun: the control's situation
     assert v.status == "fails"
     _sign_ok(v)
-    assert B.step_judge(pred, runs([0.8, 1.2, 1.0])).status == "inconclusive"
+    assert SS.judge(pred, runs([0.8, 1.2, 1.0])).status == "inconclusive"
 
 
 # ----------------------------------------------------------------------------------- registry

@@ -15,7 +15,14 @@ import pytest
 
 import theory
 from reports.catalog import get_claim
-from reports.claims import deflation_dynamics as D
+from reports.claims.paper2 import deflation_fit_times as fit_times
+from reports.claims.paper2 import deflation_local_stability as local_stability
+from reports.claims.paper2 import deflation_norm_correlation as norm_correlation
+from reports.claims.paper2 import deflation_regulariser_bias as regulariser
+from reports.claims.paper2 import deflation_staircase as staircase
+from reports.claims.paper2._deflation import A5, SCALE_METHOD
+from reports.claims.paper2._fit_times import reduced_fit_times
+from reports.claims.paper2._trajectory import NORM_FACTORS, TrajectoryCase, trajectory_experiment
 from reports.registry import RunResult
 
 IDS = [
@@ -62,8 +69,8 @@ def test_scale_profiles():
         claim = get_claim(cid)
         assert "scale" in claim.profiles
         assert all(c.d >= 1000 for c in claim.configs("scale"))
-    plain = [c for c in D.fit_time_configs("scale") if c.model == "plain"]
-    assert plain and all(c.method == D.SCALE_METHOD for c in plain)
+    plain = [c for c in fit_times.configs("scale") if c.model == "plain"]
+    assert plain and all(c.method == SCALE_METHOD for c in plain)
 
 
 # ------------------------------------------------------------------------------------ fit-times
@@ -76,14 +83,14 @@ def _fit_runs(offset, noise=0.0, law=""):
     The constructed reduced-flow prediction is the closed form (no flow is run here).
     """
     out = []
-    for j, d0 in enumerate(D.FIT_DELTAS):
+    for j, d0 in enumerate(fit_times.FIT_DELTAS):
         ft = [
             theory.homogeneous_fit_time_next(a, us, d0, 4) + (offset + noise * (-1) ** j) / (2 * a)
-            for a, us in zip(D.A5, U_ASSIGNED, strict=True)
+            for a, us in zip(A5, U_ASSIGNED, strict=True)
         ]
         red = [
             theory.homogeneous_fit_time_next(a, us, d0, 4)
-            for a, us in zip(D.A5, U_ASSIGNED, strict=True)
+            for a, us in zip(A5, U_ASSIGNED, strict=True)
         ]
         m = {
             "fit_times": ft,
@@ -92,24 +99,28 @@ def _fit_runs(offset, noise=0.0, law=""):
             "reduced_fit_times": red,
             "winner_share": [1.0] * 5,
         }
-        out.append(_rr(D.FitTimeCase("homogeneous", 10, 50, d0, 0, law=law), {**m, "x0": []}))
-    for d0 in D.PLAIN_DELTAS:
-        ft = [theory.plain_escape_time(a, 2 * d0, 4) for a in D.A5]
         out.append(
-            _rr(D.FitTimeCase("plain", 10, 20, d0, 0), {"fit_times": ft, "x0": [2 * d0] * 5})
+            _rr(fit_times.FitTimeCase("homogeneous", 10, 50, d0, 0, law=law), {**m, "x0": []})
+        )
+    for d0 in fit_times.PLAIN_DELTAS:
+        ft = [theory.plain_escape_time(a, 2 * d0, 4) for a in A5]
+        out.append(
+            _rr(
+                fit_times.FitTimeCase("plain", 10, 20, d0, 0), {"fit_times": ft, "x0": [2 * d0] * 5}
+            )
         )
     return out
 
 
 def test_fit_time_judge_three_ways():
-    pred = D.fit_time_predict("quick")
-    good = D.fit_time_judge(pred, _fit_runs(0.05))
+    pred = fit_times.predict("quick")
+    good = fit_times.judge(pred, _fit_runs(0.05))
     assert good.status == "holds"
     # a constant offset beyond the next-order tolerance: the constant term is wrong
-    bad = D.fit_time_judge(pred, _fit_runs(2 * D.REDUCED_TOL))
+    bad = fit_times.judge(pred, _fit_runs(2 * fit_times.REDUCED_TOL))
     assert bad.status == "fails"
     # alternating noise: the slope interval straddles 1 ± 0.2% (the next-order check still holds)
-    noisy = D.fit_time_judge(pred, _fit_runs(0.0, noise=0.01))
+    noisy = fit_times.judge(pred, _fit_runs(0.0, noise=0.01))
     assert noisy.status == "inconclusive"
     for v in (good, bad, noisy):
         _margin_agrees(v)
@@ -117,7 +128,7 @@ def test_fit_time_judge_three_ways():
 
 def test_fit_time_judge_leaves_rerouted_directions_out():
     # a direction carried mostly by re-routed components is outside the premise: not judged
-    pred = D.fit_time_predict("quick")
+    pred = fit_times.predict("quick")
     runs = _fit_runs(0.05)
     moved = []
     for r in runs:
@@ -128,23 +139,23 @@ def test_fit_time_judge_leaves_rerouted_directions_out():
             moved.append(_rr(r.config, m))
         else:
             moved.append(r)
-    v = D.fit_time_judge(pred, moved)
-    assert v.status == "holds" and v.numbers["rerouted"] == len(D.FIT_DELTAS)
+    v = fit_times.judge(pred, moved)
+    assert v.status == "holds" and v.numbers["rerouted"] == len(fit_times.FIT_DELTAS)
     same_without_premise = [
         _rr(r.config, {**r.metrics, "winner_share": [1.0] * 5})
         if r.config.model == "homogeneous"
         else r
         for r in moved
     ]
-    assert D.fit_time_judge(pred, same_without_premise).status == "fails"
+    assert fit_times.judge(pred, same_without_premise).status == "fails"
 
 
 def test_fit_time_slope_fails_on_a_wrong_log_law():
     # fit times growing like 1.1·ln(1/δ0)/(2a): the slope interval lies outside 1 ± 0.2%
-    pred = D.fit_time_predict("quick")
+    pred = fit_times.predict("quick")
     runs = []
-    for d0 in D.FIT_DELTAS:
-        ft = [1.1 * math.log(1 / d0) / (2 * a) + 1.0 for a in D.A5]
+    for d0 in fit_times.FIT_DELTAS:
+        ft = [1.1 * math.log(1 / d0) / (2 * a) + 1.0 for a in A5]
         m = {
             "fit_times": ft,
             "u0": [0.3] * 5,
@@ -153,8 +164,8 @@ def test_fit_time_slope_fails_on_a_wrong_log_law():
             "winner_share": [1.0] * 5,
             "x0": [],
         }
-        runs.append(_rr(D.FitTimeCase("homogeneous", 10, 50, d0, 0), m))
-    v = D.fit_time_judge(pred, runs)
+        runs.append(_rr(fit_times.FitTimeCase("homogeneous", 10, 50, d0, 0), m))
+    v = fit_times.judge(pred, runs)
     assert v.status == "fails"
     assert any(c["name"].startswith("δ0-slope") and c["status"] == "fails" for c in v.checks)
 
@@ -162,27 +173,27 @@ def test_fit_time_slope_fails_on_a_wrong_log_law():
 # ------------------------------------------------------------------------------- norm-correlation
 def _nc_metrics(min_corr, growth=2.0):
     return {
-        "factors": list(D.NORM_FACTORS),
+        "factors": list(NORM_FACTORS),
         "min_corr": min_corr,
         "min_corr_transition": min_corr,
-        "pairs": [10] * len(D.NORM_FACTORS),
+        "pairs": [10] * len(NORM_FACTORS),
         "max_invariant_ratio": growth,
     }
 
 
 def test_norm_correlation_judge():
-    pred = D.norm_corr_predict("quick")
-    cfg = D.TrajectoryCase(10, 50, 1e-3, 0, factors=D.NORM_JUDGED)
+    pred = norm_correlation.predict("quick")
+    cfg = TrajectoryCase(10, 50, 1e-3, 0, factors=norm_correlation.NORM_JUDGED)
     fine = [0.5, 0.8, 0.95, 0.99, 0.9995, 1.0]
-    v = D.norm_corr_judge(pred, [_rr(cfg, _nc_metrics(fine))])
+    v = norm_correlation.judge(pred, [_rr(cfg, _nc_metrics(fine))])
     assert v.status == "holds"
     worse = [0.5, 0.8, 0.95, 0.99, 0.98, 1.0]  # factor 10 below 0.99
-    assert D.norm_corr_judge(pred, [_rr(cfg, _nc_metrics(worse))]).status == "fails"
+    assert norm_correlation.judge(pred, [_rr(cfg, _nc_metrics(worse))]).status == "fails"
     # the control's thresholds (1.2, 2) judged by the same rule fail
-    ctl = D.TrajectoryCase(10, 50, 1e-3, 0, factors=(1.2, 2.0))
-    assert D.norm_corr_judge(pred, [_rr(ctl, _nc_metrics(fine))]).status == "fails"
-    nothing = [float("nan")] * len(D.NORM_FACTORS)
-    assert D.norm_corr_judge(pred, [_rr(cfg, _nc_metrics(nothing))]).status == "inconclusive"
+    ctl = TrajectoryCase(10, 50, 1e-3, 0, factors=(1.2, 2.0))
+    assert norm_correlation.judge(pred, [_rr(ctl, _nc_metrics(fine))]).status == "fails"
+    nothing = [float("nan")] * len(NORM_FACTORS)
+    assert norm_correlation.judge(pred, [_rr(cfg, _nc_metrics(nothing))]).status == "inconclusive"
     _margin_agrees(v)
 
 
@@ -198,22 +209,22 @@ def _ls_metrics(ratios):
 
 
 def test_local_stability_judge():
-    pred = D.local_stab_predict("quick")
-    cfg = D.TrajectoryCase(10, 50, 1e-3, 0)
-    v = D.local_stab_judge(pred, [_rr(cfg, _ls_metrics([0.5, 0.9, 1.0]))])
+    pred = local_stability.predict("quick")
+    cfg = TrajectoryCase(10, 50, 1e-3, 0)
+    v = local_stability.judge(pred, [_rr(cfg, _ls_metrics([0.5, 0.9, 1.0]))])
     assert v.status == "holds"
     _margin_agrees(v)
-    bad = D.local_stab_judge(pred, [_rr(cfg, _ls_metrics([0.5, 1.5, float("nan")]))])
+    bad = local_stability.judge(pred, [_rr(cfg, _ls_metrics([0.5, 1.5, float("nan")]))])
     assert bad.status == "fails"
     _margin_agrees(bad)
-    none = D.local_stab_judge(pred, [_rr(cfg, _ls_metrics([float("nan")] * 3))])
+    none = local_stability.judge(pred, [_rr(cfg, _ls_metrics([float("nan")] * 3))])
     assert none.status == "inconclusive"
 
 
 # -------------------------------------------------------------------------------------- staircase
 def test_staircase_judge_per_regime():
-    cfg = D.StairCase(D.STAIR_A, 4, 20, 40, 1e-4, 0)
-    close = D.StairCase(D.STAIR_CLOSE, 4, 20, 40, D.STAIR_CLOSE_DELTA0, 0)
+    cfg = staircase.StairCase(staircase.STAIR_A, 4, 20, 40, 1e-4, 0)
+    close = staircase.StairCase(staircase.STAIR_CLOSE, 4, 20, 40, staircase.STAIR_CLOSE_DELTA0, 0)
     dr = [math.hypot(0.5, 0.25), 0.25, 0.0]
     ok = {
         "in_order": True,
@@ -221,53 +232,59 @@ def test_staircase_judge_per_regime():
         "plateau_residuals": [dr[0] * 1.01, 0.25, 0.0],
         "deflation_residual": dr,
     }
-    pred = D.stair_predict("quick")
-    v = D.stair_judge(pred, [_rr(cfg, ok), _rr(close, ok)])
+    pred = staircase.predict("quick")
+    v = staircase.judge(pred, [_rr(cfg, ok), _rr(close, ok)])
     assert v.status == "holds"
     _margin_agrees(v)
     off = {**ok, "plateau_residuals": [dr[0] * 1.1, 0.25, 0.0]}
-    assert D.stair_judge(pred, [_rr(cfg, ok), _rr(close, off)]).status == "fails"
+    assert staircase.judge(pred, [_rr(cfg, ok), _rr(close, off)]).status == "fails"
     unordered = {**ok, "in_order": False}
-    assert D.stair_judge(pred, [_rr(cfg, unordered)]).status == "fails"
-    assert D.stair_judge(pred, []).status == "inconclusive"
+    assert staircase.judge(pred, [_rr(cfg, unordered)]).status == "fails"
+    assert staircase.judge(pred, []).status == "inconclusive"
 
 
 def test_staircase_regimes_are_where_the_derived_deviation_is_small():
     # the regimes' leading-order gaps give a two-exponential deviation <= 1% (docs: §staircase)
-    for name, devs in D.stair_predict("full")["two_exponential_deviation_at_leading_gaps"].items():
+    for name, devs in staircase.predict("full")[
+        "two_exponential_deviation_at_leading_gaps"
+    ].items():
         assert max(abs(x) for x in devs) <= 0.01, name
 
 
 # ------------------------------------------------------------------------------ regulariser-bias
 def test_regulariser_judge_uses_a_minus_half_lambda():
-    cfg = D.RegCase((1.0, 0.1), 0.3, 10, 30, 1e-3, 0)
-    pred = D.reg_predict("quick")
+    cfg = regulariser.RegCase((1.0, 0.1), 0.3, 10, 30, 1e-3, 0)
+    pred = regulariser.predict("quick")
     good = {"final_fits": [0.85, 1e-9], "init_bound": 3e-5}
-    v = D.reg_judge(pred, [_rr(cfg, good)])
+    v = regulariser.judge(pred, [_rr(cfg, good)])
     assert v.status == "holds"
     _margin_agrees(v)
-    assert D.reg_judge(pred, [_rr(cfg, {**good, "final_fits": [1.0, 1e-9]})]).status == "fails"
-    assert D.reg_judge(pred, [_rr(cfg, {**good, "final_fits": [0.85, 0.05]})]).status == "fails"
+    assert (
+        regulariser.judge(pred, [_rr(cfg, {**good, "final_fits": [1.0, 1e-9]})]).status == "fails"
+    )
+    assert (
+        regulariser.judge(pred, [_rr(cfg, {**good, "final_fits": [0.85, 0.05]})]).status == "fails"
+    )
     # the control: run without λ, judged with λ = 0.3 (no bias, a = 0.1 learned) fails
-    ctl = D.RegCase((1.0, 0.1), 0.0, 10, 30, 1e-3, 0, judged_lam=0.3)
-    assert D.reg_judge(pred, [_rr(ctl, {**good, "final_fits": [1.0, 0.1]})]).status == "fails"
+    ctl = regulariser.RegCase((1.0, 0.1), 0.0, 10, 30, 1e-3, 0, judged_lam=0.3)
+    assert regulariser.judge(pred, [_rr(ctl, {**good, "final_fits": [1.0, 0.1]})]).status == "fails"
 
 
 # ---------------------------------------------------------------------------- tiny smoke runs
 def test_trajectory_experiment_smoke():
-    cfg = D.TrajectoryCase(6, 12, 1e-2, 0, a=(1.0, 0.5), n_obs=101)
-    m = D.trajectory_experiment(cfg)
-    assert len(m["min_corr"]) == len(D.NORM_FACTORS)
+    cfg = TrajectoryCase(6, 12, 1e-2, 0, a=(1.0, 0.5), n_obs=101)
+    m = trajectory_experiment(cfg)
+    assert len(m["min_corr"]) == len(NORM_FACTORS)
     assert all(math.isfinite(x) for x in m["ratio_after_fit"])
     # the fitted components stay within the predicted distance on this small case
-    assert max(m["ratio_after_fit"]) <= 1 + D.STABILITY_TOL
+    assert max(m["ratio_after_fit"]) <= 1 + local_stability.STABILITY_TOL
 
 
 def test_fit_time_and_stair_experiments_smoke():
-    m = D.fit_time_experiment(D.FitTimeCase("homogeneous", 6, 12, 1e-3, 0, a=(1.0, 0.5)))
+    m = fit_times.experiment(fit_times.FitTimeCase("homogeneous", 6, 12, 1e-3, 0, a=(1.0, 0.5)))
     assert np.all(np.isfinite(m["fit_times"]))
     assert len(m["u_assigned"]) == 2 and all(m["u_assigned"])
-    s = D.stair_experiment(D.StairCase((1.0, 0.5), 4, 6, 12, 1e-4, 0))
+    s = staircase.experiment(staircase.StairCase((1.0, 0.5), 4, 6, 12, 1e-4, 0))
     assert s["in_order"] and len(s["plateau_residuals"]) == 2
 
 
@@ -276,7 +293,7 @@ def test_reduced_fit_times_direction_without_winners_is_nan():
 
     target = orthogonal_tensor((1.0, 0.5), 4, 4)
     W0 = 1e-3 * np.array([[0.9, 0.1, 0.3, 0.3], [0.8, -0.2, 0.4, 0.4]])  # both won by e_0
-    t = D.reduced_fit_times(W0, target, (1.0, 0.5), 1e-3)
+    t = reduced_fit_times(W0, target, (1.0, 0.5), 1e-3)
     assert math.isfinite(t[0]) and math.isnan(t[1])
     # and it agrees with the closed form when the other direction's pull is negligible (<= 2%)
     us = [float((w[0] / np.linalg.norm(w)) ** 2) for w in W0]

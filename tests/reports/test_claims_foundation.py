@@ -1,4 +1,5 @@
-"""Foundation claims' judges (reports/claims/foundation.py) on constructed results.
+"""Foundation claims' judges (reports/claims/classical/{gram_identity,gradient_check,loss_monotone}.py)
+on constructed results.
 
 Each judge holds on values inside its tolerance, fails on values outside it (so the check can fail:
 these claims are identities and have no negative-control configuration, see their ``no_control``),
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from reports.catalog import get_claim
-from reports.claims import foundation as F
+from reports.claims.classical import gradient_check, gram_identity, loss_monotone
 from reports.registry import RunResult
 
 
@@ -20,19 +21,19 @@ def _results(configs, metrics):
 
 
 def _gram(loss_err: float, contract_err: float):
-    cfgs = F.gram_configs("quick")[:3]
+    cfgs = gram_identity.configs("quick")[:3]
     m = {"rel_err_loss": 1e-16, "rel_err_contract": 1e-16}
     bad = {"rel_err_loss": loss_err, "rel_err_contract": contract_err}
     return _results(cfgs, [m, bad, m])
 
 
 def _grad(err: float):
-    cfgs = F.gradient_configs("quick")[:2]
+    cfgs = gradient_check.configs("quick")[:2]
     return _results(cfgs, [{"max_rel_err": 1e-13}, {"max_rel_err": err}])
 
 
 def _mono(inc: float, diss: float, drop: float):
-    cfgs = F.monotone_configs("quick")[:2]
+    cfgs = loss_monotone.configs("quick")[:2]
     ok = {"max_rel_increase": -1e-6, "dissipation_rel_err": 1e-6, "rel_drop": 0.5}
     m = {"max_rel_increase": inc, "dissipation_rel_err": diss, "rel_drop": drop}
     return _results(cfgs, [ok, m])
@@ -91,13 +92,13 @@ def test_gradient_calibration_on_held_out_seeds_reproduces():
     """The tolerance_source quotes 5.4e-13 on seeds 1000-1003, 1010-1013 (not the judged 0-3)."""
     import dataclasses
 
-    judged = {c.seed for c in F.gradient_configs("full")}
-    assert judged.isdisjoint(F.GRAD_CALIBRATION_SEEDS)
-    base = [c for c in F.gradient_configs("full") if c.seed == 0]
+    judged = {c.seed for c in gradient_check.configs("full")}
+    assert judged.isdisjoint(gradient_check.GRAD_CALIBRATION_SEEDS)
+    base = [c for c in gradient_check.configs("full") if c.seed == 0]
     worst = max(
-        F.gradient_experiment(dataclasses.replace(c, seed=s))["max_rel_err"]
+        gradient_check.experiment(dataclasses.replace(c, seed=s))["max_rel_err"]
         for c in base
-        for s in F.GRAD_CALIBRATION_SEEDS
+        for s in gradient_check.GRAD_CALIBRATION_SEEDS
     )
     assert worst == pytest.approx(5.4e-13, rel=0.05)
-    assert worst * 1000 <= F.GRAD_RTOL
+    assert worst * 1000 <= gradient_check.GRAD_RTOL

@@ -11,7 +11,11 @@ import pytest
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-from reports.claims import lazy as L  # noqa: E402
+from reports.claims.paper1 import lazy_alpha_scaling as AS  # noqa: E402
+from reports.claims.paper1 import lazy_nonlinear_sufficiency as NS  # noqa: E402
+from reports.claims.paper1 import lazy_rank_independence as RI  # noqa: E402
+from reports.claims.paper1 import lazy_tangent_dimension as TD  # noqa: E402
+from reports.claims.paper1 import lazy_threshold_scaling as TS  # noqa: E402
 from reports.registry import RunResult  # noqa: E402
 
 
@@ -20,14 +24,14 @@ def _rr(cfg: object, **metrics: object) -> RunResult:
 
 
 def test_rank_judge_detects_a_wrong_rank() -> None:
-    pred = L.rank_predict("quick")
+    pred = TD.predict("quick")
     good = [
         _rr(
             c, rank=pred["dim"][f"{c.order},{c.d},{c.m}"], sigma_last_rel=1e-3, sigma_next_rel=1e-16
         )
-        for c in L.rank_configs("quick")
+        for c in TD.configs("quick")
     ]
-    assert L.rank_judge(pred, good).status == "holds"
+    assert TD.judge(pred, good).status == "holds"
     # a rank of min(m·d, D) in the defective case (3,5,7) — i.e. ignoring AH — must fail
     bad = [
         _rr(r.config, **{**r.metrics, "rank": min(r.config.m * r.config.d, 35)})
@@ -35,14 +39,14 @@ def test_rank_judge_detects_a_wrong_rank() -> None:
         else r
         for r in good
     ]
-    v = L.rank_judge(pred, bad)
+    v = TD.judge(pred, bad)
     assert v.status == "fails" and "(3,5,7)" in v.numbers["mismatches"][0]
 
 
 def _threshold_results(ratio: callable, cfgs=None, seed_noise: float = 0.0) -> list[RunResult]:
     """Runs whose m*_ε equals ``ratio(d, seed)·D/d`` (the same for both ε)."""
     out = []
-    for c in cfgs if cfgs is not None else L.threshold_configs("quick"):
+    for c in cfgs if cfgs is not None else TS.configs("quick"):
         D = math.comb(c.d + c.order - 1, c.order)
         m = max(1, round(ratio(c.d, c.seed) * D / c.d))
         out.append(_rr(c, m_star={"0.3": m, "0.1": m}, D_over_d=D / c.d, residuals={}, solves=1))
@@ -50,8 +54,8 @@ def _threshold_results(ratio: callable, cfgs=None, seed_noise: float = 0.0) -> l
 
 
 def test_threshold_judge_holds_when_m_star_keeps_pace_with_D_over_d() -> None:
-    pred = L.threshold_predict("quick")
-    v = L.threshold_judge(pred, _threshold_results(lambda d, s: 0.8 + 0.02 * (s % 3)))
+    pred = TS.predict("quick")
+    v = TS.judge(pred, _threshold_results(lambda d, s: 0.8 + 0.02 * (s % 3)))
     assert v.status == "holds" and v.margin is not None and v.margin > 0
     fit = v.numbers["fits"]["3,0.1"]
     assert fit["d_max"] == 32
@@ -63,28 +67,26 @@ def test_threshold_judge_holds_when_m_star_keeps_pace_with_D_over_d() -> None:
 
 def test_threshold_judge_fails_when_m_star_grows_one_power_slower() -> None:
     # m* ∝ d^{l-2}: m*/(D/d) decays like 1/d, slope -1, entirely below -1/2
-    pred = L.threshold_predict("quick")
-    v = L.threshold_judge(pred, _threshold_results(lambda d, s: 8.0 / d * (1 + 0.01 * s)))
+    pred = TS.predict("quick")
+    v = TS.judge(pred, _threshold_results(lambda d, s: 8.0 / d * (1 + 0.01 * s)))
     assert v.status == "fails" and v.margin is not None and v.margin < 0
     assert "slope" in v.reason
 
 
 def test_threshold_judge_is_inconclusive_when_the_interval_straddles_the_bound() -> None:
     # slope -1/2 on average with seed noise: the interval contains -1/2
-    pred = L.threshold_predict("quick")
+    pred = TS.predict("quick")
     rng = np.random.default_rng(0)
     noise = {(d, s): math.exp(rng.normal(0, 0.3)) for d in range(100) for s in range(10)}
-    v = L.threshold_judge(
-        pred, _threshold_results(lambda d, s: 0.9 * (8 / d) ** 0.5 * noise[(d, s)])
-    )
+    v = TS.judge(pred, _threshold_results(lambda d, s: 0.9 * (8 / d) ** 0.5 * noise[(d, s)]))
     assert v.status == "inconclusive"
 
 
 def test_threshold_control_is_distinct_and_fails_the_judge() -> None:
-    pred = L.threshold_predict("quick")
-    controls = L.threshold_controls("quick")
+    pred = TS.predict("quick")
+    controls = TS.controls("quick")
     cfgs = [c for cs in controls.values() for c in cs]
-    assert cfgs and not set(cfgs) & set(L.threshold_configs("quick"))
+    assert cfgs and not set(cfgs) & set(TS.configs("quick"))
     assert all(c.target == "tangent" for c in cfgs)
     # a target inside the tangent space is fitted exactly by its own 2 components: m* = 2 at every d
     runs = [
@@ -96,25 +98,25 @@ def test_threshold_control_is_distinct_and_fails_the_judge() -> None:
         )
         for c in cfgs
     ]
-    v = L.threshold_judge(pred, runs)
+    v = TS.judge(pred, runs)
     assert v.status == "fails" and v.margin < 0
 
 
 def test_threshold_experiment_on_a_small_case() -> None:
     # real runs (d = 8, well under a second): the tangent-space control is fitted by 2 components,
     # a random rank-one target needs a positive fraction of D/d = 15 (m* <= ceil(D/d) + 1)
-    ctrl = L.threshold_experiment(L.ThresholdRun(3, 8, 0, target="tangent"))
+    ctrl = TS.experiment(TS.ThresholdRun(3, 8, 0, target="tangent"))
     assert ctrl["m_star"] == {"0.3": 2, "0.1": 2}
-    run = L.threshold_experiment(L.ThresholdRun(3, 8, 0))
+    run = TS.experiment(TS.ThresholdRun(3, 8, 0))
     m1, m3 = run["m_star"]["0.1"], run["m_star"]["0.3"]
     assert 2 < m3 <= m1 <= 16
     # bracket invariants: the residual is <= ε + slack at m* and > ε + slack one below (when computed)
     res = {int(k): v for k, v in run["residuals"].items()}
     for eps, m in ((0.1, m1), (0.3, m3)):
         if m in res:
-            assert res[m] <= eps + L.SOLVER_SLACK
+            assert res[m] <= eps + TS.SOLVER_SLACK
         if m - 1 in res:
-            assert res[m - 1] > eps + L.SOLVER_SLACK
+            assert res[m - 1] > eps + TS.SOLVER_SLACK
 
 
 @pytest.mark.slow
@@ -134,21 +136,21 @@ def test_cg_tolerance_calibration() -> None:
             for f in (0.7, 0.9, 0.95):
                 m = round(f * D / d)
                 ref = lazy_residual(W[:m], target, method="dense").residual
-                cg = lazy_residual(W[:m], target, method="cg", tol=L.CG_TOL)
+                cg = lazy_residual(W[:m], target, method="cg", tol=TS.CG_TOL)
                 assert (
                     cg.converged and cg.residual_bound >= ref - 1e-12
                 )  # CG's bound is an upper bound
                 worst = max(worst, cg.residual_bound - ref)
-    assert worst <= L.SOLVER_SLACK / 10, worst
+    assert worst <= TS.SOLVER_SLACK / 10, worst
 
 
 def test_exact_threshold_judge_detects_rank_dependence() -> None:
-    pred = L.exact_predict("quick")
-    cfgs = L.exact_configs("quick")
+    pred = RI.predict("quick")
+    cfgs = RI.configs("quick")
     good = [
         _rr(c, m_star=pred["threshold"][f"{c.order},{c.d}"], residual_one_below=1e-3) for c in cfgs
     ]
-    assert L.exact_judge(pred, good).status == "holds"
+    assert RI.judge(pred, good).status == "holds"
     bad = [
         _rr(
             c,
@@ -157,17 +159,17 @@ def test_exact_threshold_judge_detects_rank_dependence() -> None:
         )
         for c in cfgs
     ]
-    assert L.exact_judge(pred, bad).status == "fails"
+    assert RI.judge(pred, bad).status == "fails"
 
 
 def test_exact_threshold_control_is_distinct_and_fails() -> None:
-    pred = L.exact_predict("quick")
-    cfgs = [c for cs in L.exact_controls("quick").values() for c in cs]
-    assert cfgs and not set(cfgs) & set(L.exact_configs("quick"))
+    pred = RI.predict("quick")
+    cfgs = [c for cs in RI.controls("quick").values() for c in cs]
+    assert cfgs and not set(cfgs) & set(RI.configs("quick"))
     # a target in the tangent space built from r rows has threshold r (real runs, tiny sizes)
-    runs = [_rr(c, **L.exact_threshold_experiment(c)) for c in cfgs]
+    runs = [_rr(c, **RI.experiment(c)) for c in cfgs]
     assert [r.metrics["m_star"] for r in runs] == [c.r for c in cfgs]
-    v = L.exact_judge(pred, runs)
+    v = RI.judge(pred, runs)
     assert v.status == "fails" and v.margin < 0
 
 
@@ -181,9 +183,9 @@ def _nl_runs(cfgs, *, reach_final: float = 1e-6, stall_rel: float = 0.001, slope
                 c,
                 m=10,
                 lazy_residual=lazy,
-                alphas=list(L.NL_ALPHAS),
+                alphas=list(NS.NL_ALPHAS),
                 final_residual=final,
-                max_movement=[0.1 * (a / 10) ** slope for a in L.NL_ALPHAS],
+                max_movement=[0.1 * (a / 10) ** slope for a in NS.NL_ALPHAS],
                 skipped=False,
                 trajectory={"t": [0.0, 1.0], "residual": [1.0, final[-1]]},
             )
@@ -192,95 +194,95 @@ def _nl_runs(cfgs, *, reach_final: float = 1e-6, stall_rel: float = 0.001, slope
 
 
 def test_nonlinear_judge_holds_fails_and_is_inconclusive() -> None:
-    pred = L.nonlinear_predict("quick")
-    cfgs = L.nonlinear_configs("quick")
-    v = L.nonlinear_judge(pred, _nl_runs(cfgs))
+    pred = NS.predict("quick")
+    cfgs = NS.configs("quick")
+    v = NS.judge(pred, _nl_runs(cfgs))
     assert v.status == "holds" and v.margin >= 0
     # the flow above the threshold stalls at 0.05: the reach rate fails
-    v = L.nonlinear_judge(pred, _nl_runs(cfgs, reach_final=0.05))
+    v = NS.judge(pred, _nl_runs(cfgs, reach_final=0.05))
     assert v.status == "fails" and v.margin < 0 and "reach rule" in v.reason
     # the parameters do not settle as α grows (slope 0): the movement part fails
-    assert L.nonlinear_judge(pred, _nl_runs(cfgs, slope=0.0)).status == "fails"
+    assert NS.judge(pred, _nl_runs(cfgs, slope=0.0)).status == "fails"
     # below the threshold it ends 5% off the lazy residual: the stall rate fails
-    assert L.nonlinear_judge(pred, _nl_runs(cfgs, stall_rel=0.05)).status == "fails"
+    assert NS.judge(pred, _nl_runs(cfgs, stall_rel=0.05)).status == "fails"
     # too few runs to establish the rate (3/3 successes: CI lower bound 0.29 < 0.5)
     few = [c for c in cfgs if c.seed < 2 and c.order == 3][:3]
-    assert L.nonlinear_judge(pred, _nl_runs(few)).status == "inconclusive"
+    assert NS.judge(pred, _nl_runs(few)).status == "inconclusive"
 
 
 def test_nonlinear_judge_skips_runs_decided_before_the_flow() -> None:
-    pred = L.nonlinear_predict("quick")
-    cfgs = L.nonlinear_configs("quick")
+    pred = NS.predict("quick")
+    cfgs = NS.configs("quick")
     runs = _nl_runs(cfgs)
-    runs[0] = _rr(cfgs[0], m=10, lazy_residual=0.0, alphas=list(L.NL_ALPHAS), skipped=True)
-    v = L.nonlinear_judge(pred, runs)
+    runs[0] = _rr(cfgs[0], m=10, lazy_residual=0.0, alphas=list(NS.NL_ALPHAS), skipped=True)
+    v = NS.judge(pred, runs)
     assert v.status == "holds" and len(v.numbers["not_judged"]) == 1
     assert v.numbers["reach_runs"] == sum(c.rule == "reach" for c in cfgs) - 1
 
 
 def test_nonlinear_control_is_distinct_and_fails_the_judge() -> None:
-    pred = L.nonlinear_predict("quick")
-    cfgs = [c for cs in L.nonlinear_controls("quick").values() for c in cs]
-    assert cfgs and not set(cfgs) & set(L.nonlinear_configs("quick"))
+    pred = NS.predict("quick")
+    cfgs = [c for cs in NS.controls("quick").values() for c in cs]
+    assert cfgs and not set(cfgs) & set(NS.configs("quick"))
     assert all(c.rule == "reach" and c.ratio < 1 for c in cfgs)
     # below the threshold the flow stops at the lazy residual (0.3): the reach rule fails
-    v = L.nonlinear_judge(pred, _nl_runs(cfgs))
+    v = NS.judge(pred, _nl_runs(cfgs))
     assert v.status == "fails" and v.margin < 0
 
 
 def test_nonlinear_experiment_above_and_below() -> None:
-    above = L.nonlinear_experiment(L.NonlinearRun(3, 6, L.NL_ABOVE, 0, "reach"))
+    above = NS.experiment(NS.NonlinearRun(3, 6, NS.NL_ABOVE, 0, "reach"))
     assert not above["skipped"] and above["lazy_residual"] < 1e-20
-    assert max(above["final_residual"]) <= L.REACH_EPS
+    assert max(above["final_residual"]) <= NS.REACH_EPS
     mv = above["max_movement"]
     assert mv[0] > mv[1] > mv[2]  # movement falls with α
-    below = L.nonlinear_experiment(L.NonlinearRun(3, 6, L.NL_BELOW, 0, "stall"))
+    below = NS.experiment(NS.NonlinearRun(3, 6, NS.NL_BELOW, 0, "stall"))
     assert not below["skipped"] and below["lazy_residual"] > 0.1
-    assert abs(below["final_residual"][-1] / below["lazy_residual"] - 1) <= L.STALL_TOL
+    assert abs(below["final_residual"][-1] / below["lazy_residual"] - 1) <= NS.STALL_TOL
 
 
 def test_alpha_judge_needs_one_over_alpha() -> None:
-    pred = L.alpha_predict("quick")
-    al = list(L.ALPHAS)
+    pred = AS.predict("quick")
+    al = list(AS.ALPHAS)
     good = [
         _rr(
-            L.AlphaRun(0),
+            AS.AlphaRun(0),
             alphas=al,
             output_distance=[0.2 / a for a in al],
             param_distance=[0.5 / a for a in al],
         )
     ]
-    assert L.alpha_judge(pred, good).status == "holds"
+    assert AS.judge(pred, good).status == "holds"
     slow = [
         _rr(
-            L.AlphaRun(0),
+            AS.AlphaRun(0),
             alphas=al,
             output_distance=[0.2 / a**0.5 for a in al],
             param_distance=[0.5 / a for a in al],
         )
     ]
-    assert L.alpha_judge(pred, slow).status == "fails"
+    assert AS.judge(pred, slow).status == "fails"
 
 
 def test_alpha_control_is_distinct_and_fails_the_judge() -> None:
-    pred = L.alpha_predict("quick")
-    cfgs = [c for cs in L.alpha_controls("quick").values() for c in cs]
-    assert cfgs and not set(cfgs) & set(L.alpha_configs("quick"))
+    pred = AS.predict("quick")
+    cfgs = [c for cs in AS.controls("quick").values() for c in cs]
+    assert cfgs and not set(cfgs) & set(AS.configs("quick"))
     # the un-centred output starts at αT(W0): its distance to the linearised flow grows like α
-    run = _rr(cfgs[0], **L.alpha_experiment(cfgs[0]))
+    run = _rr(cfgs[0], **AS.experiment(cfgs[0]))
     d = run.metrics["output_distance"]
     assert d[-1] > 10 * d[1]
-    v = L.alpha_judge(pred, [run])
+    v = AS.judge(pred, [run])
     assert v.status == "fails" and v.margin < 0
 
 
 def test_plots_work_without_results() -> None:
     for plot, pred in (
-        (L.rank_plot, L.rank_predict("quick")),
-        (L.threshold_plot, L.threshold_predict("quick")),
-        (L.exact_plot, L.exact_predict("quick")),
-        (L.nonlinear_plot, L.nonlinear_predict("quick")),
-        (L.alpha_plot, L.alpha_predict("quick")),
+        (TD.plot, TD.predict("quick")),
+        (TS.plot, TS.predict("quick")),
+        (RI.plot, RI.predict("quick")),
+        (NS.plot, NS.predict("quick")),
+        (AS.plot, AS.predict("quick")),
     ):
         data = plot(pred, [], Figure())
         assert isinstance(data, dict)

@@ -200,7 +200,7 @@ def test_duplicate_ids_exit_2_naming_both(capsys, tmp_path):
     c = write_claim(tmp_path / "c.py", "foundation.gram-identity")
     code, _, err = _main(capsys, "claims", "--load", c)
     assert code == 2 and "duplicate claim id 'foundation.gram-identity'" in err
-    assert "reports.claims.foundation" in err
+    assert "reports.claims.classical.gram_identity" in err
 
 
 def test_edited_file_never_reuses_stale_rows(tmp_path):

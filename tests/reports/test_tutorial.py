@@ -45,13 +45,25 @@ def test_tutorial_quotes_the_example_verbatim():
 
 def test_tutorial_and_example_name_the_same_claim():
     text = TUTORIAL.read_text(encoding="utf-8")
-    assert f'id="{CLAIM_ID}"' in EXAMPLE.read_text(encoding="utf-8")
+    # the example declares the claim (declare's first argument is the id) ...
+    assert re.search(
+        rf'^claim = declare\(\s*"{re.escape(CLAIM_ID)}",', EXAMPLE.read_text(encoding="utf-8"), re.M
+    )
+    # ... and the tutorial quotes that declaration (its blocks are checked verbatim above)
+    assert f'claim = declare(\n    "{CLAIM_ID}",' in text
     for command in (
         "overtensor claims --load my_claim.py",
         f"overtensor check {CLAIM_ID} --load my_claim.py",
         f"overtensor report --load my_claim.py --claims {CLAIM_ID} --out report",
     ):
         assert command in text
+
+
+def test_tutorial_installs_from_the_clone():
+    """No package index provides ``overtensor``: the tutorial installs the clone it is read from."""
+    text = TUTORIAL.read_text(encoding="utf-8")
+    assert "pip install -e ." in text
+    assert not re.search(r"pip install\s+overtensor", text)
 
 
 @pytest.fixture(scope="module")

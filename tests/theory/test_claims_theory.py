@@ -1,4 +1,5 @@
-"""The theory claims (reports/claims/theory.py): quick profile holds, and each judge can fail."""
+"""The theory claims (reports/claims/classical/: symbolic_identities, expected_kernel, saddle_order,
+escape_time, homogeneous_growth): quick profile holds, and each judge can fail."""
 
 from __future__ import annotations
 
@@ -153,16 +154,16 @@ def test_symbolic_identities_store_no_timing(quick_runs) -> None:
 @pytest.mark.slow
 def test_saddle_calibration_on_held_out_seeds_reproduces() -> None:
     """theory.saddle-order's tolerance_source: worst 1.5e-3 over 324 held-out cases."""
-    from reports.claims import theory as T
+    from reports.claims.classical import saddle_order as T
 
-    prediction = T.saddle_predict("full")
-    judged = {c.seed for c in T.saddle_configs("full")}
+    prediction = T.predict("full")
+    judged = {c.seed for c in T.configs("full")}
     cases = [
         dataclasses.replace(c, seed=c.seed + 50 + 10 * k)
         for k in range(3)
-        for c in T.saddle_configs("full")
+        for c in T.configs("full")
     ]
     assert judged.isdisjoint(c.seed for c in cases) and len(cases) == 324
-    worst = max(abs(T.saddle_experiment(c)["slope"] - prediction[c.model][str(c.l)]) for c in cases)
+    worst = max(abs(T.experiment(c)["slope"] - prediction[c.model][str(c.l)]) for c in cases)
     assert worst == pytest.approx(1.5e-3, rel=0.05)
     assert 5 * worst <= T.SADDLE_SLOPE_TOL

@@ -1,0 +1,384 @@
+"""deflation.fit-times — two-homogeneous model, orthogonal target, small initialisation: a direction
+fitted by the components that win it at initialisation is fitted at ``t_k = ln(1/δ0)/(2a_k) + C_k``,
+with ``C_k`` the next-order term of the decoupled early flow, so the additive prediction's relative
+error shrinks like ``1/ln(1/δ0)``; the plain model's escape time grows like ``δ0^{-(l-2)}`` (control:
+plain runs judged by the logarithmic law). docs/math.md §6, §12.1; paper 2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+import theory
+from numerics.algorithms import initial_alignment, track_flow
+from numerics.tensors import orthogonal_tensor
+
+from ...registry import RunResult, Verdict, declare
+from ...statistics import Evidence, interval_within, linear_fit
+from .._shared import legend, no_runs, ok_runs
+from ._deflation import (
+    A5,
+    MODEL_CHOICE,
+    SCALE_METHOD,
+    filled_alignment,
+    flow_horizon,
+    homogeneous_fit_times,
+    init_components,
+    solver_atol,
+)
+from ._fit_times import (
+    SLOPE_DELTA_MAX,
+    WINNER_SHARE_MIN,
+    assigned_u0,
+    fit_time_analysis,
+    initial_winner_share,
+    next_order_fit_times,
+    reduced_fit_times,
+)
+
+SLOPE_TOL = 0.002
+"""|normalised δ0-slope - 1| (docs/math.md §12.1: exact up to O(δ0²/a))."""
+REDUCED_TOL = 0.1
+"""2a_k |t_meas - t_reduced| (units of ln): fixed before the calibration run, see FIT_CALIBRATION."""
+FIT_CALIBRATION = "seeds 1000-1002, (d, m) in {(10,50),(50,200),(100,200)}, δ0 in FIT_DELTAS"
+PLAIN_SLOPE_TOL = 0.2
+
+
+claim = declare(
+    "deflation.fit-times",
+    source="docs/math.md §6 [derived, checked by simulation]; Ge et al. 2021 (paper 2)",
+    statement=(
+        "Two-homogeneous model, orthogonal target, λ=0, small init: a direction fitted by the "
+        "components that win it at initialisation is fitted (fit reaches a_k/2) at "
+        "t_k = ln(1/δ0)/(2a_k) + C_k + o(1); the constant C_k is the next-order term "
+        "[ln(a_k/δ0²) - ln Σ_i e^{-Λ_i}]/(4a_k) (l=4) with Λ_i the growth lag of winner i in the "
+        "decoupled early flow, so the additive prediction 1/(8a_k u0) + ln(a_k/(2δ0²))/(4a_k) "
+        "has the exact slope and a δ0-independent error: its relative error shrinks like "
+        "1/ln(1/δ0). For the plain model the escape time grows like δ0^{-(l-2)}."
+    ),
+    latex=(
+        r"t_k=\frac{\ln(a_k/\delta_0^2)-\ln\sum_{i\to k}e^{-\Lambda_i}}{4a_k}+o(1),"
+        r"\ \Lambda_i=\lim_{t\to\infty}\big(4a_kt-\ln(s_i(t)/\delta_0^2)\big);"
+        r"\quad t^{\mathrm{plain}}\propto\delta_0^{-(l-2)}"
+    ),
+    method=(
+        "a=(1,.8,.6,.4,.2), l=4, random orthonormal basis, w_i = δ0·uniform(S^{d-1}), "
+        "δ0 ∈ {1e-2,1e-3,1e-4,1e-6,1e-8} (solver atol 1e-6·δ0/√d); quick: (d,m)=(10,50), "
+        "seeds 0-1; full: (10,50), (50,200), (100,200), seeds 0-2; scale: d=m=1000 (δ0 ∈ {1e-3,1e-4,1e-6}) "
+        "and 2000 (δ0 ∈ {1e-2,1e-4}), first three fits, plain model d=1000, m=200, "
+        "δ0 ∈ {0.15, 0.2, 0.25}. Fit times by events on RK45's dense output. "
+        "Prediction: the decoupled early flow (R = T*) of every component integrated in the "
+        "target basis from the same initial directions (DOP853), plus logistic saturation; "
+        "the closed form (single-direction lag Λ(u) = (1/u - 1 - ln u)/2) is reported. "
+        "Premise, measured per (run, direction): >= 90% of the direction's final weight is "
+        "carried by its initial winners (weak directions can be fitted by components freed "
+        "from earlier fits; those pairs are reported, not judged). Slope: least-squares fit "
+        "of 2a_k t_k on ln(1/δ0) over δ0 <= 1e-3 per (size, seed, k), 95% t-interval. Plain "
+        "model: d=10, m=20, δ0 ∈ {0.05,0.1,0.2}, first escape, log-log slope interval. "
+        "Control: the plain model's runs judged by the same logarithmic law must fail."
+    ),
+    tolerance=(
+        f"δ0-slope 95% CI within 1 ± {SLOPE_TOL:g} (units of 1/(2a_k)); every judged "
+        f"direction 2a_k|t - t_red| <= {REDUCED_TOL:g}; plain log-log slope CI within "
+        f"2 ± {PLAIN_SLOPE_TOL:g}"
+    ),
+    tolerance_source=(
+        "derived + calibrated: the slope tolerance 0.2% is derived in docs/math.md §12.1 "
+        "(t_k is exactly linear in ln(1/δ0) up to O(δ0²/a_k) and solver "
+        "error; fitted on δ0 <= 1e-3, the regime chosen on the calibration seeds, where "
+        "δ0 = 1e-2 moved slopes by up to 0.4%); the reduced-flow tolerance 0.1 (units of ln: "
+        "< 1.5% of t_k) was fixed before checking it on "
+        f"{FIT_CALIBRATION} (disjoint from the judged seeds 0-2): max 2a_k|t - t_red| found "
+        "0.036 (largest at δ0 = 1e-2; <= 0.013 at δ0 <= 1e-3); reproduce with "
+        "docs/calibrate_deflation_dynamics.py. The plain log-log "
+        "tolerance 0.2 is the claim's earlier 10% (not re-derived)"
+    ),
+    profiles=("quick", "full", "scale"),
+    model_choice=MODEL_CHOICE,
+)
+
+FIT_DELTAS = (1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
+PLAIN_DELTAS = (0.05, 0.1, 0.2)
+PLAIN_SCALE = (0.15, 0.2, 0.25)
+"""Plain model at d = 1000, m = 200 (m = 1000 cost > 6 CPU-minutes per run): x0 ≈ 0.1 δ0, so the
+first escape takes ~12/δ0² (190-550); the neglected self term δ0^6 is 5-40% of the drive 0.01 δ0²
+(smaller δ0 would take too long)."""
+
+
+@dataclass(frozen=True)
+class FitTimeCase:
+    """One flow from ``w_i = δ0·uniform(S^{d-1})``.
+
+    ``law``: the prediction the run is judged against — ``"log"`` (two-homogeneous fit time,
+    logarithmic in ``δ0``) or ``"power"`` (plain escape time ``∝ δ0^{-(l-2)}``); the negative control
+    judges plain-model runs by the ``"log"`` law. ``fits``: integrate up to the predicted fit of the
+    first ``fits`` directions only (0: all; scale runs). ``method``: the ODE solver.
+    """
+
+    model: str
+    d: int
+    m: int
+    delta0: float
+    seed: int
+    a: tuple[float, ...] = A5
+    order: int = 4
+    curves: bool = False
+    law: str = ""
+    fits: int = 0
+    method: str = "RK45"
+
+    @property
+    def judged_law(self) -> str:
+        return self.law or ("log" if self.model == "homogeneous" else "power")
+
+
+@claim.configs
+def configs(profile: str) -> list[FitTimeCase]:
+    if profile == "quick":
+        sizes, seeds = [(10, 50)], [0, 1]
+    elif profile == "full":
+        sizes, seeds = [(10, 50), (50, 200), (100, 200)], [0, 1, 2]
+    else:  # scale: the papers' regime, three leading directions, one seed
+        cases = [
+            FitTimeCase("homogeneous", d, d, dd, 0, fits=3)
+            for d, deltas in ((1000, (1e-3, 1e-4, 1e-6)), (2000, (1e-2, 1e-4)))
+            for dd in deltas
+        ]
+        cases += [FitTimeCase("plain", 1000, 200, dd, 0, method=SCALE_METHOD) for dd in PLAIN_SCALE]
+        return cases
+    homog = [
+        FitTimeCase("homogeneous", d, m, dd, s, curves=(d, m, dd, s) == (10, 50, 1e-3, 0))
+        for d, m in sizes
+        for dd in FIT_DELTAS
+        for s in seeds
+    ]
+    plain = [FitTimeCase("plain", 10, 20, dd, s) for dd in PLAIN_DELTAS for s in seeds]
+    return homog + plain
+
+
+@claim.controls
+def controls(profile: str) -> dict[str, list[FitTimeCase]]:
+    """The logarithmic law is predicted absent for the plain model: its runs judged by that law."""
+    seeds = [0] if profile != "full" else [0, 1, 2]
+    # scale: the small plain runs (d = 10) serve as the control; the d = 1000 plain runs cost minutes
+    return {
+        "plain model judged by the log law": [
+            FitTimeCase("plain", 10, 20, dd, s, law="log") for dd in PLAIN_DELTAS for s in seeds
+        ]
+    }
+
+
+@claim.experiment
+def experiment(cfg: FitTimeCase) -> dict[str, Any]:
+    target = orthogonal_tensor(cfg.a, cfg.d, cfg.order, basis="random", rng=cfg.seed)
+    W0 = init_components(cfg.m, cfg.d, cfg.delta0, cfg.seed)
+    # plain model: only the first direction's escape time is used (the δ0 slope)
+    if cfg.model == "homogeneous" and cfg.fits:
+        u0 = filled_alignment(W0, target)
+        t_end = 1.5 * max(homogeneous_fit_times(cfg.a, u0, cfg.delta0, cfg.order)[: cfg.fits])
+    else:
+        t_end = flow_horizon(
+            cfg.model, cfg.a, W0, target, cfg.delta0, first_only=cfg.model == "plain"
+        )
+    tr, traj = track_flow(
+        W0,
+        target,
+        (0.0, t_end),
+        model=cfg.model,
+        n_obs=201 if cfg.curves else 21,
+        method=cfg.method,
+        atol=solver_atol(cfg.delta0, cfg.d),
+    )
+    out: dict[str, Any] = {
+        "fit_times": tr.fit_times.tolist(),
+        "u0": initial_alignment(W0, target, model="homogeneous").tolist(),
+        "u_assigned": assigned_u0(W0, target, cfg.a),
+        "x0": np.abs(W0 @ target.components.T).max(axis=0).tolist(),
+        "nfev": traj.nfev,
+    }
+    if cfg.model == "homogeneous" or cfg.law == "log":
+        out["reduced_fit_times"] = reduced_fit_times(W0, target, cfg.a, cfg.delta0)
+        out["winner_share"] = initial_winner_share(W0, traj.W, target, cfg.a)
+    if cfg.curves:
+        out["t"] = tr.t.tolist()
+        out["fits"] = tr.fits.tolist()
+    return out
+
+
+@claim.predict
+def predict(profile: str) -> dict[str, Any]:
+    a, u0, d0 = sp.symbols("a u0 delta0", positive=True)
+    expr = theory.homogeneous_fit_time_expr(a, u0, d0, 4)
+    x = sp.Symbol("x", positive=True)
+    # d t / d ln(1/δ0) from the symbolic expression (prediction of the log-dependence)
+    slope = sp.simplify(sp.diff(expr.subs(d0, sp.exp(-x)), x))
+    return {
+        "homogeneous_fit_time_l4": str(expr),
+        "next_order_closed_form": (
+            "[ln(q a/((1-q)δ0²)) - ln Σ_i exp(-Λ_l(u_i))]/(4a), Λ_4(u) = "
+            f"{theory.homogeneous_lag_expr(4)}"
+        ),
+        "next_order_reduced_flow": "same with Λ_i from the decoupled early flow (R = T*)",
+        "homogeneous_slope_dt_dln(1/delta0)": str(slope),
+        "plain_loglog_slope": 4 - 2,
+        "slope_tol": SLOPE_TOL,
+        "reduced_tol": REDUCED_TOL,
+        "plain_slope_tol": PLAIN_SLOPE_TOL,
+        "winner_share_min": WINNER_SHARE_MIN,
+    }
+
+
+def _least_margin(checks: list[Any]) -> Any:
+    return min(checks, key=lambda ch: -math.inf if math.isnan(ch.margin) else ch.margin)
+
+
+@claim.judge
+def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
+    ok = ok_runs(results)
+    predicted = (
+        "two-homogeneous: t_k = ln(1/δ0)/(2a_k) + C_k (slope within "
+        f"{SLOPE_TOL:.1%} of 1/(2a_k) on δ0 <= {SLOPE_DELTA_MAX:g}); C_k from the decoupled early "
+        f"flow, 2a_k|t - t_red| <= {REDUCED_TOL:g}; plain: log-log slope 2 ± {PLAIN_SLOPE_TOL:g}"
+    )
+    if not ok:
+        return no_runs(predicted)
+    ev = Evidence()
+    an = fit_time_analysis(ok)
+    # (A) δ0-slope of 2a_k t_k against ln(1/δ0), per size: the least favourable (seed, k) group
+    slope_checks: dict[tuple[int, int], list[Any]] = {}
+    slopes = []
+    for key, pts in an["groups"].items():
+        if len({p[0] for p in pts}) < 3:
+            continue
+        fit = linear_fit([p[0] for p in pts], [p[1] for p in pts])
+        chk = interval_within(f"δ0-slope d={key[1]} m={key[2]}", fit.ci, 1.0, SLOPE_TOL)
+        slope_checks.setdefault((key[1], key[2]), []).append(chk)
+        slopes.append({"d": key[1], "m": key[2], "seed": key[3], "k": key[6], **fit.as_dict()})
+    for checks in slope_checks.values():
+        ev.add(_least_margin(checks))
+    # (B) the constant: the next-order term of the decoupled early flow
+    if an["rows"]:
+        ev.at_most(
+            "next-order (reduced flow): max 2a_k|t - t_red|", an["worst_reduced"], REDUCED_TOL
+        )
+    # plain model: escape time ∝ δ0^{-(l-2)} (first direction)
+    plain: dict[tuple[int, int, int], list[tuple[float, float]]] = {}
+    for c, m in ok:
+        if c.judged_law == "power" and math.isfinite(m["fit_times"][0]):
+            plain.setdefault((c.d, c.m, c.seed), []).append(
+                (math.log(1 / c.delta0), math.log(m["fit_times"][0]))
+            )
+    plain_checks = []
+    for (d, mm, _seed), pts in plain.items():
+        if len(pts) >= 3:
+            fit = linear_fit([p[0] for p in pts], [p[1] for p in pts])
+            plain_checks.append(
+                interval_within(
+                    f"plain log-log slope d={d} m={mm}",
+                    fit.ci,
+                    float(prediction["plain_loglog_slope"]),
+                    PLAIN_SLOPE_TOL,
+                )
+            )
+    if plain_checks:
+        ev.add(_least_margin(plain_checks))
+    if not (slope_checks or an["rows"] or plain_checks):
+        return Verdict("inconclusive", "no fitted direction met the premise", predicted, "n/a")
+    by_delta: dict[float, list[float]] = {}
+    for r in an["rows"]:
+        by_delta.setdefault(r["delta0"], []).append(abs(r["rel_err_lead"]))
+    lead_by_delta = {f"{k:g}": float(np.median(v)) for k, v in sorted(by_delta.items())}
+    shrink = None
+    medians = {d0: float(np.median(v)) for d0, v in by_delta.items()}
+    pts = [(math.log(math.log(1 / d0)), math.log(v)) for d0, v in sorted(medians.items()) if v > 0]
+    if len(pts) >= 3:
+        shrink = linear_fit([p[0] for p in pts], [p[1] for p in pts])
+    if slope_checks:
+        ev.note(
+            "The slope interval bounds the δ0-dependence of the additive prediction's error "
+            "t_lead - t, so its relative error shrinks like 1/ln(1/δ0) (median by δ0: "
+            f"{ {k: round(v, 4) for k, v in lead_by_delta.items()} }"
+            + (
+                f"; log-log slope against ln(1/δ0) {shrink.slope:.2f}, 95% CI "
+                f"[{shrink.ci[0]:.2f}, {shrink.ci[1]:.2f}], -1 asymptotically)."
+                if shrink
+                else ")."
+            )
+        )
+    ev.note(
+        f"Closed-form next-order term (other directions' pull dropped): max 2a_k|t - t_next| = "
+        f"{an['worst_next']:.3f} (reported, not judged)."
+    )
+    if an["rerouted"] or an["missing"]:
+        ev.note(
+            f"{an['rerouted']} (run, direction) pair(s) not fitted by their initial winners "
+            f"(< {WINNER_SHARE_MIN:.0%} of the final weight; components freed by earlier fits were "
+            f"re-routed) and {an['missing']} not fitted in the window: outside the premise, not judged."
+        )
+    measured = (
+        f"max 2a_k|t - t_red| = {an['worst_reduced']:.4f}; closed form {an['worst_next']:.3f}; "
+        f"additive prediction max rel. error {an['worst_lead']:.1%}; {len(slopes)} δ0-slope "
+        f"groups; {an['rerouted']} re-routed (run, direction) pairs"
+    )
+    numbers = {
+        "max_reduced_scaled_error": an["worst_reduced"],
+        "max_closed_form_scaled_error": an["worst_next"],
+        "max_rel_err_lead": an["worst_lead"],
+        "median_rel_err_lead_by_delta0": lead_by_delta,
+        "rel_err_lead_loglog_slope": shrink.as_dict() if shrink else None,
+        "slopes": slopes,
+        "rerouted": an["rerouted"],
+        "not_fitted": an["missing"],
+        "runs": len(ok),
+    }
+    return ev.verdict(predicted=predicted, measured=measured, numbers=numbers)
+
+
+@claim.plot
+def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
+    """Left: fit curves with predicted fit times. Right: 2a_k(t_lead - t) against ln(1/δ0)."""
+    ax = fig.add_subplot(1, 2, 1)
+    ok = ok_runs(results)
+    data: dict[str, list[Any]] = {}
+    for c, m in ok:
+        if not c.curves:
+            continue
+        t = np.asarray(m["t"])
+        fits = np.asarray(m["fits"])
+        pred = m.get("reduced_fit_times") or next_order_fit_times(c, m)
+        for k, ak in enumerate(c.a):
+            (line,) = ax.plot(t, fits[:, k], label=f"a={ak:g}")
+            ax.axvline(pred[k], color=line.get_color(), ls="--", lw=0.8)
+            ax.plot(m["fit_times"][k], ak / 2, "o", color=line.get_color(), ms=4)
+        ax.set_title(f"d={c.d}, m={c.m}, δ0={c.delta0:g}; dashed: next-order t_k", fontsize=8)
+        break
+    ax.set_xlabel("t")
+    ax.set_ylabel("T(W)(e_k^{⊗4})")
+    legend(ax, fontsize=6)
+    ax2 = fig.add_subplot(1, 2, 2)
+    rows = fit_time_analysis(ok)["rows"]
+    for r in rows:
+        x = math.log(1 / r["delta0"])
+        # bar: the next-order prediction of the additive prediction's error ± the tolerance
+        ax2.errorbar(
+            x,
+            r["scaled_err_lead"] - r["scaled_err_reduced"],
+            yerr=REDUCED_TOL,
+            fmt="none",
+            color="0.7",
+            lw=0.6,
+        )
+        ax2.plot(x, r["scaled_err_lead"], ".", ms=3, color=f"C{r['k']}")
+    ax2.axhline(0, color="k", lw=0.5)
+    ax2.set_xlabel("ln(1/δ0)")
+    ax2.set_ylabel("2a_k (t_lead - t): flat = rel. error ∝ 1/ln(1/δ0)")
+    ax2.set_title("dots: measured; bars: next-order prediction ± tol", fontsize=8)
+    for key in ("d", "m", "seed", "k", "delta0", "t", "lead", "next", "reduced", "rel_err_lead"):
+        data[key] = [r[key] for r in rows]
+    return data

@@ -1,0 +1,284 @@
+"""deflation.staircase — with small initialisation, between consecutive fits the residual
+``||T(W) - T*||_F`` plateaus at the deflation residual ``||Σ_{j>k} a_j e_j^{⊗l}||_F`` (after k fits the
+model is the best rank-k approximation), also for close coefficients once ``ln(1/δ0)`` makes the gaps
+long; with a large initialisation there is no staircase. docs/math.md §6, §12.3; paper 2 (gradient
+flow follows a deflation process).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import theory
+from numerics.algorithms import track_flow
+from numerics.tensors import orthogonal_tensor
+
+from ...registry import RunResult, Verdict, declare
+from ...statistics import Evidence
+from .._shared import legend, no_runs, ok_runs
+from ._deflation import (
+    A5,
+    MODEL_CHOICE,
+    SCALE_METHOD,
+    filled_alignment,
+    flow_horizon,
+    init_components,
+    solver_atol,
+)
+
+STAIR_RTOL = 0.03
+"""|plateau/deflation residual - 1| (the statement's tolerance; regimes chosen where the derived
+two-exponential deviation, docs/math.md §12.3, is <= 1% at the leading-order gaps)."""
+
+claim = declare(
+    "deflation.staircase",
+    source="Ge et al. 2021 (paper 2): gradient flow follows a deflation process; docs/math.md §6",
+    statement=(
+        "With small initialisation, between consecutive fits the residual ||T(W) - T*||_F "
+        "plateaus at the deflation residual ||Σ_{j>k} a_j e_j^{⊗l}||_F within 3% (after k fits "
+        "the model is the best rank-k approximation), also for close coefficients "
+        "a = (1, .9, .8) once ln(1/δ0) makes the gaps long (δ0 = 1e-20); with a large "
+        "initialisation there is no staircase."
+    ),
+    latex=r"\|T(W(t))-T^*\|_F\approx\Big\|\sum_{j>k}a_je_j^{\otimes l}\Big\|_F\ \text{for } t_k<t<t_{k+1}",
+    method=(
+        "Two-homogeneous flow, l=4, d=20, m=40, random basis: a=(1,.5,.25) at δ0=1e-4 and the "
+        "harder a=(1,.9,.8) at δ0=1e-20 (quick: 2 seeds each; full: 10, plus l=3 and "
+        "a=(1,.8,.6,.4,.2) at δ0=1e-6); scale: d=m ∈ {1000, 2000}, a=(1,.5,.25), δ0=1e-4, and the "
+        "plain model at d ∈ {1000, 2000}, m=20, δ0=0.1 (2 seeds each, method='auto'). "
+        "The plateau is the observation (801 per run) between two fits where |d ln||E||/dt| is "
+        "smallest; a run out of order or without a plateau counts as a failure. Regimes chosen "
+        "where the derived two-exponential deviation is <= 1% at the leading-order gaps. "
+        "Control: large initialisation δ0 = 0.3 (m·δ0² = 3.6 > a_1), where no deflation is "
+        "predicted, must fail."
+    ),
+    tolerance=f"|plateau/deflation residual - 1| <= {STAIR_RTOL:.0%} for every plateau but the last, per regime",
+    tolerance_source=(
+        "derived: the two-exponential plateau model (docs/math.md §12.3) "
+        "predicts <= 1% at the judged regimes' leading-order gaps; 3% is the statement's "
+        "tolerance, kept from the earlier claim (it leaves room for the gaps' O(1) constants)"
+    ),
+    profiles=("quick", "full", "scale"),
+    model_choice=MODEL_CHOICE,
+)
+
+STAIR_A = (1.0, 0.5, 0.25)
+STAIR_CLOSE = (1.0, 0.9, 0.8)
+STAIR_CLOSE_DELTA0 = 1e-20
+"""Chosen on held-out seeds 1000-1004: at 1e-12 one of four exceeded 3% (the gap shrinks with the
+random alignment constants); at 1e-20 all were within 0.7%."""
+STAIR_LARGE_DELTA0 = 0.3
+
+
+@dataclass(frozen=True)
+class StairCase:
+    """One flow observed at 801 times for the residual staircase (docs/math.md §6).
+
+    ``fits``: integrate up to the predicted fit of the first ``fits`` directions only (0: all).
+    ``method``: the ODE solver (plain-model scale runs use :data:`SCALE_METHOD`).
+    """
+
+    a: tuple[float, ...]
+    order: int
+    d: int
+    m: int
+    delta0: float
+    seed: int
+    model: str = "homogeneous"
+    fits: int = 0
+    method: str = "RK45"
+
+
+@claim.configs
+def configs(profile: str) -> list[StairCase]:
+    if profile == "scale":
+        # the plain model at d >= 1000 runs through method="auto" (stiff after the first fit); with
+        # m = 20 one run takes about 6 s at d = 1000 (2026-12-02, one BLAS thread)
+        return [
+            StairCase(STAIR_A, 4, 1000, 1000, 1e-4, 0, fits=3),
+            StairCase(STAIR_A, 4, 2000, 2000, 1e-4, 0, fits=3),
+            *(
+                StairCase(STAIR_A, 4, d, 20, 0.1, s, model="plain", method=SCALE_METHOD)
+                for d in (1000, 2000)
+                for s in range(2)
+            ),
+        ]
+    seeds = range(2) if profile == "quick" else range(10)
+    cases = [StairCase(STAIR_A, 4, 20, 40, 1e-4, s) for s in seeds]
+    cases += [StairCase(STAIR_CLOSE, 4, 20, 40, STAIR_CLOSE_DELTA0, s) for s in seeds]
+    if profile == "full":
+        cases += [StairCase(STAIR_A, 3, 20, 40, 1e-4, s) for s in seeds]
+        cases += [StairCase(A5, 4, 20, 40, 1e-6, s) for s in seeds]
+    return cases
+
+
+@claim.controls
+def controls(profile: str) -> dict[str, list[StairCase]]:
+    """Large initialisation (δ0 = 0.3 at d = 20, m = 40: ||T(W0)|| ~ √m·δ0² ≈ 0.6): no deflation."""
+    seeds = range(5) if profile == "full" else range(2)
+    # scale uses the small control: at d = m = 1000 what matters is ||T(W0)|| ≈ √m·δ0², and
+    # δ0 = 0.05 (m·δ0² = 2.5) still left a staircase there (2.4% deviation, measured)
+    return {
+        "large initialisation": [
+            StairCase(STAIR_A, 4, 20, 40, STAIR_LARGE_DELTA0, s) for s in seeds
+        ]
+    }
+
+
+@claim.experiment
+def experiment(cfg: StairCase) -> dict[str, Any]:
+    target = orthogonal_tensor(cfg.a, cfg.d, cfg.order, basis="random", rng=cfg.seed)
+    W0 = init_components(cfg.m, cfg.d, cfg.delta0, cfg.seed)
+    a = np.asarray(cfg.a)
+    if cfg.model == "homogeneous":
+        u0 = filled_alignment(W0, target)
+        pred = [
+            theory.homogeneous_fit_time(
+                float(ak), float(uk), min(cfg.delta0, 0.5 * math.sqrt(ak)), cfg.order
+            )
+            for ak, uk in zip(a, u0, strict=True)
+        ]
+        n = cfg.fits or len(a)
+        # at least 10/a_min: a large-initialisation control has no meaningful fit-time prediction
+        t_end = max(1.5 * max(pred[:n]), 10.0 / float(a[:n].min()))
+    else:
+        t_end = flow_horizon(cfg.model, cfg.a, W0, target, cfg.delta0)
+    tr, _ = track_flow(
+        W0,
+        target,
+        (0.0, t_end),
+        model=cfg.model,
+        n_obs=801,
+        method=cfg.method,
+        atol=solver_atol(cfg.delta0, cfg.d),
+    )
+    return {
+        "fit_times": tr.fit_times.tolist(),
+        "fit_order": tr.fit_order.tolist(),
+        "in_order": tr.in_order,
+        "plateau_times": tr.plateau_times.tolist(),
+        "plateau_residuals": tr.plateau_residuals.tolist(),
+        "deflation_residual": tr.deflation_residual.tolist(),
+        "t": tr.t[::8].tolist(),
+        "residual": (tr.residual[::8] if tr.residual is not None else np.zeros(0)).tolist(),
+    }
+
+
+def _leading_gaps(a: Sequence[float], delta0: float) -> list[float]:
+    """Gaps between consecutive fits at leading order: ln(1/δ0)(1/(2a_{k+1}) - 1/(2a_k))."""
+    L = math.log(1 / delta0)
+    return [L * (1 / (2 * a[k + 1]) - 1 / (2 * a[k])) for k in range(len(a) - 1)]
+
+
+def _predicted_deviations(a: Sequence[float], gaps: Sequence[float]) -> list[float]:
+    return [
+        theory.plateau_deviation(a[k], a[k + 1], sum(x * x for x in a[k + 1 :]), g)
+        if g > 0
+        else float("-inf")
+        for k, g in enumerate(gaps)
+    ]
+
+
+@claim.predict
+def predict(profile: str) -> dict[str, Any]:
+    regimes = {
+        "a=(1,.5,.25), δ0=1e-4": (STAIR_A, 1e-4),
+        f"a=(1,.9,.8), δ0={STAIR_CLOSE_DELTA0:g}": (STAIR_CLOSE, STAIR_CLOSE_DELTA0),
+        "a=(1,.8,.6,.4,.2), δ0=1e-6": (A5, 1e-6),
+    }
+    return {
+        "plateau": "||Σ_{j>k} a_j e_j^{⊗l}||_F = sqrt(Σ_{j>k} a_j²) after the k-th fit",
+        "rtol": STAIR_RTOL,
+        "two_exponential_deviation_at_leading_gaps": {
+            name: _predicted_deviations(a, _leading_gaps(a, d0))
+            for name, (a, d0) in regimes.items()
+        },
+        "flattest_time": str(theory.plateau_time_expr()),
+    }
+
+
+def _plateau_errors(ok: list[tuple[Any, Mapping[str, Any]]]) -> list[float]:
+    errs = []
+    for _, m in ok:
+        pr = np.asarray(m["plateau_residuals"], dtype=float)[:-1]  # the last plateau is 0 vs 0
+        dr = np.asarray(m["deflation_residual"], dtype=float)[:-1]
+        if not m["in_order"] or pr.size == 0:
+            errs.append(float("inf"))
+            continue
+        errs.extend(np.abs(pr / dr - 1).tolist())
+    return errs
+
+
+def _stair_regime(c: StairCase) -> str:
+    return f"{c.model}, l={c.order}, a={c.a}, δ0={c.delta0:g}"
+
+
+@claim.judge
+def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
+    ok = ok_runs(results)
+    predicted = f"plateaus at the deflation residual within {STAIR_RTOL:.0%}, fits in order"
+    if not ok:
+        return no_runs(predicted)
+    ev = Evidence()
+    regimes: dict[str, list[tuple[Any, Mapping[str, Any]]]] = {}
+    for c, m in ok:
+        regimes.setdefault(_stair_regime(c), []).append((c, m))
+    worst_by: dict[str, float] = {}
+    pred_by: dict[str, float] = {}
+    for name, runs in regimes.items():
+        errs = _plateau_errors(runs)
+        worst = max(errs) if errs else float("inf")
+        worst_by[name] = worst
+        # runs out of order or without a plateau count as an infinite deviation (the judge fails)
+        ev.at_most(f"worst plateau deviation [{name}]", min(worst, 1e300), STAIR_RTOL)
+        preds = []
+        for c, m in runs:
+            ft = np.asarray(m["fit_times"], dtype=float)
+            if c.model == "homogeneous" and m["in_order"] and np.all(np.isfinite(ft)):
+                preds += [abs(x) for x in _predicted_deviations(c.a, np.diff(ft).tolist())]
+        if preds:
+            pred_by[name] = max(preds)
+    ev.note(
+        "Two-exponential model (derived) at the measured gaps: max |predicted deviation| "
+        + "; ".join(f"[{k}] {v:.2%}" for k, v in pred_by.items())
+        + "."
+    )
+    measured = "; ".join(f"[{k}] worst {v:.2%}" for k, v in worst_by.items())
+    numbers = {
+        "worst_by_regime": worst_by,
+        "predicted_by_regime": pred_by,
+        "runs": len(ok),
+        "in_order": sum(bool(m["in_order"]) for _, m in ok),
+    }
+    return ev.verdict(predicted=predicted, measured=measured, numbers=numbers)
+
+
+@claim.plot
+def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
+    """One residual curve per regime; dotted: deflation residuals, band: ± the tolerance."""
+    ax = fig.add_subplot(1, 1, 1)
+    data: dict[str, list[Any]] = {}
+    seen: set[str] = set()
+    for c, m in ok_runs(results):
+        name = _stair_regime(c)
+        if name in seen:
+            continue
+        seen.add(name)
+        (line,) = ax.plot(m["t"], m["residual"], lw=1, label=name)
+        for v in m["deflation_residual"][:-1]:
+            ax.axhspan(
+                v * (1 - STAIR_RTOL), v * (1 + STAIR_RTOL), color=line.get_color(), alpha=0.1
+            )
+            ax.axhline(v, color=line.get_color(), ls=":", lw=0.6)
+        data[f"t[{name}]"] = list(m["t"])
+        data[f"residual[{name}]"] = list(m["residual"])
+    ax.set_xlabel("t")
+    ax.set_ylabel("||T(W) - T*||_F")
+    ax.set_title("Residual staircase; bands: deflation residual ± tolerance", fontsize=8)
+    legend(ax, fontsize=6)
+    return data
