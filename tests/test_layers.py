@@ -46,6 +46,7 @@ REPORTS_RANKS: dict[str, int] = {
     # running and showing them
     "reports.runner": 7,  # executors, store lookups, judging, controls
     "reports.render": 8,  # the report: HTML, Markdown, figures, summary.json
+    "reports.calibrate": 8,  # calibration-block rates and their planned power (uses the runner)
     "reports.api": 9,  # the notebook API
     "reports.cli": 9,  # the overtensor command
     "reports": 10,  # the package: exposes the API lazily
