@@ -35,10 +35,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .catalog import all_claims, get_claim
+from .failures import describe, is_interrupt
 from .loading import with_loaded_sources
 from .outdir import check_out_dir
 from .procs import check_workers
-from .catalog import all_claims, get_claim
 from .registry import PROFILES, Claim
 from .render import (
     CLOSE_MARGIN,
@@ -161,8 +162,10 @@ def _control_names(c: Claim) -> list[str] | str:
     for prof in c.profiles:
         try:
             names += [str(n) for n in c.controls(prof) if str(n) not in names]
-        except Exception as exc:
-            return f"error: {type(exc).__name__}: {exc}"
+        except BaseException as exc:  # claim code: even sys.exit is its failure
+            if is_interrupt(exc):
+                raise
+            return f"error: {describe(exc)}"
     return names
 
 
@@ -175,8 +178,10 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 continue
             try:
                 counts[prof] = len(c.configs(prof))
-            except Exception as exc:
-                counts[prof] = f"error: {type(exc).__name__}: {exc}"
+            except BaseException as exc:  # claim code: even sys.exit is its failure
+                if is_interrupt(exc):
+                    raise
+                counts[prof] = f"error: {describe(exc)}"
         out.append(
             {
                 "id": c.id,

@@ -46,6 +46,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .failures import describe, is_interrupt, message
 from .registry import REGISTRY, ClaimDefinitionError, discard_pending, seal
 
 __all__ = [
@@ -134,7 +135,7 @@ def _import_failure(where: str, exc: BaseException, path: Path | None) -> LoadEr
         mine = [f for f in frames if f.filename == str(path)]
         if mine:
             line = f", line {mine[-1].lineno}"
-    return LoadError(f"{where}{line}: importing it failed: {type(exc).__name__}: {exc}")
+    return LoadError(f"{where}{line}: importing it failed: {describe(exc)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,15 +157,17 @@ def _import_registering(name: str, where: str, path: Path | None, digest: str) -
     try:
         importlib.import_module(name)
         seal()  # the file's declarations become claims
-    except Exception as exc:
+    except BaseException as exc:  # even sys.exit at import is a load error (not Ctrl-C)
         sys.modules.pop(name, None)
         # undo a half-done registration
         discard_pending()
         for cid in [c for c in REGISTRY if c not in before]:
             del REGISTRY[cid]
+        if is_interrupt(exc):
+            raise
         if isinstance(exc, ClaimDefinitionError) and not str(exc).startswith("duplicate"):
             raise LoadError(f"{where}: {exc}") from None
-        msg = str(exc)
+        msg = message(exc)
         if isinstance(exc, ValueError) and msg.startswith("duplicate claim id"):
             cid = msg.split("'")[1] if "'" in msg else msg
             raise LoadError(

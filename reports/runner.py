@@ -27,6 +27,7 @@ reused), recorded in every stored row and in the report.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -36,6 +37,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .failures import describe, guarded, is_interrupt
 from .procs import check_workers, terminate_pool, worker_init
 from .registry import PROFILES, Claim, RunResult, Verdict
 from .statistics import ControlResult
@@ -83,7 +85,9 @@ def _execute(
 ) -> tuple[dict[str, Any] | None, str | None, float, dict[str, Any]]:
     """Run one experiment in a worker; never raises for an experiment's own failure.
 
-    Returns ``(metrics, error, wall_time, worker_info)``; exactly one of metrics/error is None.
+    Returns ``(metrics, error, wall_time, worker_info)``; exactly one of metrics/error is None. Any
+    ``BaseException`` of the experiment (``sys.exit`` included) is its failure, except
+    ``KeyboardInterrupt`` (:mod:`reports.failures`).
     """
     worker = {"pid": os.getpid(), "blas_threads": blas_threads}
     start = time.perf_counter()
@@ -94,10 +98,12 @@ def _execute(
             raise TypeError(f"experiment returned {type(metrics).__name__}, expected a dict")
         clean = to_jsonable(dict(metrics))
         return clean, None, time.perf_counter() - start, worker
-    except Exception as exc:  # a failed run is data, not a crash
+    except BaseException as exc:  # a failed run is data, not a crash
+        if is_interrupt(exc):
+            raise
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         tail = "".join(tb[-3:]).strip()
-        error = f"{type(exc).__name__}: {exc}\n--- traceback (last frames) ---\n{tail}"
+        error = f"{describe(exc)}\n--- traceback (last frames) ---\n{tail}"
         return None, error, time.perf_counter() - start, worker
 
 
@@ -309,8 +315,10 @@ def run_sweep(
             worker: dict[str, Any] | None = None
             try:
                 metrics, error, wall, worker = fut.result()
-            except Exception as exc:  # worker lost, pickling error, cancelled ...
-                metrics, error, wall = None, f"{type(exc).__name__} in executor: {exc}", 0.0
+            except BaseException as exc:  # worker lost, pickling error, cancelled ...
+                if is_interrupt(exc):
+                    raise
+                metrics, error, wall = None, f"{describe(exc)} (in the executor)", 0.0
             store.put(
                 t.key,
                 claim_id=t.claim_id,
@@ -349,7 +357,7 @@ def enforce_verdict(verdict: Verdict, results: Sequence[RunResult]) -> Verdict:
         )
     failed = [r for r in results if not r.ok]
     if failed:
-        first = (failed[0].error or "no metrics").splitlines()[0]
+        first = ((failed[0].error or "").strip().splitlines() or ["no metrics"])[0]
         return verdict.replace(
             status="inconclusive",
             reason=f"{len(failed)} of {len(results)} runs failed (first: {first}); a claim with failed "
@@ -412,6 +420,34 @@ def _inconclusive(reason: str) -> Verdict:
     return Verdict("inconclusive", reason, "n/a", "n/a")
 
 
+def _plain_columns(data: Any) -> Any:
+    """A plot's ``{column: values}`` as plain JSON values (anything else is left for the report to
+    refuse with its own message)."""
+    if not isinstance(data, Mapping):
+        return data
+    return {str(k): to_jsonable(list(v)) for k, v in data.items()}
+
+
+def _plain_verdict(verdict: Any) -> Verdict:
+    """``verdict`` checked to be a :class:`Verdict` of texts and plain JSON values.
+
+    A judge is claim code: what it returns is checked here, where a failure is the judge's, and not
+    first when the report renders it.
+    """
+    if not isinstance(verdict, Verdict):
+        raise TypeError(f"judge returned {type(verdict).__name__}, not a Verdict")
+    for name in ("status", "reason", "predicted", "measured"):
+        value = getattr(verdict, name)
+        if not isinstance(value, str):
+            raise TypeError(f"judge returned a Verdict whose {name} is a {type(value).__name__}")
+    return verdict.replace(
+        numbers=to_jsonable(dict(verdict.numbers)),
+        rates=tuple(to_jsonable(dict(x)) for x in verdict.rates),
+        contrasts=tuple(to_jsonable(dict(x)) for x in verdict.contrasts),
+        checks=tuple(to_jsonable(dict(x)) for x in verdict.checks),
+    )
+
+
 def _judge(
     claim: Claim,
     prediction: Mapping[str, Any],
@@ -421,12 +457,12 @@ def _judge(
 ) -> Verdict:
     """Call the claim's judge; a broken judge gives an inconclusive verdict (recorded in ``probs``)."""
     try:
-        verdict = claim.judge(prediction, res)
-        if not isinstance(verdict, Verdict):
-            raise TypeError(f"judge returned {type(verdict).__name__}, not a Verdict")
-    except Exception as exc:
+        verdict = _plain_verdict(claim.judge(prediction, res))
+    except BaseException as exc:
+        if is_interrupt(exc):
+            raise
         ok = [r for r in res if r.ok]
-        probs.append(f"judge failed{what}: {type(exc).__name__}: {exc}")
+        probs.append(f"judge failed{what}: {describe(exc)}")
         verdict = _inconclusive(f"{probs[-1]} ({len(ok)} of {len(res)} runs had metrics)")
     return enforce_verdict(verdict, res)
 
@@ -464,8 +500,10 @@ def run_claims(
             for cfg in (*configs, *(c for cfgs in controls.values() for c in cfgs)):
                 config_json(cfg)
                 hash(cfg)
-        except Exception as exc:
-            problems[claim.id].append(f"configs({profile!r}) failed: {type(exc).__name__}: {exc}")
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
+            problems[claim.id].append(f"configs({profile!r}) failed: {describe(exc)}")
             configs, controls = (), {}
         per_claim[claim.id] = configs
         per_control[claim.id] = controls
@@ -496,8 +534,10 @@ def run_claims(
         else:
             try:
                 prediction = to_jsonable(dict(claim.predict(profile)))
-            except Exception as exc:
-                probs.append(f"predict failed: {type(exc).__name__}: {exc}")
+            except BaseException as exc:
+                if is_interrupt(exc):
+                    raise
+                probs.append(f"predict failed: {describe(exc)}")
                 verdict = _inconclusive(probs[-1])
         control_results: list[ControlResult] = []
         control_runs: list[tuple[str, tuple[Any, ...], tuple[RunResult, ...]]] = []
@@ -518,7 +558,8 @@ def run_claims(
             verdict = apply_controls(_judge(claim, prediction, res, probs, ""), control_results)
         outcomes.append(
             ClaimOutcome(
-                claim=claim,
+                # the report draws the figure: whatever the plot raises is a noted plot failure
+                claim=dataclasses.replace(claim, plot=guarded(claim.plot, _plain_columns)),
                 profile=profile,
                 configs=per_claim[claim.id],
                 prediction=prediction,

@@ -23,8 +23,8 @@ import math
 import os
 import sqlite3
 import sys
-import types
 import time
+import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
