@@ -38,7 +38,8 @@ from typing import Any
 from .catalog import all_claims, get_claim
 from .failures import describe, is_interrupt
 from .loading import with_loaded_sources
-from .outdir import check_out_dir
+from .outdir import OutDirError, check_db_outside_out
+from .paths import check_utf8
 from .procs import check_workers
 from .registry import PROFILES, Claim
 from .render import (
@@ -359,10 +360,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         )
         prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
         summary = write_report(outcomes, args.out, prov, tmp=tmp)
-    except BaseException:
+    except BaseException as exc:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OutDirError):  # --out changed while the runs were computed
+            raise UsageError(str(exc)) from None
         raise
     for o in outcomes:
         print(f"{o.verdict.status:>12}  {o.claim.id}  ({o.verdict.measured})")
@@ -432,17 +435,15 @@ def _check_run_args(args: argparse.Namespace) -> None:
         )
     if getattr(args, "claims", None):
         args.claims = list(dict.fromkeys(args.claims))  # a repeated id is checked once
-    out = getattr(args, "out", None)
-    if out is not None and db is not None:
-        try:
-            out_dir = check_out_dir(out)  # refusals of --out first (checked again before writing)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        db_file = Path(db).resolve()
-        if out_dir == db_file or out_dir in db_file.parents:
-            raise UsageError(
-                f"--db {db!r} lies inside --out {out!r}, which is replaced by every report"
-            )
+    try:
+        if db is not None:
+            check_utf8(db, "--db")
+        out = getattr(args, "out", None)
+        if out is not None and db is not None:
+            # refusals of --out first (checked again before writing)
+            check_db_outside_out(out, db)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _internal_error(exc: BaseException) -> int:

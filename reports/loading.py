@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from .failures import describe, is_interrupt, message
+from .paths import check_utf8
 from .registry import REGISTRY, ClaimDefinitionError, discard_pending, seal
 
 __all__ = [
@@ -189,6 +190,10 @@ def _forget(name: str) -> None:
 
 def _load_file(path: Path) -> list[str]:
     try:
+        check_utf8(path, "--load")
+    except ValueError as exc:  # a file of a loaded folder
+        raise LoadError(str(exc)) from None
+    try:
         source_bytes = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
@@ -272,7 +277,15 @@ def load(targets: str | Path | Iterable[str | Path]) -> list[str]:
     ids: list[str] = []
     for target in targets:
         text = str(target)
-        path = Path(text).expanduser()
+        try:
+            check_utf8(text, "--load")
+            path = Path(text).expanduser()
+        except ValueError as exc:
+            raise LoadError(str(exc)) from None
+        except RuntimeError:  # ~user that does not exist
+            raise LoadError(
+                f"--load {text!r}: the home directory of {text.split('/', 1)[0]!r} is not known"
+            ) from None
         if isinstance(target, Path) or path.exists() or _looks_like_path(text):
             if path.is_dir():
                 files = sorted(

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .paths import check_utf8
+
 __all__ = [
     "APPLICATION_ID",
     "ResultStore",
@@ -130,8 +132,10 @@ def _claim_modules(module_name: str) -> list[str]:
             continue
         seen.append(name)
         for value in list(vars(sys.modules[name]).values()):
-            other = value.__name__ if isinstance(value, types.ModuleType) else getattr(
-                value, "__module__", None
+            other = (
+                value.__name__
+                if isinstance(value, types.ModuleType)
+                else getattr(value, "__module__", None)
             )
             if isinstance(other, str) and other.startswith(roots) and other not in seen:
                 todo.append(other)
@@ -323,6 +327,10 @@ class ResultStore:
         self.path = str(path)
         if self.path.strip() == "":
             raise StoreError("db must be a file path (or ':memory:'), got ''")
+        try:
+            check_utf8(self.path, "db")
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
