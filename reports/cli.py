@@ -53,7 +53,7 @@ from .render import (
     write_report,
 )
 from .runner import EXECUTORS, make_executor, run_claims
-from .store import ResultStore, package_version
+from .store import ResultStore, StoreError, package_version
 
 DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
 
@@ -306,7 +306,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
         for r in outcome.results:
             if not r.ok:
-                print(f"  failed run {r.config}: {(r.error or '').splitlines()[0]}")
+                first = ((r.error or "").strip().splitlines() or ["no metrics"])[0]
+                print(f"  failed run {r.config}: {first}")
     return exit_code([outcome])
 
 
@@ -499,7 +500,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command in ("check", "report"):
             _check_run_args(args)
         return handlers[args.command](args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:  # StoreError: the database changed under the run
         print(f"overtensor: error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]
     except _Terminated:

@@ -193,6 +193,13 @@ class _Progress:
         elif self.mode != "none":
             print(text, file=self.stream, flush=True)
 
+    def notice(self, text: str) -> None:
+        """A line the user must see whatever the mode (the log, or stderr when quiet)."""
+        if self.mode == "none":
+            print(text, file=self.stream, flush=True)
+        else:
+            self.log(text)
+
     def update(self, ok: bool) -> None:
         self.done += 1
         self.failed += not ok
@@ -304,6 +311,13 @@ def run_sweep(
         if t.key not in done:
             todo.setdefault(t.key, t)
     bar = _Progress(len(todo), desc, progress, stream)
+    damaged = [t.key for t in todo.values() if t.key in store.unreadable and t.key not in stored]
+    if damaged:  # issue 24 item 7: a damaged row is recomputed, and the user is told
+        why = store.unreadable[damaged[0]]
+        bar.notice(
+            f"{desc}: {len(damaged)} stored run(s) in {store.path} could not be read (first: "
+            f"{why}); they are computed again"
+        )
     if len(done):
         bar.log(f"{desc}: {len(done)} of {len(items)} runs reused from {store.path}")
     futures: dict[Future[Any], _Task] = {}
