@@ -288,8 +288,8 @@ def report(
     tmp = prepare_out_dir(out)
     try:
         with (
-            ResultStore(db) as store,
             make_executor(executor, workers=workers, scheduler=scheduler) as (pool, info),
+            ResultStore(db) as store,  # after the scheduler answered: no file for a bad one
         ):
             outcomes = run_claims(
                 chosen,

@@ -22,6 +22,7 @@ one-line message on stderr (``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -52,7 +53,7 @@ from .render import (
     prepare_out_dir,
     write_report,
 )
-from .runner import EXECUTORS, make_executor, run_claims
+from .runner import EXECUTORS, check_scheduler_address, make_executor, run_claims
 from .store import ResultStore, StoreError, package_version
 
 DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
@@ -322,21 +323,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--executor dask needs dask.distributed: pip install 'overtensor[dask]'"
             ) from None
+    if args.scheduler is not None:
+        try:
+            check_scheduler_address(args.scheduler)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if args.claims is None:
         claims = _for_profile(all_claims(), args.profile, explicit=False)
     else:
         claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
-    try:
-        tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        store = _open_store(args.db)
+    with contextlib.ExitStack() as running:
+        try:  # the executor first: a scheduler that does not answer is refused before any file
+            executor, info = running.enter_context(
+                make_executor(args.executor, workers=args.workers, scheduler=args.scheduler)
+            )
+            tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         try:
-            with make_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as (
-                executor,
-                info,
-            ):
+            store = _open_store(args.db)
+            try:
                 print(
                     f"overtensor: {len(claims)} claim(s), profile {args.profile}, executor "
                     f"{info.kind} ({info.workers} workers, {info.blas_threads} BLAS thread(s) each)",
@@ -350,24 +356,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     blas_threads=info.blas_threads,
                     fresh=args.fresh,
                 )
-        finally:
-            store.close()
-        prov = collect_provenance(
-            profile=args.profile,
-            executor=info,
-            wall_time=time.perf_counter() - start,
-            db=str(Path(args.db).resolve()),
-            fresh=args.fresh,
-        )
-        prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
-        summary = write_report(outcomes, args.out, prov, tmp=tmp)
-    except BaseException as exc:
-        import shutil
+            finally:
+                store.close()
+            running.close()  # workers and cluster end before the report is rendered
+            prov = collect_provenance(
+                profile=args.profile,
+                executor=info,
+                wall_time=time.perf_counter() - start,
+                db=str(Path(args.db).resolve()),
+                fresh=args.fresh,
+            )
+            prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
+            summary = write_report(outcomes, args.out, prov, tmp=tmp)
+        except BaseException as exc:
+            import shutil
 
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OutDirError):  # --out changed while the runs were computed
-            raise UsageError(str(exc)) from None
-        raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OutDirError):  # --out changed while the runs were computed
+                raise UsageError(str(exc)) from None
+            raise
     for o in outcomes:
         print(f"{o.verdict.status:>12}  {o.claim.id}  ({o.verdict.measured})")
     c = summary["counts"]

@@ -148,7 +148,7 @@ def make_executor(
             "executor 'dask' needs dask.distributed: pip install 'overtensor[dask]'"
         ) from exc
     if scheduler is not None:
-        with Client(scheduler) as client:
+        with _connect(scheduler, Client) as client:
             nthreads = sum(
                 w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
             )
@@ -156,18 +156,114 @@ def make_executor(
             info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(scheduler))
             yield client.get_executor(pure=False), info
         return
+    with _closed_local_cluster(n, LocalCluster) as cluster, Client(cluster) as client:
+        info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(cluster.scheduler_address))
+        yield client.get_executor(pure=False), info
+
+
+SCHEDULER_TIMEOUT_S = 10.0
+"""Seconds to wait for a ``--scheduler`` to answer before giving up (exit 2)."""
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+class SchedulerError(ValueError):
+    """``--scheduler`` is malformed or does not answer (bad usage: exit code 2)."""
+
+
+def check_scheduler_address(address: object) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a Dask scheduler address; :class:`SchedulerError` otherwise.
+
+    Accepted: ``SCHEME://HOST:PORT`` with a scheme of :data:`SCHEDULER_SCHEMES`, or ``HOST:PORT``
+    (TCP); the port between 1 and 65535. A dashboard URL (``http://...``) is not an address.
+    """
+    text = address if isinstance(address, str) else repr(address)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    host, colon, port_text = rest.rpartition(":")
+    host = host.strip("[]")
+    ok = (
+        isinstance(address, str)
+        and scheme in SCHEDULER_SCHEMES
+        and colon == ":"
+        and host != ""
+        and "/" not in host
+        and port_text.isdigit()
+        and 1 <= int(port_text) <= 65535
+    )
+    if not ok:
+        raise SchedulerError(
+            f"--scheduler {text!r} is not a Dask scheduler address: give SCHEME://HOST:PORT with "
+            f"SCHEME one of {', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://10.0.0.5:8786), as the "
+            "scheduler prints it (a dashboard http:// URL is not one)"
+        )
+    return scheme, host, int(port_text)
+
+
+@contextlib.contextmanager
+def _connect(scheduler: str, client_class: Any) -> Iterator[Any]:
+    """A ``Client`` of ``scheduler``, connected within :data:`SCHEDULER_TIMEOUT_S` or
+    :class:`SchedulerError` (before anything else is opened: issue 24 item 10)."""
+    import socket
+
+    scheme, host, port = check_scheduler_address(scheduler)
+    if scheme in ("tcp", "tls"):  # a refused port fails now, not after Dask's retries
+        try:
+            socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
+        except OSError as exc:
+            raise SchedulerError(
+                f"--scheduler {scheduler!r}: cannot connect ({exc.strerror or exc}): is the "
+                "scheduler running at that address?"
+            ) from None
+    try:
+        client = client_class(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(
+            f"--scheduler {scheduler!r}: cannot connect within {SCHEDULER_TIMEOUT_S:g} s "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())})"
+        ) from None
+    with client:
+        yield client
+
+
+@contextlib.contextmanager
+def _closed_local_cluster(n: int, cluster_class: Any) -> Iterator[Any]:
+    """A ``LocalCluster`` that only this process can use (issue 24 item 9).
+
+    Its connections use TLS with a certificate made for it (``security=True``:
+    :meth:`distributed.security.Security.temporary`), so another local process can neither connect
+    nor run code on its workers. Dask always starts an HTTP server for the scheduler (and each
+    worker); here it listens on a random loopback port (not 8787) with no routes: no dashboard, no
+    metrics, every request answered 404.
+    """
+    import dask
+
+    try:
+        import cryptography  # noqa: F401  (Security.temporary makes the certificate with it)
+    except ImportError as exc:
+        raise ValueError(
+            "executor 'dask' needs the cryptography package for the local cluster's TLS: pip "
+            "install 'overtensor[dask]'"
+        ) from exc
+    no_routes: dict[str, list[str]] = {
+        "distributed.scheduler.http.routes": [],
+        "distributed.worker.http.routes": [],
+    }
     with (
-        LocalCluster(
+        dask.config.set(no_routes),
+        cluster_class(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            worker_dashboard_address=None,
+            security=True,
         ) as cluster,
-        Client(cluster) as client,
     ):
-        info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(cluster.scheduler_address))
-        yield client.get_executor(pure=False), info
+        yield cluster
 
 
 class _Progress:
