@@ -290,3 +290,53 @@ def test_out_name_of_250_characters_is_written(capsys, tmp_path):
 def test_load_of_unknown_user_home_exits_2(capsys, tmp_path):
     code, _, err = _main(capsys, "claims", "--load", "~nouser_zz/x.py")
     assert code == 2 and "~nouser_zz/x.py" in err, err
+
+
+CONCURRENT_DRIVER = """
+import sys
+from reports.cli import main
+from reports.registry import REGISTRY
+from tests.reports.fake_claims import make_claim
+
+REGISTRY["fake.ok"] = make_claim("fake.ok", n=2)
+codes = [main(sys.argv[1:]) for _ in range(3)]
+sys.exit(max(codes))
+"""
+
+
+@pytest.mark.slow
+def test_four_report_commands_writing_one_out(tmp_path):
+    """The CLI probe of item 14: four ``report`` processes, one ``--out``, none fails."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CONCURRENT_DRIVER,
+                "report",
+                "--claims",
+                CLAIM,
+                "--out",
+                str(tmp_path / "rep"),
+                "--db",
+                str(tmp_path / f"r{i}.sqlite"),
+                "--workers",
+                "1",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for i in range(4)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    summary = json.loads((tmp_path / "rep" / "summary.json").read_text())
+    assert summary["claims"][0]["id"] == CLAIM
+    assert _leftovers(tmp_path) == []
