@@ -40,7 +40,7 @@ from .catalog import all_claims, get_claim
 from .failures import describe, is_interrupt
 from .loading import with_loaded_sources
 from .outdir import OutDirError, check_db_outside_out
-from .paths import check_utf8
+from .paths import check_name_lengths, check_utf8
 from .procs import check_workers
 from .registry import PROFILES, Claim
 from .render import (
@@ -446,6 +446,7 @@ def _check_run_args(args: argparse.Namespace) -> None:
     try:
         if db is not None:
             check_utf8(db, "--db")
+            check_name_lengths(db, "--db")
         out = getattr(args, "out", None)
         if out is not None and db is not None:
             # refusals of --out first (checked again before writing)

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .paths import check_utf8
+from .paths import check_name_lengths, check_utf8
 
 __all__ = [
     "APPLICATION_ID",
@@ -429,6 +429,8 @@ class ResultStore:
             raise StoreError("db must be a file path (or ':memory:'), got ''")
         try:
             check_utf8(self.path, "db")
+            if self.path != ":memory:":
+                check_name_lengths(self.path, "db")
         except ValueError as exc:
             raise StoreError(str(exc)) from None
         if self.path == ":memory:":

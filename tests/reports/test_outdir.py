@@ -274,6 +274,9 @@ def test_out_name_longer_than_name_max_exits_2(capsys, tmp_path):
     code, _, err = _report(capsys, tmp_path / ("a" * 256), tmp_path / "r.sqlite")
     assert code == 2 and "--out" in err and "255" in err, err
     assert not (tmp_path / "r.sqlite").exists()
+    code, _, err = _report(capsys, tmp_path / "rep", tmp_path / ("d" * 256))
+    assert code == 2 and "--db" in err and "255" in err, err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_out_name_of_250_characters_is_written(capsys, tmp_path):
