@@ -28,6 +28,7 @@ from typing import Any
 
 from .catalog import all_claims, get_claim
 from .loading import load_all, with_loaded_sources
+from .outdir import check_db_outside_out
 from .registry import PROFILES, Claim, Verdict
 from .render import (
     _BADGE,
@@ -283,11 +284,12 @@ def report(
         raise TypeError(f"claims must be a list of ids or None, got the string {claims!r}")
     load_all(_targets(load))
     chosen = all_claims() if claims is None else [get_claim(cid) for cid in claims]
+    check_db_outside_out(out, db)  # as the command line: a report replaces out
     tmp = prepare_out_dir(out)
     try:
         with (
-            ResultStore(db) as store,
             make_executor(executor, workers=workers, scheduler=scheduler) as (pool, info),
+            ResultStore(db) as store,  # after the scheduler answered: no file for a bad one
         ):
             outcomes = run_claims(
                 chosen,

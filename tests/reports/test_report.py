@@ -148,12 +148,13 @@ def test_markdown_and_figure_data(report_dir):
 def test_existing_out_is_replaced_atomically(tmp_path):
     out = tmp_path / "out"
     with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(1) as ex:
-        outcomes = run_claims(CLAIMS[:1], "quick", store=store, executor=ex, progress="none")
+        outcomes = run_claims(CLAIMS[:2], "quick", store=store, executor=ex, progress="none")
     prov = collect_provenance(profile="quick", executor=None, wall_time=0.1, db="x", fresh=False)
-    write_report(outcomes, out, prov)  # an earlier report: marked as overtensor's
-    (out / "stale.txt").write_text("old")
-    write_report(outcomes, out, prov)
-    assert not (out / "stale.txt").exists() and (out / "index.html").exists()
+    write_report(outcomes, out, prov)  # an earlier report of two claims: marked as overtensor's
+    stale = out / "data" / f"{CLAIMS[1].id}.csv"
+    assert stale.is_file()
+    write_report(outcomes[:1], out, prov)  # the second claim's files were the old report's
+    assert not stale.exists() and (out / "index.html").exists()
     leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
     assert leftovers == []
 
