@@ -10,6 +10,10 @@ arrives, so a sweep killed half-way keeps every finished row, and its rerun reco
 Rows with ``status = 'ok'`` are reused by later sweeps (unless ``fresh``); rows with
 ``status = 'error'`` are shown in reports and recomputed on the next sweep, so a transient failure
 (memory, a lost worker) does not stick, and a deterministic one is reported again.
+
+The ``artifacts`` table caches what a report draws from the runs (each claim's figure, each typeset
+formula) under the hash of their inputs (:mod:`reports.artifacts`), so a report over stored runs does
+not draw them again.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ import math
 import os
 import sqlite3
 import sys
-import types
 import time
+import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,8 +46,10 @@ __all__ = [
 ]
 
 #: ``PRAGMA user_version`` of the current schema. History: 1 = the ``runs`` table (user_version only);
-#: 2 = the same table, the file marked with :data:`APPLICATION_ID`.
-SCHEMA_VERSION = 2
+#: 2 = the same table, the file marked with :data:`APPLICATION_ID`; 3 = the ``artifacts`` table added
+#: (the report's cached figures and typeset math, :mod:`reports.artifacts`). Older files are migrated
+#: when opened (tables added, rows kept); a newer one is refused.
+SCHEMA_VERSION = 3
 
 #: ``PRAGMA application_id`` of an overtensor results database (ASCII "OvTn"): a foreign SQLite file
 #: is recognised and refused instead of being modified.
@@ -64,6 +70,14 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at  REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_claim ON runs (claim_id);
+CREATE TABLE IF NOT EXISTS artifacts (
+    key         TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('figure', 'math')),
+    claim_id    TEXT NOT NULL,
+    blob        BLOB NOT NULL,
+    meta        TEXT,
+    created_at  REAL NOT NULL
+);
 """
 
 
@@ -130,8 +144,10 @@ def _claim_modules(module_name: str) -> list[str]:
             continue
         seen.append(name)
         for value in list(vars(sys.modules[name]).values()):
-            other = value.__name__ if isinstance(value, types.ModuleType) else getattr(
-                value, "__module__", None
+            other = (
+                value.__name__
+                if isinstance(value, types.ModuleType)
+                else getattr(value, "__module__", None)
             )
             if isinstance(other, str) and other.startswith(roots) and other not in seen:
                 todo.append(other)
@@ -303,7 +319,9 @@ def _prepare_schema(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL is durable against a killed process (only an OS crash can lose the last commits)
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(_SCHEMA)  # creates what is missing; schema 1 -> 2 needs no table change
+    conn.executescript(
+        _SCHEMA
+    )  # creates what is missing: 1 -> 2 changes nothing, 2 -> 3 adds artifacts
     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -446,8 +464,41 @@ class ResultStore:
             )
 
     def delete_claim(self, claim_id: str) -> int:
-        """Delete every row of ``claim_id``; returns the number deleted."""
+        """Delete every run of ``claim_id`` and its cached artifacts; returns the runs deleted."""
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
             cur = self._conn.execute("DELETE FROM runs WHERE claim_id = ?", (claim_id,))
+            self._conn.execute("DELETE FROM artifacts WHERE claim_id = ?", (claim_id,))
         return int(cur.rowcount)
+
+    # -- cached report artifacts (reports.artifacts) ------------------------------------------
+    def get_artifacts(self, keys: Iterable[str]) -> dict[str, tuple[bytes, str | None]]:
+        """``{key: (blob, meta)}`` of the cached figures/SVGs among ``keys`` (absent keys left out)."""
+        keys = list(keys)
+        out: dict[str, tuple[bytes, str | None]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self._conn.execute(
+                f"SELECT key, blob, meta FROM artifacts WHERE key IN ({marks})", chunk
+            )
+            for key, blob, meta in cur.fetchall():
+                out[key] = (bytes(blob), meta)
+        return out
+
+    def put_artifact(
+        self, key: str, *, kind: str, claim_id: str, blob: bytes, meta: str | None = None
+    ) -> None:
+        """Insert or replace one cached artifact (``kind`` ``"figure"`` or ``"math"``)."""
+        if kind not in ("figure", "math"):
+            raise ValueError(f"kind must be 'figure' or 'math', got {kind!r}")
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(
+                "INSERT OR REPLACE INTO artifacts (key, kind, claim_id, blob, meta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, kind, claim_id, sqlite3.Binary(blob), meta, time.time()),
+            )
+
+    def count_artifacts(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0])
