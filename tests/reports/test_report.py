@@ -266,13 +266,3 @@ def test_html_and_markdown_show_margin_source_and_controls(evidence_report):
     assert "- **tolerance source:** derived: test fixture" in md
     assert "| big-x | fails |" in md
     assert "| crashing | " in md and "1 failed" in md
-
-
-def test_close_margins_are_marked():
-    from reports.render import _md_margin, format_margin
-
-    assert format_margin(0.12) == "+0.12" and format_margin(-0.5) == "-0.50"
-    assert format_margin(None) == "n/a" and format_margin(-11292.0) == "-1.1e+04"
-    assert format_margin(float("nan")) == "n/a"
-    assert _md_margin(0.05) == "**+0.05 (close)**" and _md_margin(-0.09) == "**-0.09 (close)**"
-    assert _md_margin(0.1) == "+0.10"

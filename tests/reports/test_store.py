@@ -35,7 +35,9 @@ def test_key_depends_on_claim_experiment_config_and_version():
 
 def test_config_json_is_canonical_and_rejects_non_dataclasses():
     text = config_json(FakeConfig(2))
-    assert '"fields":{"delay":0.0,"fail":false,"marker_dir":"","seed":0,"x":2}' in text
+    assert (
+        '"fields":{"delay":0.0,"error_text":"","fail":false,"marker_dir":"","seed":0,"x":2}' in text
+    )
     with pytest.raises(TypeError, match="config must be a dataclass instance"):
         config_json({"x": 2})
 
