@@ -284,7 +284,7 @@ def report(
                 fresh=fresh,
             )
             prov = with_loaded_sources(prov)
-            summary = write_report(outcomes, out, prov, tmp=tmp)
+            summary = write_report(outcomes, out, prov, tmp=tmp, store=store, reuse=not fresh)
     except BaseException:
         import shutil
 

@@ -35,10 +35,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .catalog import all_claims, get_claim
 from .loading import with_loaded_sources
 from .outdir import check_out_dir
 from .procs import check_workers
-from .catalog import all_claims, get_claim
 from .registry import PROFILES, Claim
 from .render import (
     CLOSE_MARGIN,
@@ -343,17 +343,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     blas_threads=info.blas_threads,
                     fresh=args.fresh,
                 )
+            prov = collect_provenance(
+                profile=args.profile,
+                executor=info,
+                wall_time=time.perf_counter() - start,
+                db=str(Path(args.db).resolve()),
+                fresh=args.fresh,
+            )
+            prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
+            # figures and typeset math cached in the store (drawn again with --fresh)
+            summary = write_report(
+                outcomes, args.out, prov, tmp=tmp, store=store, reuse=not args.fresh
+            )
         finally:
             store.close()
-        prov = collect_provenance(
-            profile=args.profile,
-            executor=info,
-            wall_time=time.perf_counter() - start,
-            db=str(Path(args.db).resolve()),
-            fresh=args.fresh,
-        )
-        prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
-        summary = write_report(outcomes, args.out, prov, tmp=tmp)
     except BaseException:
         import shutil
 
