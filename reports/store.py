@@ -183,12 +183,22 @@ def code_version(experiment: Any) -> str:
     return f"{package_version()}+src.{digest[:12]}"
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types: numpy scalars/arrays to Python, tuples to lists.
 
     Non-finite floats stay floats (``json`` writes them as ``NaN``/``Infinity``); use
     :func:`strict_json` for files that must be standard JSON.
     """
+    kind = type(value)  # plain JSON first: metrics read back from the store are nothing else
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is list or kind is tuple:
+        return [to_jsonable(v) for v in value]
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -206,13 +216,17 @@ def to_jsonable(value: Any) -> Any:
 
 def strict_json(value: Any) -> Any:
     """Like :func:`to_jsonable`, with non-finite floats replaced by ``None`` (standard JSON)."""
-    value = to_jsonable(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    return _finite_only(to_jsonable(value))
+
+
+def _finite_only(value: Any) -> Any:
+    """Plain JSON ``value`` (from :func:`to_jsonable`) with non-finite floats replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
+        return {k: _finite_only(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [strict_json(v) for v in value]
+        return [_finite_only(v) for v in value]
     return value
 
 
