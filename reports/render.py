@@ -397,7 +397,7 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
                 "config": config,
                 "error": error,
                 "first_line": error.splitlines()[0],
-                "config_md": md_code(config),
+                "md_config": md_code(config),
             }
         )
     return {
