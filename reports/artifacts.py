@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .mathsvg import typeset_svg
-from .procs import worker_init
+from .procs import terminate_pool, worker_init
 from .registry import RunResult
 from .store import ResultStore, code_version, config_json, experiment_name, to_jsonable
 
@@ -207,9 +207,12 @@ def _run_jobs(jobs: Sequence[_Job], workers: int) -> list[Any]:
                 results[i] = fut.result()
             except Exception:  # a lost worker, an unpicklable result: draw it here
                 results[i] = _run_job(jobs[i].kind, jobs[i].args)
-    finally:
+    except BaseException:  # interrupted: end the workers now
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            terminate_pool(pool)
+        raise
+    if pool is not None:
+        pool.shutdown(wait=True)
     return results
 
 

@@ -151,3 +151,16 @@ def test_results_are_in_claim_order_and_keyed_by_id(workers):
     claims = [make_claim(f"fake.c{i}") for i in range(3)]
     figures, svgs = render_artifacts(_entries(claims), None, workers=workers)
     assert list(figures) == ["fake.c0", "fake.c1", "fake.c2"] and list(svgs) == ["y = x^2"]
+
+
+def test_an_interrupted_render_leaves_no_worker_behind():
+    import multiprocessing
+
+    def interrupted(prediction, results, fig):  # a closure: drawn in this process
+        raise KeyboardInterrupt
+
+    entries = _entries([make_claim(f"fake.c{i}") for i in range(3)])
+    entries.append(("fake.stop", interrupted, {}, _results(), "y = x^2"))
+    with pytest.raises(KeyboardInterrupt):
+        render_artifacts(entries, None, workers=2)
+    assert multiprocessing.active_children() == []
