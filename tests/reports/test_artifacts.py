@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import matplotlib
 import pytest
@@ -153,14 +154,21 @@ def test_results_are_in_claim_order_and_keyed_by_id(workers):
     assert list(figures) == ["fake.c0", "fake.c1", "fake.c2"] and list(svgs) == ["y = x^2"]
 
 
-def test_an_interrupted_render_leaves_no_worker_behind():
+def _slow_plot(prediction, results, fig):
+    time.sleep(30)
+    return {}
+
+
+def test_an_interrupted_render_ends_its_workers_at_once():
     import multiprocessing
 
     def interrupted(prediction, results, fig):  # a closure: drawn in this process
         raise KeyboardInterrupt
 
-    entries = _entries([make_claim(f"fake.c{i}") for i in range(3)])
+    entries = [("fake.slow", _slow_plot, {}, _results(), f"x_{i}") for i in range(2)]
     entries.append(("fake.stop", interrupted, {}, _results(), "y = x^2"))
+    start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         render_artifacts(entries, None, workers=2)
+    assert time.monotonic() - start < 15  # the 30 s drawings in the pool were not waited for
     assert multiprocessing.active_children() == []
