@@ -8,7 +8,8 @@ from (:func:`figure_key`, :func:`math_key`):
 * figure: the claim id, the plot function's name and code version (:func:`reports.store.code_version`:
   the claim modules it uses, :mod:`numerics`, :mod:`theory`, the package version), the prediction, every
   run's config, metrics, error and wall time, the figure size and resolution, the matplotlib version
-  and settings (``rcParams``), and this module's source (how a figure is drawn and saved);
+  and settings (``rcParams``), the package's data files a claim may read (:func:`claim_data_digest`),
+  and this module's source (how a figure is drawn and saved);
 * math: the LaTeX, the font size, the matplotlib version and settings, and :mod:`reports.mathsvg`'s
   source.
 
@@ -111,6 +112,20 @@ def _matplotlib_digest() -> str:
     return hashlib.sha256(repr((matplotlib.__version__, settings)).encode()).hexdigest()
 
 
+def claim_data_digest(folder: Path | None = None) -> str:
+    """SHA-256 of the data files (``*.toml``) of the :mod:`reports` package, which claims may read.
+
+    A plot may read more than its arguments from such a file (e.g. a registered bar it draws):
+    its figure is drawn again when one changes. ``folder``: the package directory unless given.
+    """
+    folder = Path(__file__).resolve().parent if folder is None else folder
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.toml")):
+        h.update(path.name.encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
 def _digest(payload: Mapping[str, Any]) -> str:
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -136,6 +151,7 @@ def figure_key(
             "plot": experiment_name(plot),
             "code": code_version(plot),
             "renderer": _source_digest(__file__),
+            "data": claim_data_digest(),
             "matplotlib": _matplotlib_digest(),
             "size": [*FIGURE_SIZE, FIGURE_DPI],
             "prediction": to_jsonable(prediction),

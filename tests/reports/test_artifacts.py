@@ -172,3 +172,19 @@ def test_an_interrupted_render_ends_its_workers_at_once():
         render_artifacts(entries, None, workers=2)
     assert time.monotonic() - start < 15  # the 30 s drawings in the pool were not waited for
     assert multiprocessing.active_children() == []
+
+
+def test_claim_data_files_are_part_of_the_figure_key(tmp_path, monkeypatch):
+    from reports.artifacts import claim_data_digest
+
+    empty = claim_data_digest(tmp_path)
+    (tmp_path / "registered.toml").write_text("[bars]\nx = 0.5\n")
+    first = claim_data_digest(tmp_path)
+    (tmp_path / "registered.toml").write_text("[bars]\nx = 0.6\n")
+    second = claim_data_digest(tmp_path)
+    assert len({empty, first, second}) == 3
+    (tmp_path / "notes.txt").write_text("not a data file of the claims")
+    assert claim_data_digest(tmp_path) == second
+    base = figure_key("a.b", _plot, {}, _results())
+    monkeypatch.setattr(artifacts, "claim_data_digest", lambda: second)
+    assert figure_key("a.b", _plot, {}, _results()) != base
