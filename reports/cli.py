@@ -356,18 +356,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     blas_threads=info.blas_threads,
                     fresh=args.fresh,
                 )
+                running.close()  # workers and cluster end before the report is rendered
+                prov = collect_provenance(
+                    profile=args.profile,
+                    executor=info,
+                    wall_time=time.perf_counter() - start,
+                    db=str(Path(args.db).resolve()),
+                    fresh=args.fresh,
+                )
+                prov = with_loaded_sources(prov)  # claim files loaded with --load, with hashes
+                # figures and typeset math cached in the store (drawn again with --fresh)
+                summary = write_report(
+                    outcomes, args.out, prov, tmp=tmp, store=store, reuse=not args.fresh
+                )
             finally:
                 store.close()
-            running.close()  # workers and cluster end before the report is rendered
-            prov = collect_provenance(
-                profile=args.profile,
-                executor=info,
-                wall_time=time.perf_counter() - start,
-                db=str(Path(args.db).resolve()),
-                fresh=args.fresh,
-            )
-            prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
-            summary = write_report(outcomes, args.out, prov, tmp=tmp)
         except BaseException as exc:
             import shutil
 

@@ -10,6 +10,10 @@ arrives, so a sweep killed half-way keeps every finished row, and its rerun reco
 Rows with ``status = 'ok'`` are reused by later sweeps (unless ``fresh``); rows with
 ``status = 'error'`` are shown in reports and recomputed on the next sweep, so a transient failure
 (memory, a lost worker) does not stick, and a deterministic one is reported again.
+
+The ``artifacts`` table caches what a report draws from the runs (each claim's figure, each typeset
+formula) under the hash of their inputs (:mod:`reports.artifacts`), so a report over stored runs does
+not draw them again.
 """
 
 from __future__ import annotations
@@ -44,8 +48,10 @@ __all__ = [
 ]
 
 #: ``PRAGMA user_version`` of the current schema. History: 1 = the ``runs`` table (user_version only);
-#: 2 = the same table, the file marked with :data:`APPLICATION_ID`.
-SCHEMA_VERSION = 2
+#: 2 = the same table, the file marked with :data:`APPLICATION_ID`; 3 = the ``artifacts`` table added
+#: (the report's cached figures and typeset math, :mod:`reports.artifacts`). Older files are migrated
+#: when opened (tables added, rows kept); a newer one is refused.
+SCHEMA_VERSION = 3
 
 #: ``PRAGMA application_id`` of an overtensor results database (ASCII "OvTn"): a foreign SQLite file
 #: is recognised and refused instead of being modified.
@@ -66,6 +72,14 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at  REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_claim ON runs (claim_id);
+CREATE TABLE IF NOT EXISTS artifacts (
+    key         TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('figure', 'math')),
+    claim_id    TEXT NOT NULL,
+    blob        BLOB NOT NULL,
+    meta        TEXT,
+    created_at  REAL NOT NULL
+);
 """
 
 
@@ -171,12 +185,22 @@ def code_version(experiment: Any) -> str:
     return f"{package_version()}+src.{digest[:12]}"
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types: numpy scalars/arrays to Python, tuples to lists.
 
     Non-finite floats stay floats (``json`` writes them as ``NaN``/``Infinity``); use
     :func:`strict_json` for files that must be standard JSON.
     """
+    kind = type(value)  # plain JSON first: metrics read back from the store are nothing else
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is list or kind is tuple:
+        return [to_jsonable(v) for v in value]
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -194,13 +218,17 @@ def to_jsonable(value: Any) -> Any:
 
 def strict_json(value: Any) -> Any:
     """Like :func:`to_jsonable`, with non-finite floats replaced by ``None`` (standard JSON)."""
-    value = to_jsonable(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    return _finite_only(to_jsonable(value))
+
+
+def _finite_only(value: Any) -> Any:
+    """Plain JSON ``value`` (from :func:`to_jsonable`) with non-finite floats replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
+        return {k: _finite_only(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [strict_json(v) for v in value]
+        return [_finite_only(v) for v in value]
     return value
 
 
@@ -307,7 +335,9 @@ def _prepare_schema(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL is durable against a killed process (only an OS crash can lose the last commits)
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(_SCHEMA)  # creates what is missing; schema 1 -> 2 needs no table change
+    conn.executescript(
+        _SCHEMA
+    )  # creates what is missing: 1 -> 2 changes nothing, 2 -> 3 adds artifacts
     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -599,9 +629,42 @@ class ResultStore:
             )
 
     def delete_claim(self, claim_id: str) -> int:
-        """Delete every row of ``claim_id``; returns the number deleted."""
+        """Delete every run of ``claim_id`` and its cached artifacts; returns the runs deleted."""
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
             self._check_schema_unchanged()
             cur = self._conn.execute("DELETE FROM runs WHERE claim_id = ?", (claim_id,))
+            self._conn.execute("DELETE FROM artifacts WHERE claim_id = ?", (claim_id,))
         return int(cur.rowcount)
+
+    # -- cached report artifacts (reports.artifacts) ------------------------------------------
+    def get_artifacts(self, keys: Iterable[str]) -> dict[str, tuple[bytes, str | None]]:
+        """``{key: (blob, meta)}`` of the cached figures/SVGs among ``keys`` (absent keys left out)."""
+        keys = list(keys)
+        out: dict[str, tuple[bytes, str | None]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self._conn.execute(
+                f"SELECT key, blob, meta FROM artifacts WHERE key IN ({marks})", chunk
+            )
+            for key, blob, meta in cur.fetchall():
+                out[key] = (bytes(blob), meta)
+        return out
+
+    def put_artifact(
+        self, key: str, *, kind: str, claim_id: str, blob: bytes, meta: str | None = None
+    ) -> None:
+        """Insert or replace one cached artifact (``kind`` ``"figure"`` or ``"math"``)."""
+        if kind not in ("figure", "math"):
+            raise ValueError(f"kind must be 'figure' or 'math', got {kind!r}")
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(
+                "INSERT OR REPLACE INTO artifacts (key, kind, claim_id, blob, meta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, kind, claim_id, sqlite3.Binary(blob), meta, time.time()),
+            )
+
+    def count_artifacts(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0])
