@@ -47,6 +47,8 @@ REPORTS_RANKS: dict[str, int] = {
     "reports.planning": 6,  # verdicts against their registration, replication records
     # running and showing them
     "reports.runner": 7,  # executors, store lookups, judging, controls
+    "reports.templating": 0,  # Jinja2 environments, Markdown escaping (engine-wide)
+    "reports.artifacts": 4,  # figures and typeset math, cached in the store by input hash
     "reports.render": 8,  # the report: HTML, Markdown, figures, summary.json
     "reports.calibrate": 8,  # calibration blocks, planned power, writing registered.toml
     "reports.api": 9,  # the notebook API
