@@ -40,7 +40,7 @@ from .render import (
     prepare_out_dir,
     write_report,
 )
-from .runner import ClaimOutcome, make_executor, run_claims
+from .runner import ClaimOutcome, make_executor, replicate_claims, run_claims
 from .store import ResultStore
 from .templating import html_environment
 
@@ -57,6 +57,13 @@ def _targets(load: LoadTargets) -> list[str]:
     if isinstance(load, (str, os.PathLike)):
         return [os.fspath(load)]
     return [os.fspath(t) for t in load]
+
+
+def _check_replicate(replicate: object) -> None:
+    if replicate is not None and (
+        isinstance(replicate, bool) or not isinstance(replicate, int) or replicate < 1
+    ):
+        raise ValueError(f"replicate must be a positive integer or None, got {replicate!r}")
 
 
 def _check_profile(profile: str) -> None:
@@ -209,6 +216,7 @@ def check(
     db: str | Path = DEFAULT_DB,
     fresh: bool = False,
     workers: int | None = None,
+    replicate: int | None = None,
 ) -> CheckResult:
     """Run one claim and judge it (``overtensor check``).
 
@@ -225,8 +233,12 @@ def check(
         Results database; stored runs with the same key are reused unless ``fresh``.
     workers : int, optional
         Local worker processes (default: CPU count).
+    replicate : int, optional
+        Also judge the claim on fresh seed block ``replicate`` (as ``--replicate K``; docs/math.md
+        §7.9): the result's ``outcome.replication`` holds that verdict beside the original one.
     """
     _check_profile(profile)
+    _check_replicate(replicate)
     load_all(_targets(load))
     claim = get_claim(claim_id)
     with ResultStore(db) as store, make_executor("local", workers=workers) as (executor, info):
@@ -239,6 +251,16 @@ def check(
             fresh=fresh,
             progress="none",
         )[0]
+        if replicate is not None:
+            outcome = replicate_claims(
+                [outcome],
+                block=replicate,
+                store=store,
+                executor=executor,
+                blas_threads=info.blas_threads,
+                fresh=fresh,
+                progress="none",
+            )[0]
     return CheckResult(outcome)
 
 
@@ -253,6 +275,7 @@ def report(
     executor: str = "local",
     workers: int | None = None,
     scheduler: str | None = None,
+    replicate: int | None = None,
 ) -> ReportResult:
     """Run claims and write the report directory ``out`` (``overtensor report``).
 
@@ -261,6 +284,7 @@ def report(
     """
     start = time.perf_counter()
     _check_profile(profile)
+    _check_replicate(replicate)
     if isinstance(claims, str):
         raise TypeError(f"claims must be a list of ids or None, got the string {claims!r}")
     load_all(_targets(load))
@@ -283,6 +307,16 @@ def report(
                     fresh=fresh,
                     progress="none",
                 )
+                if replicate is not None:
+                    outcomes = replicate_claims(
+                        outcomes,
+                        block=replicate,
+                        store=store,
+                        executor=pool,
+                        blas_threads=info.blas_threads,
+                        fresh=fresh,
+                        progress="none",
+                    )
                 running.close()  # workers end before the figures are drawn
                 prov = collect_provenance(
                     profile=profile,

@@ -46,6 +46,7 @@ from markupsafe import Markup
 from . import outdir
 from .artifacts import Figure, draw_figure, render_artifacts
 from .mathsvg import labelled_svg
+from .registered import registration
 from .runner import ClaimOutcome, ExecutorInfo
 from .store import ResultStore, package_version, strict_json, to_jsonable
 from .templating import Verbatim, html_environment, markdown_environment, md_code, md_fenced
@@ -66,10 +67,35 @@ EXIT_CODES = {"holds": 0, "fails": 1, "usage": 2, "inconclusive": 3}
 
 _BADGE = {"holds": "#1a7f37", "fails": "#cf222e", "inconclusive": "#9a6700"}
 
+PROFILE_HEADLINES = {
+    "quick": (
+        "Quick profile: smoke tests. Every claim runs at small sizes with few seeds, judged against "
+        "the weaker bars these sizes can establish (power >= 0.8 at the calibration estimate); a "
+        "quick verdict shows the machinery and the direction of each effect, not the evidence. The "
+        "evidence is the full profile: overtensor report --profile full --replicate."
+    ),
+    "full": (
+        "Full profile: the evidence. Sizes and seeds planned for power >= 0.9 at the calibration "
+        "estimate of every judged rate (docs/math.md §7.8), bars pre-registered in "
+        "reports/registered.toml (§7.10); re-judge on a fresh seed block with --replicate (§7.9)."
+    ),
+    "scale": (
+        "Scale profile: the papers' regimes (d >= 1000), run where a claim lists it; bars, seeds and "
+        "power planned as for full."
+    ),
+}
+"""What a profile's verdicts are worth, stated at the top of every report."""
+
 
 def exit_code(outcomes: Sequence[ClaimOutcome]) -> int:
-    """0 if every claim holds, 1 if any fails, else 3 if any is inconclusive (or none was checked)."""
-    statuses = {o.verdict.status for o in outcomes}
+    """0 if every claim holds, 1 if any fails, else 3 if any is inconclusive (or none was checked).
+
+    With ``--replicate`` a claim counts with the worse of its two verdicts (a claim that holds on one
+    seed block and not on a fresh one is not established; docs/math.md §7.9).
+    """
+    statuses = {o.verdict.status for o in outcomes} | {
+        str(o.replication["verdict"]) for o in outcomes if o.replication is not None
+    }
     if "fails" in statuses:
         return EXIT_CODES["fails"]
     if "inconclusive" in statuses or not outcomes:
@@ -194,8 +220,25 @@ def outcome_summary(o: ClaimOutcome) -> dict[str, Any]:
             "errors": [
                 {"config": to_jsonable(r.config), "error": r.error} for r in o.results if not r.ok
             ],
+            "design_faults": list(o.design_faults),
+            "registered": _registered(o),
+            **({"replication": dict(o.replication)} if o.replication is not None else {}),
         }
     )
+
+
+def _registered(o: ClaimOutcome) -> dict[str, Any] | None:
+    """The claim's registration for this profile and its history (docs/math.md §7.10)."""
+    reg = registration(o.claim.id)
+    if not reg.profiles and not reg.history:
+        return None
+    prof = reg.profiles.get(o.profile)
+    return {
+        "profile": prof.as_dict() if prof is not None else None,
+        "tolerances": dict(reg.tolerances),
+        "history": [c.as_dict() for c in reg.history],
+        "changed_after_results": reg.changed_after_results,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,14 +336,24 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
                     f"{r.get('successes')}/{r.get('trials')}",
                     f"[{lo:.3f}, {hi:.3f}]",
                     f"{op} {_fmt_p(r.get('threshold'))}",
+                    _planned(r),
                     str(r.get("status", "")),
                     format_margin(r.get("margin")),
                 ]
             )
         out.append(
             (
-                "rates (exact Clopper–Pearson 95% intervals)",
-                ["rate", "successes/trials", "95% CI", "threshold", "status", "margin"],
+                "rates (exact Clopper–Pearson 95% intervals; expected rate and power planned on "
+                "calibration seeds, docs/math.md §7.8)",
+                [
+                    "rate",
+                    "successes/trials",
+                    "95% CI",
+                    "threshold",
+                    "expected · power",
+                    "status",
+                    "margin",
+                ],
                 rows,
             )
         )
@@ -355,6 +408,55 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
             )
         )
     return out
+
+
+def _planned(rate: Mapping[str, Any]) -> str:
+    """``"0.955 · power 0.93 (holds)"``, or ``"not planned"`` for a rate without a calibration."""
+    expected, power = rate.get("expected"), rate.get("power")
+    if expected is None or power is None:
+        return "not planned"
+    return f"{expected:.3f} · power {power:.2f} ({rate.get('power_of')})"
+
+
+def _history_rows(o: ClaimOutcome) -> list[list[str]]:
+    """The registration history of the claim: date, commit, what, old → new, reason, results seen."""
+    return [
+        [
+            c.date,
+            c.commit,
+            c.what,
+            f"{c.old} → {c.new}",
+            c.reason,
+            "yes: changed after results" if c.results_seen else "no",
+        ]
+        for c in registration(o.claim.id).history
+    ]
+
+
+def _replication_view(o: ClaimOutcome) -> dict[str, Any] | None:
+    rep = o.replication
+    if rep is None:
+        return None
+    rows = [
+        [
+            str(r["name"]),
+            f"{r['original'][0]}/{r['original'][1]}",
+            f"{r['replication'][0]}/{r['replication'][1]}",
+            str(r.get("replication_status", "")),
+            _fmt_p(r["homogeneity_p_value"]),
+        ]
+        for r in rep.get("rates", [])
+    ]
+    return {
+        "verdict": str(rep["verdict"]),
+        "badge_color": _BADGE.get(str(rep["verdict"]), "#656d76"),
+        "margin": format_margin(rep.get("margin")),
+        "seeds": str(rep.get("seeds", "")),
+        "agrees": bool(rep.get("agrees")),
+        "reason": str(rep.get("reason", "")),
+        "header": ["rate", "judged block", "fresh block", "fresh status", "homogeneity p (Fisher)"],
+        "rows": rows,
+    }
 
 
 def _controls_line(o: ClaimOutcome) -> str:
@@ -447,6 +549,10 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
         "failed_total": len(failed),
         "param_cols": cols,
         "param_rows": rows,
+        "history": _history_rows(o),
+        "changed_after_results": registration(c.id).changed_after_results,
+        "design_faults": list(o.design_faults),
+        "replication": _replication_view(o),
     }
 
 
@@ -462,8 +568,11 @@ def _page(
         if isinstance(val, Mapping):
             val = ", ".join(f"{kk} {vv}" for kk, vv in val.items() if vv not in ("", None))
         provenance.append((str(k), str(val)))
+    profile = str(prov["profile"])
     return {
-        "profile": str(prov["profile"]),
+        "profile": profile,
+        "headline": PROFILE_HEADLINES.get(profile, ""),
+        "replicated": any(o.replication is not None for o in outcomes),
         "generated": str(prov["generated"]),
         "wall_time": f"{prov['wall_time_s']:.1f}",
         "counts": {

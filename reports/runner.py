@@ -39,15 +39,16 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .failures import describe, guarded, is_interrupt
-from .planning import check_against_registration
+from .planning import check_against_registration, replication_record
 from .procs import check_workers, terminate_pool, worker_init
-from .registered import registration, shift_seeds
+from .registered import REPLICATION_OFFSET, describe_seeds, registration, seed_values, shift_seeds
 from .registry import PROFILES, Claim, RunResult, Verdict
 from .statistics import ControlResult
 from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
 
 __all__ = [
     "RUN_BLAS_THREADS",
+    "replicate_claims",
     "ClaimOutcome",
     "ExecutorInfo",
     "apply_controls",
@@ -555,6 +556,9 @@ class ClaimOutcome:
     replication block (docs/math.md §7.8-7.9)."""
     design_faults: tuple[str, ...] = ()
     """Rates judged off their registration (docs/math.md §7.10), claim's and controls'."""
+    replication: Mapping[str, Any] | None = None
+    """The same configs judged on a fresh seed block (``--replicate``; docs/math.md §7.9):
+    :func:`reports.planning.replication_record`, or None when not asked for."""
 
     @property
     def n_failed(self) -> int:
@@ -753,3 +757,47 @@ def run_claims(
             )
         )
     return outcomes
+
+
+def replicate_claims(
+    outcomes: Sequence[ClaimOutcome],
+    *,
+    block: int,
+    store: ResultStore,
+    executor: Executor,
+    blas_threads: int = RUN_BLAS_THREADS,
+    fresh: bool = False,
+    progress: str = "auto",
+    stream: TextIO | None = None,
+) -> list[ClaimOutcome]:
+    """``outcomes`` with their ``replication``: the same configs on fresh seed block ``block``.
+
+    Every seed of every config (judged and control) is moved by ``block·``:data:`REPLICATION_OFFSET`
+    (disjoint from the judged and calibration blocks), the claims are judged again with their own
+    judges and registered bars, and each outcome gets :func:`reports.planning.replication_record`
+    (docs/math.md §7.9).
+    """
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise ValueError(f"replication block must be a positive integer, got {block!r}")
+    if not outcomes:
+        return []
+    offset = block * REPLICATION_OFFSET
+    profile = outcomes[0].profile
+    again = run_claims(
+        [o.claim for o in outcomes],
+        profile,
+        store=store,
+        executor=executor,
+        blas_threads=blas_threads,
+        fresh=fresh,
+        progress=progress,
+        stream=stream,
+        seed_offset=offset,
+    )
+    out = []
+    for o, r in zip(outcomes, again, strict=True):
+        configs = list(r.configs) + [c for _, cfgs, _ in r.controls for c in cfgs]
+        seeds = describe_seeds(seed_values(configs)) or "none (deterministic: the same runs)"
+        record = replication_record(o.verdict, r.verdict, seeds, offset)
+        out.append(dataclasses.replace(o, replication=record))
+    return out
