@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import eigsh
 
-from ._validate import as_float_array, check_int, check_real
+from ._validate import as_float_array, check_int, check_order, check_real
 from .flow import METHODS, Trajectory, gradient_descent, gradient_flow
-from .lazy import _check_target, tangent_operator
+from .lazy import _check_target, _kernel_operator
 from .tensors import LowRankTensor, int_power
 
 __all__ = [
@@ -411,7 +411,7 @@ def stable_step(W0: Any, order: int) -> float:
     order : int
     """
     W0 = as_float_array(W0, "W0", ndim=2)
-    op = tangent_operator(W0, order)
+    op = _kernel_operator(W0, check_order(order), "W0")
     n = op.shape[0]
     if n <= 64:
         K = op.matmat(np.eye(n))

@@ -174,10 +174,13 @@ def _loss_and_grad(
     return value, grad
 
 
-def _require_finite(value: Any, grad: np.ndarray | None, W: np.ndarray, target: Tensor) -> None:
+def _require_finite(
+    value: Any, grad: np.ndarray | None, W: np.ndarray, target: Tensor, model: str
+) -> None:
     """``ValueError`` naming ``W`` when the loss or gradient overflowed the working precision.
 
-    The loss is a polynomial of degree ``2l`` in ``W``: it is not scale-free, and beyond the float
+    The loss grows like ``||W||^{2l}`` (plain), ``||W||^4`` (homogeneous) or ``(c_i ||u_i||^l)²``
+    (coefficient): it is not scale-free, and beyond the float
     range it has no value to return (the intermediates ``G^{∘(l-1)} W`` are no larger than the
     loss, so they overflow only with it). A NaN or an infinity would be a silent wrong number.
     """
@@ -189,10 +192,15 @@ def _require_finite(value: Any, grad: np.ndarray | None, W: np.ndarray, target: 
         )
     precision = np.dtype(W.dtype).name
     hint = "; pass a float64 W" if W.dtype == np.float32 else ""
+    growth = {
+        "plain": f"||W||^{2 * target.order}",
+        "homogeneous": "||W||^4",
+        "coefficient": f"(|c_i|·||u_i||^{target.order})²",
+    }[model]
     raise ValueError(
         f"W is too large for {precision}: the loss or its gradient overflows (largest |entry| of W "
-        f"{float(np.max(np.abs(W))):.3g}, order {target.order}, ||T*||² {target.squared_norm:.3g}; "
-        f"the loss grows like ||W||^{2 * target.order}){hint}"
+        f"{float(np.max(np.abs(W))):.3g}, order {target.order}, model={model!r}, ||T*||² "
+        f"{target.squared_norm:.3g}; the loss grows like {growth}){hint}"
     )
 
 
@@ -224,7 +232,8 @@ def loss_and_grad(
     ------
     ValueError
         When the loss or the gradient overflows ``W``'s precision (the loss grows like
-        ``||W||^{2l}``: about ``||W|| > 1e50`` for ``l = 3`` in float64, ``> 1e6`` in float32).
+        ``||W||^{2l}`` for the plain model: about ``||W|| > 1e50`` for ``l = 3`` in float64, ``> 1e6``
+        in float32).
 
     Notes
     -----
@@ -234,7 +243,7 @@ def loss_and_grad(
     with np.errstate(over="ignore", invalid="ignore"):
         value, grad = _loss_and_grad(W, target, model, reg)
     assert grad is not None
-    _require_finite(value, grad, W, target)
+    _require_finite(value, grad, W, target, model)
     return float(value), grad
 
 
@@ -243,7 +252,7 @@ def loss(W: Any, target: Tensor, *, model: str, reg: float = 0.0) -> float:
     W, model, reg = validate_problem(W, target, model, reg)
     with np.errstate(over="ignore", invalid="ignore"):
         value = _loss_and_grad(W, target, model, reg, need_grad=False)[0]
-    _require_finite(value, None, W, target)
+    _require_finite(value, None, W, target, model)
     return float(value)
 
 

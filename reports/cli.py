@@ -22,6 +22,7 @@ one-line message on stderr (``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -36,9 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import all_claims, get_claim
+from .failures import describe, is_interrupt
 from .loading import with_loaded_sources
-from .outdir import check_out_dir
+from .outdir import OutDirError, check_db_outside_out
+from .paths import check_name_lengths, check_utf8
 from .procs import check_workers
+from .registered import registration
 from .registry import PROFILES, Claim
 from .render import (
     CLOSE_MARGIN,
@@ -50,8 +54,14 @@ from .render import (
     prepare_out_dir,
     write_report,
 )
-from .runner import EXECUTORS, make_executor, run_claims
-from .store import ResultStore, package_version
+from .runner import (
+    EXECUTORS,
+    check_scheduler_address,
+    make_executor,
+    replicate_claims,
+    run_claims,
+)
+from .store import ResultStore, StoreError, package_version
 
 DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
 
@@ -125,14 +135,30 @@ def build_parser() -> argparse.ArgumentParser:
             help="worker processes (default: CPU count)",
         )
 
+    def replicate_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--replicate",
+            nargs="?",
+            const=1,
+            default=None,
+            type=_positive_int,
+            metavar="K",
+            help=(
+                "also re-judge every claim on fresh seed block K (default 1; every seed + K·1000000, "
+                "disjoint from the judged and calibration blocks) and report both verdicts"
+            ),
+        )
+
     k = sub.add_parser("check", help="run one claim and print its verdict")
     k.add_argument("claim_id", metavar="ID", help="claim id (see `overtensor claims`)")
     run_opts(k)
+    replicate_opt(k)
     k.add_argument("--json", action="store_true", help="machine-readable output")
     load_opt(k)
 
     r = sub.add_parser("report", help="run claims and write an HTML/Markdown/JSON report")
     run_opts(r)
+    replicate_opt(r)
     r.add_argument("--out", default="report", help="report directory (default: ./report)")
     r.add_argument("--claims", nargs="+", metavar="ID", default=None, help="only these claim ids")
     load_opt(r)
@@ -145,6 +171,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDR",
         help="Dask scheduler address (needs --executor dask)",
     )
+
+    cal = sub.add_parser(
+        "calibrate",
+        help="run claims on their calibration seed block and print the planned power of every rate",
+        description=(
+            "Runs the claims' judged configs with every seed moved by 500000 (the calibration block, "
+            "disjoint from the judged one), judges them, and prints for every rate (the claims' and "
+            "their controls') the calibration count, the rate to plan with, its power at the judged "
+            "number of runs and the runs that would reach the profile's target power "
+            "(docs/math.md §7.8). Exit 0 when every rate reaches its target, 1 otherwise."
+        ),
+    )
+    cal.add_argument("claims", nargs="+", metavar="ID", help="claim ids")
+    run_opts(cal)
+    cal.add_argument(
+        "--write",
+        action="store_true",
+        help="record the calibration in the registered file (never changes a registered bar)",
+    )
+    cal.add_argument(
+        "--registered",
+        default=None,
+        metavar="PATH",
+        help="registered file to write (default: the package's reports/registered.toml)",
+    )
+    load_opt(cal)
 
     b = sub.add_parser(
         "bench", help="run the benchmarks (python -m benchmarks) of a source checkout"
@@ -161,8 +213,10 @@ def _control_names(c: Claim) -> list[str] | str:
     for prof in c.profiles:
         try:
             names += [str(n) for n in c.controls(prof) if str(n) not in names]
-        except Exception as exc:
-            return f"error: {type(exc).__name__}: {exc}"
+        except BaseException as exc:  # claim code: even sys.exit is its failure
+            if is_interrupt(exc):
+                raise
+            return f"error: {describe(exc)}"
     return names
 
 
@@ -175,8 +229,10 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 continue
             try:
                 counts[prof] = len(c.configs(prof))
-            except Exception as exc:
-                counts[prof] = f"error: {type(exc).__name__}: {exc}"
+            except BaseException as exc:  # claim code: even sys.exit is its failure
+                if is_interrupt(exc):
+                    raise
+                counts[prof] = f"error: {describe(exc)}"
         out.append(
             {
                 "id": c.id,
@@ -191,6 +247,7 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 "profiles": list(c.profiles),
                 "model_choice": c.model_choice,
                 "configs": counts,
+                "registered": registration(c.id).as_dict(),
             }
         )
     return out
@@ -253,6 +310,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 fresh=args.fresh,
                 progress="none" if args.json else "auto",
             )[0]
+            if args.replicate is not None:
+                outcome = replicate_claims(
+                    [outcome],
+                    block=args.replicate,
+                    store=store,
+                    executor=executor,
+                    blas_threads=info.blas_threads,
+                    fresh=args.fresh,
+                    progress="none" if args.json else "auto",
+                )[0]
     finally:
         store.close()
     summary = outcome_summary(outcome)
@@ -294,13 +361,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
             )
         if not v.controls:
             print(f"  controls:   none{': ' + claim.no_control if claim.no_control else ''}")
+        for fault in outcome.design_faults:
+            print(f"  design fault: {fault}")
+        rep = outcome.replication
+        if rep is not None:
+            print(
+                f"  replication: {str(rep['verdict']).upper()} on fresh seeds {rep['seeds']} "
+                f"(margin {_margin_text(rep['margin'])}){'' if rep['agrees'] else ' - the blocks disagree'}"
+            )
+            for r in rep["rates"]:
+                k1, n1 = r["original"]
+                k2, n2 = r["replication"]
+                print(
+                    f"    {r['name']}: {k1}/{n1} vs {k2}/{n2}, homogeneity p = "
+                    f"{r['homogeneity_p_value']:.3g} (Fisher exact)"
+                )
         print(
             f"  runs:       {len(outcome.results)} ({outcome.n_cached} reused, "
             f"{outcome.n_failed} failed), {outcome.run_time:.2f} s"
         )
         for r in outcome.results:
             if not r.ok:
-                print(f"  failed run {r.config}: {(r.error or '').splitlines()[0]}")
+                first = ((r.error or "").strip().splitlines() or ["no metrics"])[0]
+                print(f"  failed run {r.config}: {first}")
     return exit_code([outcome])
 
 
@@ -315,21 +398,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--executor dask needs dask.distributed: pip install 'overtensor[dask]'"
             ) from None
+    if args.scheduler is not None:
+        try:
+            check_scheduler_address(args.scheduler)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if args.claims is None:
         claims = _for_profile(all_claims(), args.profile, explicit=False)
     else:
         claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
-    try:
-        tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        store = _open_store(args.db)
+    with contextlib.ExitStack() as running:
+        try:  # the executor first: a scheduler that does not answer is refused before any file
+            executor, info = running.enter_context(
+                make_executor(args.executor, workers=args.workers, scheduler=args.scheduler)
+            )
+            tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         try:
-            with make_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as (
-                executor,
-                info,
-            ):
+            store = _open_store(args.db)
+            try:
                 print(
                     f"overtensor: {len(claims)} claim(s), profile {args.profile}, executor "
                     f"{info.kind} ({info.workers} workers, {info.blas_threads} BLAS thread(s) each)",
@@ -343,30 +431,87 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     blas_threads=info.blas_threads,
                     fresh=args.fresh,
                 )
-        finally:
-            store.close()
-        prov = collect_provenance(
-            profile=args.profile,
-            executor=info,
-            wall_time=time.perf_counter() - start,
-            db=str(Path(args.db).resolve()),
-            fresh=args.fresh,
-        )
-        prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
-        summary = write_report(outcomes, args.out, prov, tmp=tmp)
-    except BaseException:
-        import shutil
+                if args.replicate is not None:
+                    outcomes = replicate_claims(
+                        outcomes,
+                        block=args.replicate,
+                        store=store,
+                        executor=executor,
+                        blas_threads=info.blas_threads,
+                        fresh=args.fresh,
+                    )
+                running.close()  # workers and cluster end before the report is rendered
+                prov = collect_provenance(
+                    profile=args.profile,
+                    executor=info,
+                    wall_time=time.perf_counter() - start,
+                    db=str(Path(args.db).resolve()),
+                    fresh=args.fresh,
+                )
+                prov = with_loaded_sources(prov)  # claim files loaded with --load, with hashes
+                # figures and typeset math cached in the store (drawn again with --fresh)
+                summary = write_report(
+                    outcomes, args.out, prov, tmp=tmp, store=store, reuse=not args.fresh
+                )
+            finally:
+                store.close()
+        except BaseException as exc:
+            import shutil
 
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OutDirError):  # --out changed while the runs were computed
+                raise UsageError(str(exc)) from None
+            raise
     for o in outcomes:
-        print(f"{o.verdict.status:>12}  {o.claim.id}  ({o.verdict.measured})")
+        again = "" if o.replication is None else f" [fresh seeds: {o.replication['verdict']}]"
+        print(f"{o.verdict.status:>12}  {o.claim.id}  ({o.verdict.measured}){again}")
     c = summary["counts"]
     print(
         f"report written to {Path(args.out).resolve()} ({c['holds']} hold, {c['fails']} fail, "
         f"{c['inconclusive']} inconclusive; {time.perf_counter() - start:.1f} s in all)"
     )
     return exit_code(outcomes)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrated_rates, format_calibration, write_calibration
+    from .registered import CALIBRATION_OFFSET, POWER_TARGET, RegistrationError
+
+    claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
+    if args.registered is not None and not args.write:
+        raise UsageError("--registered names the file --write records into; add --write")
+    store = _open_store(args.db)
+    try:
+        with make_executor("local", workers=args.workers) as (executor, info):
+            outcomes = run_claims(
+                claims,
+                args.profile,
+                store=store,
+                executor=executor,
+                blas_threads=info.blas_threads,
+                fresh=args.fresh,
+                seed_offset=CALIBRATION_OFFSET,
+            )
+    finally:
+        store.close()
+    rates = calibrated_rates(outcomes)
+    print(format_calibration(rates))
+    for o in outcomes:
+        if o.n_failed:
+            print(f"{o.claim.id}: {o.n_failed} calibration run(s) failed", file=sys.stderr)
+    if args.write:
+        commit = collect_provenance(
+            profile=args.profile, executor=None, wall_time=0.0, db=args.db, fresh=args.fresh
+        )["git_commit"]
+        try:
+            changes = write_calibration(outcomes, args.registered, commit=str(commit))
+        except (ValueError, RegistrationError, OSError) as exc:
+            raise UsageError(str(exc)) from None
+        print(
+            f"recorded {len(changes)} change(s) in {args.registered or 'reports/registered.toml'}"
+        )
+    short = [r for r in rates if r.power < POWER_TARGET[r.profile]]
+    return 1 if short or any(o.n_failed for o in outcomes) else 0
 
 
 def _load_claims(targets: Sequence[str]) -> None:
@@ -427,17 +572,16 @@ def _check_run_args(args: argparse.Namespace) -> None:
         )
     if getattr(args, "claims", None):
         args.claims = list(dict.fromkeys(args.claims))  # a repeated id is checked once
-    out = getattr(args, "out", None)
-    if out is not None and db is not None:
-        try:
-            out_dir = check_out_dir(out)  # refusals of --out first (checked again before writing)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        db_file = Path(db).resolve()
-        if out_dir == db_file or out_dir in db_file.parents:
-            raise UsageError(
-                f"--db {db!r} lies inside --out {out!r}, which is replaced by every report"
-            )
+    try:
+        if db is not None:
+            check_utf8(db, "--db")
+            check_name_lengths(db, "--db")
+        out = getattr(args, "out", None)
+        if out is not None and db is not None:
+            # refusals of --out first (checked again before writing)
+            check_db_outside_out(out, db)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _internal_error(exc: BaseException) -> int:
@@ -485,15 +629,16 @@ def _main(argv: Sequence[str] | None) -> int:
         "claims": _cmd_claims,
         "check": _cmd_check,
         "report": _cmd_report,
+        "calibrate": _cmd_calibrate,
         "bench": _cmd_bench,
     }
     try:
-        if args.command in ("claims", "check", "report"):
+        if args.command in ("claims", "check", "report", "calibrate"):
             _load_claims(getattr(args, "load", []))
-        if args.command in ("check", "report"):
+        if args.command in ("check", "report", "calibrate"):
             _check_run_args(args)
         return handlers[args.command](args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:  # StoreError: the database changed under the run
         print(f"overtensor: error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]
     except _Terminated:

@@ -7,11 +7,14 @@ parameter. Float comparisons carry the rounding bound they rely on next to them.
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 
 import numpy as np
 import pytest
 
+import numerics.lazy as lazy_module
 from numerics import (
     DenseTensor,
     LowRankTensor,
@@ -28,6 +31,7 @@ from numerics import (
 from numerics.algorithms import attributed_weights, fit_events, track_flow
 from numerics.lazy import (
     alpha_comparison,
+    linearized_flow,
     tangent_jacobian,
     tangent_matrix,
     tangent_operator,
@@ -264,3 +268,137 @@ def test_tangent_maps_that_overflow_are_an_error(capfd: pytest.CaptureFixture[st
         with pytest.raises(ValueError, match=r"W is too large"):
             fn(W, 3)
     assert "DLASCL" not in capfd.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# item 4: linearized_flow(method="exact") is scale-free
+
+
+def _sym(X: np.ndarray) -> np.ndarray:
+    return sum(X.transpose(p) for p in itertools.permutations(range(X.ndim))) / math.factorial(
+        X.ndim
+    )
+
+
+def _power(w: np.ndarray, k: int) -> np.ndarray:
+    out = np.ones(())
+    for _ in range(k):
+        out = np.multiply.outer(out, w)
+    return out
+
+
+def _tangent_columns(W: np.ndarray, order: int) -> np.ndarray:
+    """``J`` as ``d^l × m·d`` dense columns ``l·Sym(w_i^{⊗(l-1)} ⊗ e_k)`` (docs/math.md §4).
+
+    Built from explicit ``d^l`` arrays: an independent route from :func:`tangent_jacobian`'s
+    orthonormal coordinates (Frobenius norms agree, so the singular values do too).
+    """
+    d = W.shape[1]
+    cols = [
+        (order * _sym(np.multiply.outer(_power(w, order - 1), np.eye(d)[k]))).ravel()
+        for w in W
+        for k in range(d)
+    ]
+    return np.column_stack(cols)
+
+
+def _dense_model(W: np.ndarray, order: int) -> np.ndarray:
+    return sum(_power(w, order) for w in W)
+
+
+def _item4_problem() -> tuple[np.ndarray, DenseTensor, float, float]:
+    """The issue's set-up: a dense target, m·d = 16 < D(4, 3) = 20, lazy minimum near 0.02.
+
+    Returns ``W``, the target, the lazy minimum ``||(I - P_J)T*||²/||T*||²`` (dense least squares on
+    the explicit columns) and ``λ_min = σ_min(J)²`` at ``W``.
+    """
+    rng = np.random.default_rng(22)  # lazy minimum 0.0144, σ_min/σ_max = 0.077
+    target = random_dense_symmetric(4, 3, rng=rng)
+    W = random_unit_vectors(4, 4, rng)
+    M = _tangent_columns(W, 3)
+    t_vec = target.array.ravel()
+    coef, *_ = np.linalg.lstsq(M, t_vec, rcond=None)
+    lazy_min = float(np.sum((t_vec - M @ coef) ** 2) / np.sum(t_vec**2))
+    sigma = np.linalg.svd(M, compute_uv=False)
+    assert sigma[-1] / sigma[0] > 1e-3  # well conditioned: least squares exact to ~1e-13
+    return W, target, lazy_min, float(sigma[-1] ** 2)
+
+
+def test_linearized_flow_exact_at_scale() -> None:
+    """The probe: ×300 gave 0.0156 (below the provable minimum), ×1000 16.0, ×1e4…×1e10 exactly 0."""
+    W, target, lazy_min, lam_min = _item4_problem()
+    assert 0.005 < lazy_min < 0.05
+    t_sq = target.squared_norm
+    # residual(t) - min <= exp(-2 λ_min s^{2(l-1)} t)(residual(0) - min) (docs/math.md §4): at s = 1
+    # and t1 the gap is below 1e-13 (residual(0) <= (1 + ||T(W)||/||T*||)² < 1e3 here)
+    t1 = math.log(1e16) / (2 * lam_min)
+    t_eval = np.concatenate([[0.0], np.geomspace(1e-40, t1, 200)])
+    for s in (1.0, 300.0, 1000.0, 1e4, 1e6, 1e10):
+        flow = linearized_flow(W * s, target, (0.0, t1), t_eval=t_eval, method="exact")
+        assert flow.status == "finished", (s, flow.message)
+        start = float(np.sum((_dense_model(W * s, 3) - target.array) ** 2) / t_sq)
+        # dense sum of 64 entries of size ~s³: relative rounding ~1e-14
+        assert flow.residual[0] == pytest.approx(start, rel=1e-10), s
+        # least squares on a 64×16 (dense) and a 20×16 (coordinates) system of condition < 1e3:
+        # both within ~1e3·ε·(entries' sizes) of the exact minimum; 1e-10 covers it
+        assert flow.residual[-1] == pytest.approx(lazy_min, abs=1e-10), s
+        # gradient flow of a convex quadratic: never below the minimum, never increasing
+        assert np.all(flow.residual >= lazy_min - 1e-10), s
+        assert np.all(np.diff(flow.residual) <= 1e-12 * flow.residual[:-1] + 1e-12), s
+
+
+@pytest.mark.parametrize("s", [1.0, 300.0, 1000.0])
+def test_linearized_flow_exact_delta_attains_the_residual(s: float) -> None:
+    """``T(W0) + J Δ(t1)`` (dense columns, independent of the solver) is the projection of ``T*``.
+
+    The dense check cancels ``T(W0)`` against ``J Δ``: its rounding is ``~100 ε ||T(W0)||``
+    (64 entries, m = 4 terms), which limits the scales at which it can be made.
+    """
+    W, target, lazy_min, lam_min = _item4_problem()
+    t1 = math.log(1e16) / (2 * lam_min)
+    flow = linearized_flow(W * s, target, (0.0, t1), t_eval=[0.0, t1], method="exact")
+    M = _tangent_columns(W * s, 3)
+    offset = _dense_model(W * s, 3).ravel()
+    fitted = offset + M @ flow.delta[-1].ravel()
+    t_vec = target.array.ravel()
+    gap = float(np.sum((t_vec - fitted) ** 2) / target.squared_norm)
+    bound = 100 * EPS * float(np.linalg.norm(offset)) / math.sqrt(target.squared_norm)
+    assert abs(math.sqrt(gap) - math.sqrt(lazy_min)) <= bound + 1e-9
+
+
+def test_linearized_flow_exact_reports_overflow_of_the_residual() -> None:
+    """At W×1e60 the starting residual ~(1e180)² is beyond float64: a failure, not a number."""
+    W, target, _, _ = _item4_problem()
+    flow = linearized_flow(W * 1e60, target, (0.0, 1.0), t_eval=[0.0, 1.0], method="exact")
+    assert flow.status == "failed" and "float64" in flow.message
+    assert not flow.success
+
+
+@pytest.mark.parametrize("s", [300.0, 1e4])
+def test_linearized_flow_integrator_residual_at_scale(
+    s: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The integrators' residual was ``||b||² - 2gᵀΔ + ΔᵀKΔ``: at W×300 Radau reported 0.0168 for 0.0144.
+
+    The integrator is replaced by the exact displacement, so only the residual's evaluation is
+    tested: ``||T* - J(W0/l + Δ)||²`` now, whose rounding comes from forming ``W0/l + Δ`` (``ε||W0||``
+    per entry, amplified by ``σ_max(J)``) and from the quadratic form (a few ``ε·||T*||²``).
+    """
+    W, target, lazy_min, lam_min = _item4_problem()
+    W0 = W * s
+    t1 = math.log(1e16) / (2 * lam_min)
+    te = np.array([0.0, 1e-12, t1])
+    exact = linearized_flow(W0, target, (0.0, t1), t_eval=te, method="exact")
+
+    class Solved:
+        status = 0
+        message = "replaced by the exact displacement"
+        y = exact.delta.reshape(te.size, -1).T
+        t = te
+
+    monkeypatch.setattr(lazy_module, "solve_ivp", lambda *a, **k: Solved())
+    flow = linearized_flow(W0, target, (0.0, t1), t_eval=te, method="RK45")
+    sigma_max = float(tangent_singular_values(W0, 3)[0])
+    tol = 10 * EPS * sigma_max * float(np.linalg.norm(W0)) / math.sqrt(target.squared_norm)
+    assert flow.residual[-1] == pytest.approx(lazy_min, abs=tol + 1e-12)
+    assert flow.residual[0] == pytest.approx(exact.residual[0], rel=1e-10)
