@@ -233,6 +233,7 @@ def test_staircase_judge_per_regime():
     dr = [math.hypot(0.5, 0.25), 0.25, 0.0]
     ok = {
         "in_order": True,
+        "fit_order": [0, 1, 2],
         "fit_times": [5.0, 9.0, 17.0],
         "plateau_residuals": [dr[0] * 1.01, 0.25, 0.0],
         "deflation_residual": dr,
@@ -243,8 +244,19 @@ def test_staircase_judge_per_regime():
     _margin_agrees(v)
     off = {**ok, "plateau_residuals": [dr[0] * 1.1, 0.25, 0.0]}
     assert staircase.judge(pred, [_rr(cfg, ok), _rr(close, off)]).status == "fails"
-    unordered = {**ok, "in_order": False}
+    unordered = {**ok, "in_order": False, "fit_order": [1, 0, 2]}
     assert staircase.judge(pred, [_rr(cfg, unordered)]).status == "fails"
+    # the last direction not fitted in the window: the plateaus of the fits that happened count
+    partial = {
+        **ok,
+        "in_order": False,
+        "fit_order": [0, 1],
+        "fit_times": [5.0, 9.0, float("nan")],
+        "plateau_residuals": [dr[0] * 1.01, 0.25],
+        "deflation_residual": dr[:2],
+    }
+    v = staircase.judge(pred, [_rr(cfg, partial)])
+    assert v.status == "holds" and "did not fit every direction" in v.reason
     assert staircase.judge(pred, []).status == "inconclusive"
 
 
