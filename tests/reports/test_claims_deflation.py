@@ -336,3 +336,23 @@ def test_plots_work_without_results(cid):
 
     claim = get_claim(cid)
     claim.plot(claim.predict("quick"), [], Figure())
+
+
+def test_sensitivity_quick_shows_the_original_bar_beside_the_lowered_one():
+    """The quick bar was lowered after results (0.7 -> 0.5, history): the registered bar decides, the
+    verdict under the original bar is shown beside it (issue 22)."""
+    pred = sensitivity.predict("quick")
+    assert pred["min_rate"] == 0.5 and pred["original_bar"] == 0.7
+    ok = {"success": True, "in_order": True, "redundant_copies": 0}
+    runs = [
+        _rr(sensitivity.SensitivityCase(d1, 2.0, 10, 20, s), ok)
+        for d1 in (0.01, 0.3)
+        for s in range(8)
+    ]
+    v = sensitivity.judge(pred, runs)
+    assert v.status == "holds"  # 16/16: CI lower 0.79 >= 0.5
+    assert (
+        "Under the original bar 0.7" in v.reason
+        and "inconclusive" not in v.reason.split("Under")[0]
+    )
+    assert sensitivity.predict("full")["original_bar"] is None

@@ -26,22 +26,6 @@ EXPECTED_NON_HOLD = {
         "inconclusive: at d = 50, m = 4r succeeded 28/30 (95% CI 0.78-1.00) against the "
         "pre-set 0.8; 30 seeds per d cannot establish >= 0.8 at a true rate near 0.95"
     ),
-    "deflation.order": (
-        "inconclusive: homogeneous flow in a-order in 56/60 regime runs (95% CI 0.84-0.98), "
-        "cannot establish the 0.9 bar; every contrast and the control discriminate"
-    ),
-    "deflation.m-needed": (
-        "inconclusive: d=10, m/r=2 recovered 19/20 (CI 0.75-1.00) vs the 0.8 bar, and the "
-        "no-re-init control at m/r=2, d=20 does not fall clearly below it"
-    ),
-    "deflation.algorithm-sensitivity": (
-        "inconclusive: in-order 109/120 over the m=4r grid (CI 0.84-0.95) vs the 0.9 bar"
-    ),
-    "deflation.fit-times": (
-        "inconclusive: the δ0-slope interval of the weakest direction (a = 0.2) at d = 50, m = 200, "
-        "seed 1 straddles 1 ± 0.2% ([0.9985, 1.0037]); that direction is partly fitted by "
-        "components re-routed from earlier fits, which the initial-winner theory does not cover"
-    ),
 }
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from ...statistics import Evidence
+from ...statistics import Evidence, Rate
 
-__all__ = ["group_runs", "paired_outcomes", "rate_part"]
+__all__ = ["group_runs", "original_bar_note", "paired_outcomes", "rate_part"]
 
 Run = tuple[Any, Mapping[str, Any]]
 
@@ -43,3 +43,15 @@ def paired_outcomes(
     b = {match(c): bool(outcome(m)) for c, m in ok if not arm(c)}
     keys = sorted(set(a) & set(b), key=repr)
     return [a[k] for k in keys], [b[k] for k in keys]
+
+
+def original_bar_note(
+    ev: Evidence, name: str, rows: Sequence[Mapping[str, Any]], key: str, original: float | None
+) -> None:
+    """Where a bar was lowered after results were seen (a history entry), the same rate judged
+    under the original bar, as a note beside the registered verdict (issue 22: show both). The
+    registered bar decides; the note shows what the original would have said."""
+    if original is None or not rows:
+        return
+    rate = Rate(name, sum(bool(m[key]) for m in rows), len(rows), original)
+    ev.note(f"Under the original bar {original:g} (lowered after results): {rate.describe()}.")
