@@ -47,7 +47,7 @@ claim = declare(
     method=(
         "Two-homogeneous flow, l=4, d=20, m=40, random basis: a=(1,.5,.25) at δ0=1e-4 and the "
         "harder a=(1,.9,.8) at δ0=1e-20 (quick: 2 seeds each; full: 10, plus l=3 and "
-        "a=(1,.8,.6,.4,.2) at δ0=1e-6); scale: d ∈ {1000, 2000}, m=50, a=(1,.5,.25), δ0=1e-4, and "
+        "a=(1,.8,.6,.4,.2) at δ0=1e-12); scale: d ∈ {1000, 2000}, m=50, a=(1,.5,.25), δ0=1e-4, and "
         "the plain model at d ∈ {1000, 2000}, m=20, δ0=0.1 (2 seeds each, method='auto'); flows "
         "integrated in the span of the target and W0 (exact, docs/math.md §11.7). "
         "The plateau is the observation (801 per run) between two fits where |d ln||E||/dt| is "
@@ -116,7 +116,7 @@ def configs(profile: str) -> list[StairCase]:
     cases += [StairCase(STAIR_CLOSE, 4, 20, 40, STAIR_CLOSE_DELTA0, s) for s in seeds]
     if profile == "full":
         cases += [StairCase(STAIR_A, 3, 20, 40, 1e-4, s) for s in seeds]
-        cases += [StairCase(A5, 4, 20, 40, 1e-6, s) for s in seeds]
+        cases += [StairCase(A5, 4, 20, 40, 1e-12, s) for s in seeds]
     return cases
 
 
@@ -193,7 +193,7 @@ def predict(profile: str) -> dict[str, Any]:
     regimes = {
         "a=(1,.5,.25), δ0=1e-4": (STAIR_A, 1e-4),
         f"a=(1,.9,.8), δ0={STAIR_CLOSE_DELTA0:g}": (STAIR_CLOSE, STAIR_CLOSE_DELTA0),
-        "a=(1,.8,.6,.4,.2), δ0=1e-6": (A5, 1e-6),
+        "a=(1,.8,.6,.4,.2), δ0=1e-12": (A5, 1e-12),
     }
     return {
         "plateau": "||Σ_{j>k} a_j e_j^{⊗l}||_F = sqrt(Σ_{j>k} a_j²) after the k-th fit",
