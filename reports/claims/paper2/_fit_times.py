@@ -20,6 +20,7 @@ from ._deflation import homogeneous_fit_times
 
 __all__ = [
     "SLOPE_DELTA_MAX",
+    "alignment_times",
     "assigned_u0",
     "fit_time_analysis",
     "initial_winner_share",
@@ -183,6 +184,71 @@ def _weight_lag(
     return 4.0 * delta0**2 * np.trapezoid(vals, ts, axis=0)
 
 
+def alignment_times(
+    W0: np.ndarray, target: Any, a: Sequence[float], level: float = 0.5
+) -> list[float]:
+    """Per direction: when the best of its initial winners is aligned (``<w̄, e_k>² >= level``) in
+    the decoupled direction flow (docs/math.md §12.1); NaN without winners.
+
+    The decoupled prediction assumes ``R = T*`` while a direction's winners align; a direction
+    fitted earlier changes ``R`` along itself, so the premise is that a direction is aligned
+    before the fit that precedes it (:func:`fit_time_analysis`). The direction flow does not depend
+    on δ0; integrated with DOP853 (rtol 1e-9) to the same horizon as :func:`reduced_fit_times`.
+    """
+    from scipy.integrate import solve_ivp
+
+    E = target.components
+    order = target.order
+    av = np.asarray(a, dtype=float)
+    m, r = W0.shape[0], av.shape[0]
+    x0 = (W0 / np.linalg.norm(W0, axis=1)[:, None]) @ E.T
+    score = av[None, :] * x0 ** (order - 2)
+    win0 = np.argmax(score, axis=1)
+    mine = [(win0 == k) & (score[np.arange(m), win0] > 0) for k in range(r)]
+    u0 = np.array([float(np.max(x0[g, k] ** 2, initial=0.0)) for k, g in enumerate(mine)])
+    won = u0 > 0
+    if not np.any(won):
+        return [float("nan")] * r
+    align = 1.0 / (order * (order - 2) * av[won] * u0[won] ** ((order - 2) / 2))
+    T = 4.0 * float(align.max()) + 5.0 / float(av[won].min())
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        x = y.reshape(m, r)
+        P = (av[None, :] * x**order).sum(axis=1)
+        return (order * (av[None, :] * x ** (order - 1) - P[:, None] * x)).ravel()
+
+    sol = solve_ivp(
+        rhs, (0.0, T), x0.ravel(), method="DOP853", rtol=1e-9, atol=1e-12, dense_output=True
+    )
+    if not sol.success:
+        raise RuntimeError(f"decoupled direction flow failed: {sol.message}")
+    ts = np.linspace(0.0, T, 4001)
+    X = sol.sol(ts).T.reshape(ts.size, m, r)
+    out = []
+    for k, g in enumerate(mine):
+        if not np.any(g):
+            out.append(float("nan"))
+            continue
+        u = np.max(X[:, g, k] ** 2, axis=1)
+        hit = np.flatnonzero(u >= level)
+        if hit.size == 0:
+            out.append(float("nan"))
+        elif hit[0] == 0:
+            out.append(0.0)
+        else:
+            i = int(hit[0])
+            frac = (level - u[i - 1]) / (u[i] - u[i - 1])
+            out.append(float(ts[i - 1] + frac * (ts[i] - ts[i - 1])))
+    return out
+
+
+def _aligned_before_previous_fit(k: int, red: Sequence[float], align: Sequence[float]) -> bool:
+    """Premise of the decoupled prediction: direction k's winners are aligned before the predicted
+    fit that precedes k's (the first fitted direction has none)."""
+    earlier = [t for j, t in enumerate(red) if j != k and math.isfinite(t) and t < red[k]]
+    return not earlier or (math.isfinite(align[k]) and align[k] <= max(earlier))
+
+
 def initial_winner_share(
     W0: np.ndarray, W: np.ndarray, target: Any, a: Sequence[float]
 ) -> list[float]:
@@ -218,13 +284,15 @@ def next_order_fit_times(c: Any, m: Mapping[str, Any]) -> list[float]:
 def fit_time_analysis(ok: list[tuple[Any, Mapping[str, Any]]], share_min: float) -> dict[str, Any]:
     """Per (run, direction) errors of the three predictions, and δ0-slope groups (``log`` law).
 
-    Only directions meeting the premise (fitted by their initial winners: at least ``share_min`` of
-    the final weight) enter the judged errors and slopes; the others are counted in ``rerouted``.
+    Only directions meeting the premises — fitted by their initial winners (at least ``share_min``
+    of the final weight) and aligned before the predicted fit that precedes theirs (when
+    ``alignment_times`` were measured) — enter the judged errors and slopes; the others are counted
+    in ``rerouted`` and ``late_aligned``.
     """
     groups: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
     excluded: set[tuple[Any, ...]] = set()
     worst_red, worst_next, worst_lead = 0.0, 0.0, 0.0
-    rows, rerouted, missing = [], 0, 0
+    rows, rerouted, missing, late = [], 0, 0, 0
     for c, m in ok:
         if c.judged_law != "log":
             continue
@@ -243,6 +311,11 @@ def fit_time_analysis(ok: list[tuple[Any, Mapping[str, Any]]], share_min: float)
                 continue
             if not share[k] >= share_min:
                 rerouted += 1
+                excluded.add(key)
+                continue
+            align = m.get("alignment_times")
+            if align is not None and not _aligned_before_previous_fit(k, red, align):
+                late += 1
                 excluded.add(key)
                 continue
             worst_red = max(worst_red, 2 * ak * abs(t - red[k]))
@@ -275,4 +348,5 @@ def fit_time_analysis(ok: list[tuple[Any, Mapping[str, Any]]], share_min: float)
         "rows": rows,
         "rerouted": rerouted,
         "missing": missing,
+        "late_aligned": late,
     }

@@ -90,7 +90,7 @@ SEEDS = {"quick": {"homogeneous": 10}, "full": {"homogeneous": 70, "modified": 5
 MATCHED_SEEDS = {"quick": 10, "full": 30}
 CONTROL_SEEDS = {"quick": 40, "full": 100}
 SCALE_DS, SCALE_RHO, SCALE_DEGREE, SCALE_SEEDS, SCALE_CONTROL_M = (1000, 2000), 0.8, 16, 50, 5
-SCALE_CONTROL_SEEDS = 20
+SCALE_CONTROL_SEEDS = 40
 IA_TARGET = 0.9
 
 

@@ -119,7 +119,7 @@ def configs(profile: str) -> list[RecoveryCase]:
 def controls(profile: str) -> dict[str, list[RecoveryCase]]:
     """m = r - 1 components cannot represent r orthogonal directions: recovery is impossible."""
     d = 1000 if profile == "scale" else 10
-    n = 5 if profile == "scale" else 10
+    n = 12 if profile == "scale" else 10
     return {"m < r": [RecoveryCase(True, d, R5 - 1, 100 + s, role="control") for s in range(n)]}
 
 
