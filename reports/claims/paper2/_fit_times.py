@@ -181,7 +181,7 @@ def _weight_lag(
         weights = own / (1.0 + grown / cap[None, :])
         pull = np.einsum("tij,tj->ti", G**order, weights)
         vals[j0 : j0 + tt.size] = np.where(live & member[None, :], pull - eff, 0.0)
-    return 4.0 * delta0**2 * np.trapezoid(vals, ts, axis=0)
+    return np.asarray(4.0 * delta0**2 * np.trapezoid(vals, ts, axis=0), dtype=float)
 
 
 def alignment_times(
