@@ -297,13 +297,16 @@ def gradient_flow(
         Show a tqdm bar of flow time against ``t1`` with the loss, gradient evaluations and the number
         of crossings of each user event so far (e.g. fits written as non-terminal events).
     max_wall : float, optional
-        Wall-time limit in seconds: stop with status ``"max_wall"`` after the first step that ends
-        past it (the state and observations so far are returned).
+        Wall-time limit in seconds, counted from the call: stop with status ``"max_wall"`` once past
+        it, checked after every solver step and after every observation (one step can cover
+        millions of ``t_eval`` times); the state and observations so far are returned, and the run
+        ends at its last observation or step.
 
     Returns
     -------
     Trajectory
     """
+    wall_start = time.monotonic()
     W0, model, reg = validate_problem(W0, target, model, reg, name="W0")
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
@@ -455,7 +458,6 @@ def gradient_flow(
             solver = AutoStepper(fun, t0, y0, t1, make_stiff=make_cvode, **solver_kwargs)
         else:
             solver = METHODS[method](fun, t0, y0, t1, **solver_kwargs)
-        wall_start = time.monotonic()
         bar = _progress_bar(t0, t1, params()) if progress else None
         next_obs = 0
         if te is None:
@@ -530,6 +532,20 @@ def gradient_flow(
                         W_obs = W_new if tk == t_new else sol(tk).reshape(shape)
                         rec.record(tk, W_obs)
                         next_obs += 1
+                        more = next_obs < len(te) and te[next_obs] <= stop_t
+                        if (
+                            more
+                            and max_wall is not None
+                            and time.monotonic() - wall_start > max_wall
+                        ):
+                            status, stop_t = "max_wall", tk
+                            message = (
+                                f"stopped at t={tk:.6g} of {t1:g}: wall time exceeded max_wall="
+                                f"{max_wall:g} s while recording observations ({next_obs} of "
+                                f"{len(te)} recorded) after {nsteps} steps, {nfev} evaluations "
+                                f"({params()})"
+                            )
+                            break
                 if not np.isfinite(rec.loss[-1] if rec.loss else 0.0):
                     status = "nan"
                     message = f"loss became non-finite at t={stop_t:.6g} ({params()})"

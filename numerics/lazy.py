@@ -37,6 +37,7 @@ from scipy.integrate import solve_ivp
 from scipy.sparse.linalg import LinearOperator, minres
 
 from ._validate import (
+    MAX_OBSERVATIONS,
     as_float_array,
     check_bool,
     check_choice,
@@ -47,7 +48,15 @@ from ._validate import (
 )
 from .flow import gradient_flow
 from .models import _loss_and_grad
-from .tensors import DenseTensor, LowRankTensor, Tensor, int_power
+from .tensors import (
+    DenseTensor,
+    LowRankTensor,
+    Tensor,
+    _binary_exponent,
+    _scaled_down,
+    _unit_rows,
+    int_power,
+)
 
 __all__ = [
     "DENSE_MAX_ELEMENTS",
@@ -115,6 +124,15 @@ def _check_dense(n: int, what: str, max_elements: int) -> None:
 # the tangent kernel
 
 
+def _overflow_error(
+    W: np.ndarray, order: int, what: str, power: int, name: str = "W"
+) -> ValueError:
+    return ValueError(
+        f"{name} is too large: the {what} overflows float64 (largest |entry| of {name} "
+        f"{float(np.max(np.abs(W))):.3g}, order {order}: its entries grow like ||w_i||^{power})"
+    )
+
+
 def _kernel_factors(W: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
     """``A = l·G^{∘(l-1)}`` and ``B = l(l-1)·G^{∘(l-2)}`` of the kernel formula."""
     G = W @ W.T
@@ -153,10 +171,21 @@ def tangent_operator(W: Any, order: int) -> LinearOperator:
     -------
     scipy.sparse.linalg.LinearOperator
         Symmetric positive semi-definite, shape ``(m·d, m·d)``, float64.
+
+    Raises
+    ------
+    ValueError
+        When the kernel's entries (``~||w_i||^{2(l-1)}``) overflow float64.
     """
-    W = _check_W(W)
-    order = check_order(order)
-    A, B = _kernel_factors(W, order)
+    return _kernel_operator(_check_W(W), check_order(order), "W")
+
+
+def _kernel_operator(W: np.ndarray, order: int, name: str) -> LinearOperator:
+    """:func:`tangent_operator` on validated input; ``name`` is the caller's name for ``W``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        A, B = _kernel_factors(W, order)
+    if not np.all(np.isfinite(A)):
+        raise _overflow_error(W, order, "tangent kernel", 2 * (order - 1), name)
     m, d = W.shape
 
     def matvec(v: np.ndarray) -> np.ndarray:
@@ -181,13 +210,17 @@ def tangent_matrix(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS
     W : array_like, shape (m, d)
     order : int
     max_elements : int
-        Refuse (``ValueError``) when ``(m·d)²`` exceeds this.
+        Refuse (``ValueError``) when ``(m·d)²`` exceeds this. Refused too: a ``W`` whose kernel
+        entries (``~||w_i||^{2(l-1)}``) overflow float64.
     """
     W = _check_W(W)
     order = check_order(order)
     m, d = W.shape
     _check_dense((m * d) ** 2, "tangent kernel", max_elements)
-    A, B = _kernel_factors(W, order)
+    with np.errstate(over="ignore", invalid="ignore"):
+        A, B = _kernel_factors(W, order)
+    if not np.all(np.isfinite(A)):
+        raise _overflow_error(W, order, "tangent kernel", 2 * (order - 1))
     K = A[:, None, :, None] * np.eye(d)[None, :, None, :]
     K += B[:, None, :, None] * W.T[None, :, :, None] * W[:, None, None, :]
     return K.reshape(m * d, m * d)
@@ -249,7 +282,8 @@ def tangent_jacobian(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMEN
     W : array_like, shape (m, d)
     order : int
     max_elements : int
-        Refuse (``ValueError``) when ``D(d,l)·m·d`` exceeds this.
+        Refuse (``ValueError``) when ``D(d,l)·m·d`` exceeds this. Refused too: a ``W`` whose
+        entries (``~||w_i||^{l-1}``) overflow float64.
     """
     W = _check_W(W)
     order = check_order(order)
@@ -259,7 +293,10 @@ def tangent_jacobian(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMEN
     alphas = _multisets(d, order)
     betas = _multisets(d, order - 1)
     beta_index = {tuple(b): n for n, b in enumerate(betas)}
-    mono = _monomials(W, betas) * _multinomial(betas)[None, :]  # (m, nβ): multinom(β) w^β
+    with np.errstate(over="ignore", invalid="ignore"):
+        mono = _monomials(W, betas) * _multinomial(betas)[None, :]  # (m, nβ): multinom(β) w^β
+    if not np.all(np.isfinite(mono)):
+        raise _overflow_error(W, order, "tangent Jacobian", order - 1)
     inv_sqrt = 1.0 / np.sqrt(_multinomial(alphas))
     J = np.zeros((D, m, d))
     for a_idx, alpha in enumerate(alphas):
@@ -273,7 +310,11 @@ def tangent_jacobian(W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMEN
 def tangent_singular_values(
     W: Any, order: int, *, max_elements: int = DENSE_MAX_ELEMENTS
 ) -> np.ndarray:
-    """Singular values of the tangent map ``J`` (:func:`tangent_jacobian`), descending, ``min(D, m·d)`` of them."""
+    """Singular values of the tangent map ``J`` (:func:`tangent_jacobian`), descending, ``min(D, m·d)`` of them.
+
+    They scale like ``||w_i||^{l-1}``: a ``W`` whose Jacobian overflows float64 is refused
+    (``ValueError``), as by :func:`tangent_jacobian`.
+    """
     return np.linalg.svd(tangent_jacobian(W, order, max_elements=max_elements), compute_uv=False)
 
 
@@ -288,13 +329,17 @@ def tangent_rank(
 
     The rank of the dense tangent map :func:`tangent_jacobian` (``D(d,l) × m·d``, orthonormal
     coordinates, so the condition number is not squared as it would be with ``K = JᵀJ``) by SVD.
+    The span depends only on the directions of the nonzero rows (``w_i^{⊗(l-1)}`` scales by
+    ``||w_i||^{l-1}``), so the SVD runs at the unit rows ``w_i/||w_i||`` (zero rows stay zero and
+    span nothing): the rank is the same at every scale and for rows of very different norms,
+    where ``||w_i||^{l-1}`` would underflow or overflow.
 
     Parameters
     ----------
     W : array_like, shape (m, d)
     order : int
     tol : float, optional
-        Singular values ``> tol`` count. Default: ``σ_max · max(D, m·d) · ε_float64``, the
+        Singular values (of the tangent map at the unit rows) ``> tol`` count. Default: ``σ_max · max(D, m·d) · ε_float64``, the
         convention of ``numpy.linalg.matrix_rank`` (Golub & Van Loan; Numerical Recipes): the size
         of rounding errors in the SVD of a matrix with that norm. At random unit ``W`` the gap is
         wide: over the 324 cases of ``lazy.tangent-dimension`` (full profile, l <= 5, d <= 9) the
@@ -305,7 +350,8 @@ def tangent_rank(
     """
     W = _check_W(W)
     order = check_order(order)
-    sigma = tangent_singular_values(W, order, max_elements=max_elements)
+    unit, _ = _unit_rows(W)
+    sigma = tangent_singular_values(unit, order, max_elements=max_elements)
     D = sym_basis_size(W.shape[1], order)
     if tol is None:
         thresh = _rank_tolerance(sigma, (D, W.size))
@@ -374,6 +420,25 @@ def _offset_problem(W0: np.ndarray, target: Tensor, order: int) -> tuple[float, 
 def _quadratic(b_sq: float, g: np.ndarray, x: np.ndarray, Kx: np.ndarray) -> float:
     """``||J x - b||² = ||b||² - 2 gᵀx + xᵀK x`` (clipped at 0 against rounding)."""
     return max(b_sq - 2.0 * float(np.vdot(g, x)) + float(np.vdot(x, Kx)), 0.0)
+
+
+def _quadratic_rows(
+    t_sq: float, h: np.ndarray, Y: np.ndarray, W: np.ndarray, A: np.ndarray, B: np.ndarray
+) -> np.ndarray:
+    """:func:`_quadratic` for every row ``y`` of ``Y`` at once (``nan`` for a non-finite row).
+
+    The kernel products of all rows are batched (:func:`_kernel_apply` on a stack), so a long
+    ``t_eval`` costs no Python loop per observation time.
+    """
+    k = Y.shape[0]
+    m, d = W.shape
+    V = Y.reshape(k, m, d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        KV = A @ V + (B * (W @ V.transpose(0, 2, 1))) @ W
+        values = t_sq - 2.0 * (Y @ h) + np.einsum("ij,ij->i", Y, KV.reshape(k, m * d))
+    values = np.maximum(values, 0.0)
+    values[~np.all(np.isfinite(Y), axis=1)] = np.nan
+    return values
 
 
 #: preconditioners of the CG route of :func:`lazy_residual`
@@ -451,16 +516,6 @@ def _cg(
         p += z
         rz = rz_new
     return x, 1
-
-
-def _unit_rows(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(W / ||w_i||, ||w_i||)`` row by row without overflow (zero rows stay zero, norm 0)."""
-    peak = np.max(np.abs(W), axis=1)
-    safe = np.where(peak > 0, peak, 1.0)
-    scaled = W / safe[:, None]
-    inner_norm = np.linalg.norm(scaled, axis=1)
-    unit = scaled / np.where(inner_norm > 0, inner_norm, 1.0)[:, None]
-    return unit, peak * inner_norm
 
 
 def _scaled_tensor(target: Tensor, factor: float) -> Tensor:
@@ -743,6 +798,102 @@ class LinearizedFlow:
         return self.status == "finished"
 
 
+def _exact_linearized_flow(
+    W0: np.ndarray,
+    target: Tensor,
+    te: np.ndarray,
+    t0: float,
+    include_offset: bool,
+    max_elements: int,
+    params: str,
+) -> LinearizedFlow:
+    """``method="exact"`` of :func:`linearized_flow`, scale-free (docs/math.md §9.4).
+
+    ``W̃ = W0/2^e`` (entries below 1) and ``T̃ = T*/2^f`` (largest term below 1) are exact rescalings.
+    With the SVD ``J̃ = Σ_k σ̃_k u_k v_kᵀ`` of the tangent map at ``W̃`` — ``J(W0) = 2^{(l-1)e} J̃``, with
+    the same singular vectors — and the coordinates ``y`` of ``T̃`` in the orthonormal basis of
+    ``Sym^l``, the flow ``Δ' = Jᵀ(b - JΔ)``, ``b = T* - T(W0)``, decouples mode by mode. Since
+    ``T(W0) = J(W0) W0/l`` lies in the span of ``J`` (docs/math.md §4), its coordinate on ``u_k`` is
+    ``2^{le} q_k`` with ``q_k = σ̃_k (v_kᵀ w̃)/l`` and it has none outside: ``b`` is never formed, so
+    ``T*`` is not lost in the cancellation ``T* - T(W0)``. With ``β_k = ỹ_k - 2^{le-f} q_k`` (no
+    offset term when ``include_offset`` is False), ``σ_k = 2^{(l-1)e} σ̃_k`` and
+    ``x_k(t) = σ_k² (t - t0)``::
+
+        residual(t) = (||y_⊥||² + Σ_k e^{-2 x_k} β_k²) / ||y||²
+        Δ(t)        = Σ_k v_k (1 - e^{-x_k}) 2^f β_k / σ_k
+
+    a sum of non-negative terms and a sum whose offset part is ``-(1 - e^{-x_k}) 2^e (v_kᵀw̃)/l``.
+    Powers of two are applied with ``ldexp`` (exact), and the products that could overflow while
+    the result does not are taken in an order (or through logarithms) that keeps them in range.
+    Singular values below the rank tolerance of :func:`lazy_residual`'s dense route count as zero,
+    so ``residual(∞)`` is that lazy residual.
+    """
+    order = target.order
+    m, d = W0.shape
+    e = int(np.frexp(np.max(np.abs(W0)))[1])
+    W_unit = np.ldexp(W0, -e)
+    f = _binary_exponent(target)
+    J = tangent_jacobian(W_unit, order, max_elements=max_elements)
+    alphas = _multisets(d, order)
+    y = _sym_coordinates(_scaled_down(target, f), alphas, _multinomial(alphas))
+    U, sigma, Vt = np.linalg.svd(J, full_matrices=False)
+    rank = int(np.count_nonzero(sigma > _rank_tolerance(sigma, J.shape)))
+    U, sigma, Vt = U[:, :rank], sigma[:rank], Vt[:rank]
+    y_k = U.T @ y
+    y_perp_sq = float(np.sum((y - U @ y_k) ** 2))
+    w_k = Vt @ W_unit.ravel()
+    dt = te - t0
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        x = np.ldexp(np.outer(dt, sigma * sigma), 2 * (order - 1) * e)  # (k, r)
+        decay = np.exp(-x)
+        beta_t = decay * y_k  # e^{-x_k} β_k, target part
+        grow = -np.expm1(-x)  # 1 - e^{-x_k}
+        # target part of Δ's coefficients; for x below 2^-900 (or underflowed) 1 - e^{-x} = x
+        tiny = x < 2.0**-900
+        coef = np.where(
+            tiny,
+            np.ldexp(np.outer(dt, sigma * y_k), f + (order - 1) * e),
+            np.ldexp(grow * (y_k / sigma), f - (order - 1) * e),
+        )
+        if include_offset:
+            q = sigma * w_k / order
+            power = order * e - f  # T(W0)'s coordinates are 2^power·q_k in units of 2^f
+            scaled = decay * q
+            exact = np.ldexp(scaled, power)  # exact while e^{-x}·q is a normal number
+            by_log = np.sign(q) * np.exp(power * math.log(2.0) + np.log(np.abs(q)) - x)
+            normal = np.abs(scaled) >= np.finfo(np.float64).tiny
+            beta_t = beta_t - np.where(normal, exact, by_log)
+            coef = coef - grow * np.ldexp(w_k / order, e)
+        residual = (y_perp_sq + np.sum(beta_t * beta_t, axis=1)) / float(y @ y)
+        X = coef @ Vt  # (k, n)
+    delta = X.reshape(te.size, m, d)
+    finite = np.isfinite(residual) & np.all(np.isfinite(X), axis=1)
+    if np.all(finite):
+        status = "finished"
+        message = (
+            f"exact solution by the SVD of the dense tangent map at W0/2^{e} (rank {rank}), "
+            f"target scaled by 2^{-f}; {params}"
+        )
+    else:
+        status = "failed"
+        first = float(te[int(np.argmin(finite))])
+        message = (
+            f"the linearised flow's residual or displacement exceeds the float64 range at "
+            f"t={first:g} (largest |entry| of W0 {float(np.max(np.abs(W0))):.3g}: the residual "
+            f"starts near ||T(W0)||²/||T*||²); the finite entries are exact; {params}"
+        )
+    return LinearizedFlow(
+        t=te,
+        residual=residual,
+        delta=delta,
+        W=W0 + delta[-1],
+        nfev=0,
+        status=status,
+        message=message,
+        method="exact",
+    )
+
+
 def linearized_flow(
     W0: Any,
     target: Tensor,
@@ -771,15 +922,19 @@ def linearized_flow(
         Increasing observation times in ``t_span`` (default: 51 equally spaced).
     method : str
         A ``scipy.integrate.solve_ivp`` method (``"RK45"``, ``"DOP853"``, ...) on the matrix-free kernel,
-        or ``"exact"``: ``Δ(t) = Q·diag((1 - e^{-λ(t-t0)})/λ)·Qᵀ g`` from the eigendecomposition of the dense
-        :func:`tangent_matrix` (small sizes; the reference the integrators are tested against).
+        or ``"exact"``: the closed form ``Δ(t) = Σ_k v_k (1 - e^{-σ_k²(t-t0)}) (u_kᵀb)/σ_k`` from the SVD
+        of the dense :func:`tangent_jacobian` (small sizes; the reference the integrators are tested
+        against). The exact route is scale-free: it works on ``W0`` and ``T*`` divided by powers of
+        two and never forms ``b = T* - T(W0)`` (see :func:`_exact_linearized_flow`), so ``W0`` of any
+        size gives the flow to rounding; where a returned number itself exceeds the float64 range
+        (a residual ``~||T(W0)||²/||T*||²`` above 1e308 at early times) the status is ``"failed"``.
     rtol, atol : float
         Integrator tolerances.
     include_offset : bool
         True: fit ``T* - T(W0)`` (the model starts at ``T(W0)``). False: the centred linearisation of
         docs/math.md §4's α-scaling, ``f_lin(0) = 0`` fitting ``T*``.
     max_elements : int
-        Size bound of the dense kernel for ``method="exact"``.
+        Size bound of the dense Jacobian (``D(d,l)·m·d`` entries) for ``method="exact"``.
     max_wall : float, optional
         Wall-time limit in seconds for the integrators (``None``: none). A large ``W0`` makes the
         kernel stiff (eigenvalues ``~||W0||^{2(l-1)}``) and an explicit integrator crawl; past the
@@ -813,6 +968,9 @@ def linearized_flow(
     order = target.order
     m, d = W0.shape
     n = m * d
+    params = f"m={m}, d={d}, order={order}, method={method!r}, rtol={rtol:g}, atol={atol:g}"
+    if method == "exact":
+        return _exact_linearized_flow(W0, target, te, t0, include_offset, max_elements, params)
     with np.errstate(over="ignore", invalid="ignore"):
         if include_offset:
             b_sq, g = _offset_problem(W0, target, order)
@@ -821,10 +979,18 @@ def linearized_flow(
             g = order * np.atleast_2d(target.contract(W0))
             b_sq = float(target.squared_norm)
         gv = g.ravel()
+        # Jᵀ T*, for the residual ||T* - J(W0/l + Δ)||² (T(W0) = J W0/l, docs/math.md §4): once Δ has
+        # absorbed the offset no ||T(W0)||²-sized terms cancel, as they did in ||b||² - 2gᵀΔ + ΔᵀKΔ
+        h = (order * np.atleast_2d(target.contract(W0))).ravel() if include_offset else gv
         A, B = _kernel_factors(W0, order)
+    shift = W0.ravel() / order if include_offset else np.zeros(n)
     t_sq = float(target.squared_norm)
-    params = f"m={m}, d={d}, order={order}, method={method!r}, rtol={rtol:g}, atol={atol:g}"
-    if not (np.isfinite(b_sq) and np.all(np.isfinite(gv)) and np.all(np.isfinite(A))):
+    if not (
+        np.isfinite(b_sq)
+        and np.all(np.isfinite(gv))
+        and np.all(np.isfinite(h))
+        and np.all(np.isfinite(A))
+    ):
         return LinearizedFlow(
             t=te,
             residual=np.full(te.size, np.nan),
@@ -844,68 +1010,52 @@ def linearized_flow(
 
     nfev = 0
     status, message = "finished", ""
-    if method == "exact":
-        Kd = tangent_matrix(W0, order, max_elements=max_elements)
-        lam, Q = scipy.linalg.eigh(Kd)
-        lam = np.clip(lam, 0.0, None)
-        c = Q.T @ gv
-        s = te - t0
-        small = lam * max(s[-1], 1e-300) < 1e-8
-        lam_safe = np.where(small, 1.0, lam)
-        factor = np.where(
-            small[None, :], s[:, None], -np.expm1(-np.outer(s, lam)) / lam_safe[None, :]
+    reached_at = [t0]
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        nonlocal nfev
+        nfev += 1
+        if deadline is not None and time.monotonic() > deadline:
+            reached_at[0] = t
+            raise _WallTimeExceeded
+        return gv - K(y)
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(
+                rhs, (t0, t1), np.zeros(n), method=method, t_eval=te, rtol=rtol, atol=atol
+            )
+    except _WallTimeExceeded:
+        return LinearizedFlow(
+            t=te,
+            residual=np.full(te.size, np.nan),
+            delta=np.full((te.size, m, d), np.nan),
+            W=np.full((m, d), np.nan),
+            nfev=nfev,
+            status="max_wall",
+            message=f"stopped after max_wall={max_wall:g} s near t={reached_at[0]:g} ({params})",
+            method=method,
         )
-        X = (factor * c[None, :]) @ Q.T  # (k, n)
-        message = f"exact solution by eigendecomposition of the dense kernel; {params}"
+    except ValueError as exc:
+        raise ValueError(
+            f"method must be a solve_ivp method or 'exact', got {method!r}: {exc}"
+        ) from None
+    ys = np.asarray(sol.y, dtype=np.float64)  # a list when solve_ivp failed before t_eval
+    got = ys.shape[1] if ys.ndim == 2 and ys.shape[0] == n else 0
+    if sol.status < 0 or got != te.size:
+        status = "failed"
+        reached = float(sol.t[-1]) if np.size(sol.t) else t0
+        message = (
+            f"solve_ivp failed after t={reached:g} ({got} of {te.size} observation times "
+            f"reached; max |Jᵀb| {float(np.max(np.abs(gv))):.3g}): {sol.message} ({params})"
+        )
+        X = np.full((te.size, n), np.nan)
+        if got:
+            X[:got] = ys.T
     else:
-        reached_at = [t0]
-
-        def rhs(t: float, y: np.ndarray) -> np.ndarray:
-            nonlocal nfev
-            nfev += 1
-            if deadline is not None and time.monotonic() > deadline:
-                reached_at[0] = t
-                raise _WallTimeExceeded
-            return gv - K(y)
-
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                sol = solve_ivp(
-                    rhs, (t0, t1), np.zeros(n), method=method, t_eval=te, rtol=rtol, atol=atol
-                )
-        except _WallTimeExceeded:
-            return LinearizedFlow(
-                t=te,
-                residual=np.full(te.size, np.nan),
-                delta=np.full((te.size, m, d), np.nan),
-                W=np.full((m, d), np.nan),
-                nfev=nfev,
-                status="max_wall",
-                message=f"stopped after max_wall={max_wall:g} s near t={reached_at[0]:g} ({params})",
-                method=method,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"method must be a solve_ivp method or 'exact', got {method!r}: {exc}"
-            ) from None
-        ys = np.asarray(sol.y, dtype=np.float64)  # a list when solve_ivp failed before t_eval
-        got = ys.shape[1] if ys.ndim == 2 and ys.shape[0] == n else 0
-        if sol.status < 0 or got != te.size:
-            status = "failed"
-            reached = float(sol.t[-1]) if np.size(sol.t) else t0
-            message = (
-                f"solve_ivp failed after t={reached:g} ({got} of {te.size} observation times "
-                f"reached; max |Jᵀb| {float(np.max(np.abs(gv))):.3g}): {sol.message} ({params})"
-            )
-            X = np.full((te.size, n), np.nan)
-            if got:
-                X[:got] = ys.T
-        else:
-            X = sol.y.T
-            message = f"reached t={t1:g} ({params})"
-    residual = np.array(
-        [_quadratic(b_sq, gv, x, K(x)) / t_sq if np.all(np.isfinite(x)) else np.nan for x in X]
-    )
+        X = sol.y.T
+        message = f"reached t={t1:g} ({params})"
+    residual = _quadratic_rows(t_sq, h, X + shift, W0, A, B) / t_sq
     if status == "finished" and not np.all(np.isfinite(residual)):
         status = "failed"
         message = f"non-finite state in the linearised flow ({params})"
@@ -943,7 +1093,13 @@ class AlphaComparison:
     target_norm : float
         ``||T*||_F``.
     nfev : ndarray of int, shape (a,)
-        Gradient evaluations of each true flow.
+        Gradient evaluations of each true flow (0 for a flow not started).
+    status : str
+        ``"finished"``, or ``"max_wall"`` when the wall-time limit stopped a true flow: the distances
+        of that ``α`` and of the later ones are ``nan`` (a supremum over part of ``[0, t_end]`` is
+        not reported as one over all of it).
+    message : str
+        What happened, with the parameters.
     """
 
     alphas: np.ndarray
@@ -952,6 +1108,12 @@ class AlphaComparison:
     t: np.ndarray
     target_norm: float
     nfev: np.ndarray
+    status: str = "finished"
+    message: str = ""
+
+    @property
+    def success(self) -> bool:
+        return self.status == "finished"
 
 
 def _output_distance_sq(
@@ -977,6 +1139,7 @@ def alpha_comparison(
     n_times: int = 51,
     rtol: float = 1e-9,
     atol: float = 1e-12,
+    max_wall: float | None = None,
 ) -> AlphaComparison:
     """Distance between the true flow of the centred, scaled objective and the linearised flow.
 
@@ -994,9 +1157,14 @@ def alpha_comparison(
     t_end : float
         Horizon; suprema over ``n_times`` equally spaced times in ``[0, t_end]``.
     n_times : int
+        Number of times, ``2 <= n_times <= MAX_OBSERVATIONS``.
     rtol, atol : float
         Tolerances of the true flow (tight: the distances reach ``1e-3``).
+    max_wall : float, optional
+        Wall-time limit in seconds for the whole comparison, counted from the call (``None``: none);
+        past it the result has status ``"max_wall"`` (see :class:`AlphaComparison`).
     """
+    wall_start = time.monotonic()
     W0 = _check_W(W0, "W0")
     if not isinstance(target, LowRankTensor):
         raise TypeError(f"target must be a LowRankTensor, got {type(target).__name__}")
@@ -1005,7 +1173,8 @@ def alpha_comparison(
     if np.any(al <= 0):
         raise ValueError(f"alphas must be positive, got {al.tolist()}")
     t_end = check_real(t_end, "t_end", minimum=0.0, strict=True)
-    n_times = check_int(n_times, "n_times", minimum=2)
+    n_times = check_int(n_times, "n_times", minimum=2, maximum=MAX_OBSERVATIONS)
+    max_wall = check_max_wall(max_wall)
     order = target.order
     m, d = W0.shape
     ts = np.linspace(0.0, t_end, n_times)
@@ -1013,7 +1182,19 @@ def alpha_comparison(
     A, B = _kernel_factors(W0, order)
     Ku = [_kernel_apply(W0, A, B, u) for u in lin.delta]
     out_d, par_d, nfevs = [], [], []
+    status = "finished"
+    message = (
+        f"true flows reached t_end={t_end:g} for {al.size} alphas (m={m}, d={d}, order={order})"
+    )
     for alpha in al:
+        remaining = None if max_wall is None else max_wall - (time.monotonic() - wall_start)
+        if remaining is not None and remaining <= 0:
+            status = "max_wall"
+            message = (
+                f"max_wall={max_wall:g} s spent before the true flow for alpha={alpha:g} started "
+                f"(m={m}, d={d}, order={order})"
+            )
+            break
         shifted = LowRankTensor(
             np.concatenate([np.ones(m), target.coeffs / alpha]),
             np.vstack([W0, target.components]),
@@ -1028,7 +1209,15 @@ def alpha_comparison(
             atol=atol,
             observe={"W": lambda t, W: np.array(W, copy=True)},
             model="plain",
+            max_wall=remaining,
         )
+        if traj.status == "max_wall":
+            status = "max_wall"
+            message = (
+                f"true flow for alpha={alpha:g} stopped (max_wall={max_wall:g} s): {traj.message}"
+            )
+            nfevs.append(traj.nfev)
+            break
         if not traj.success or traj.observations["W"].shape[0] != ts.size:
             raise RuntimeError(
                 f"true flow failed for alpha={alpha:g}: {traj.status}: {traj.message}"
@@ -1041,11 +1230,14 @@ def alpha_comparison(
         out_d.append(max(dist))
         par_d.append(float(np.max(np.linalg.norm((Ws - W0).reshape(ts.size, -1), axis=1))))
         nfevs.append(traj.nfev)
+    missing = al.size - len(out_d)
     return AlphaComparison(
         alphas=al,
-        output_distance=np.array(out_d),
-        param_distance=np.array(par_d),
+        output_distance=np.array(out_d + [math.nan] * missing),
+        param_distance=np.array(par_d + [math.nan] * missing),
         t=ts,
         target_norm=math.sqrt(float(target.squared_norm)),
-        nfev=np.array(nfevs),
+        nfev=np.array(nfevs + [0] * (al.size - len(nfevs)), dtype=np.int64),
+        status=status,
+        message=message,
     )

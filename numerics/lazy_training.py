@@ -18,10 +18,10 @@ here are :func:`numerics.flow.gradient_flow` / :func:`numerics.flow.gradient_des
 Public API (stable; other modules build on it)
 ----------------------------------------------
 :func:`lazy_training_flow` ``(W0, target, alpha, t_end, *, t_eval=None, method="RK45", rtol=1e-9,
-atol=1e-12, residual_tol=None, max_steps=1_000_000) -> LazyTraining``
+atol=1e-12, residual_tol=None, max_steps=1_000_000, max_wall=None) -> LazyTraining``
     Gradient flow ``dW/dt = −∇F_α(W)`` on ``[0, t_end]``.
 :func:`lazy_training_descent` ``(W0, target, alpha, *, step, n_steps, observe_every=1,
-residual_tol=None) -> LazyTraining``
+residual_tol=None, max_wall=None) -> LazyTraining``
     Gradient descent ``W ← W − η∇F_α(W)``; iteration ``k`` is reported at ``t = kη``.
 :class:`LazyTraining`
     ``t``, ``residual`` (``||f_α − T*||²/||T*||²``, the convention of ``LazyResult.residual``),
@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import eigsh
 
-from ._validate import as_float_array, check_int, check_real
+from ._validate import as_float_array, check_int, check_order, check_real
 from .flow import METHODS, Trajectory, gradient_descent, gradient_flow
-from .lazy import _check_target, tangent_operator
+from .lazy import _check_target, _kernel_operator
 from .tensors import LowRankTensor, int_power
 
 __all__ = [
@@ -84,7 +84,7 @@ class LazyTraining:
         Accepted integrator steps (descent: iterations).
     status : str
         As :attr:`numerics.flow.Trajectory.status` (``"finished"``, ``"converged"`` when ``residual_tol``
-        was reached, ``"diverged"``, ``"nan"``, ``"failed"``, ``"max_steps"``).
+        was reached, ``"diverged"``, ``"nan"``, ``"failed"``, ``"max_steps"``, ``"max_wall"``).
     message : str
         What happened, with the parameters.
     method : str
@@ -264,6 +264,7 @@ def lazy_training_flow(
     atol: float = 1e-12,
     residual_tol: float | None = None,
     max_steps: int = 1_000_000,
+    max_wall: float | None = None,
 ) -> LazyTraining:
     """Gradient flow of ``F_α(W) = ||α(T(W) − T(W0)) − T*||²/(2α²)`` from ``W0`` (docs/math.md §4).
 
@@ -291,6 +292,9 @@ def lazy_training_flow(
         Stop (status ``"converged"``) once the residual is ``<= residual_tol``, tested on the plain loss
         ``F_α = residual·||T*||²/(2α²)`` (Gram form; its rounding is ``~1e-16·m²·α²/||T*||²`` in residual
         units).
+    max_wall : float, optional
+        Wall-time limit in seconds (:func:`numerics.flow.gradient_flow`): past it the run stops with
+        status ``"max_wall"``, and the state it stopped at is appended to the observations.
 
     Returns
     -------
@@ -315,8 +319,9 @@ def lazy_training_flow(
         observe={"W": _snapshot},
         loss_tol=loss_tol,
         max_steps=max_steps,
+        max_wall=max_wall,
     )
-    if loss_tol is not None and traj.status == "converged":
+    if traj.status in ("converged", "max_wall"):
         # the stopping state is not on the t_eval grid: append it
         traj = _append_final(traj)
     return _result(traj, W0, target, alpha, f"gradient flow {method}, rtol={rtol:g}")
@@ -352,6 +357,7 @@ def lazy_training_descent(
     n_steps: int,
     observe_every: int = 1,
     residual_tol: float | None = None,
+    max_wall: float | None = None,
 ) -> LazyTraining:
     """Gradient descent ``W ← W − η∇F_α(W)`` from ``W0`` (docs/math.md §4, lazy scaling).
 
@@ -372,6 +378,8 @@ def lazy_training_descent(
     residual_tol : float, optional
         Stop (status ``"converged"``) once the residual is ``<= residual_tol`` (tested on the plain loss,
         see :func:`lazy_training_flow`).
+    max_wall : float, optional
+        Wall-time limit in seconds (:func:`numerics.flow.gradient_descent`, status ``"max_wall"``).
     """
     W0, target, alpha = _check_inputs(W0, target, alpha)
     step = check_real(step, "step", minimum=0.0, strict=True)
@@ -386,6 +394,7 @@ def lazy_training_descent(
         observe={"W": _snapshot},
         observe_every=observe_every,
         loss_tol=_loss_tol(residual_tol, target, alpha),
+        max_wall=max_wall,
     )
     return _result(traj, W0, target, alpha, f"gradient descent, step={step:g}")
 
@@ -402,7 +411,7 @@ def stable_step(W0: Any, order: int) -> float:
     order : int
     """
     W0 = as_float_array(W0, "W0", ndim=2)
-    op = tangent_operator(W0, order)
+    op = _kernel_operator(W0, check_order(order), "W0")
     n = op.shape[0]
     if n <= 64:
         K = op.matmat(np.eye(n))

@@ -174,6 +174,36 @@ def _loss_and_grad(
     return value, grad
 
 
+def _require_finite(
+    value: Any, grad: np.ndarray | None, W: np.ndarray, target: Tensor, model: str
+) -> None:
+    """``ValueError`` naming ``W`` when the loss or gradient overflowed the working precision.
+
+    The loss grows like ``||W||^{2l}`` (plain), ``||W||^4`` (homogeneous) or ``(c_i ||u_i||^l)²``
+    (coefficient): it is not scale-free, and beyond the float
+    range it has no value to return (the intermediates ``G^{∘(l-1)} W`` are no larger than the
+    loss, so they overflow only with it). A NaN or an infinity would be a silent wrong number.
+    """
+    if np.isfinite(value) and (grad is None or np.all(np.isfinite(grad))):
+        return
+    if not np.isfinite(target.squared_norm):
+        raise ValueError(
+            f"target is too large: ||T*||² = {target.squared_norm!r} overflows float64 (rescale it)"
+        )
+    precision = np.dtype(W.dtype).name
+    hint = "; pass a float64 W" if W.dtype == np.float32 else ""
+    growth = {
+        "plain": f"||W||^{2 * target.order}",
+        "homogeneous": "||W||^4",
+        "coefficient": f"(|c_i|·||u_i||^{target.order})²",
+    }[model]
+    raise ValueError(
+        f"W is too large for {precision}: the loss or its gradient overflows (largest |entry| of W "
+        f"{float(np.max(np.abs(W))):.3g}, order {target.order}, model={model!r}, ||T*||² "
+        f"{target.squared_norm:.3g}; the loss grows like {growth}){hint}"
+    )
+
+
 def loss_and_grad(
     W: Any, target: Tensor, *, model: str, reg: float = 0.0
 ) -> tuple[float, np.ndarray]:
@@ -198,20 +228,32 @@ def loss_and_grad(
     loss : float
     grad : ndarray, same shape as ``W``
 
+    Raises
+    ------
+    ValueError
+        When the loss or the gradient overflows ``W``'s precision (the loss grows like
+        ``||W||^{2l}`` for the plain model: about ``||W|| > 1e50`` for ``l = 3`` in float64, ``> 1e6``
+        in float32).
+
     Notes
     -----
     Cost ``O(m² d + m r d)`` time and ``O(md + m²)`` memory for a low-rank target.
     """
     W, model, reg = validate_problem(W, target, model, reg)
-    value, grad = _loss_and_grad(W, target, model, reg)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value, grad = _loss_and_grad(W, target, model, reg)
     assert grad is not None
+    _require_finite(value, grad, W, target, model)
     return float(value), grad
 
 
 def loss(W: Any, target: Tensor, *, model: str, reg: float = 0.0) -> float:
-    """The loss of :func:`loss_and_grad` without the gradient."""
+    """The loss of :func:`loss_and_grad` without the gradient (``ValueError`` on overflow, as there)."""
     W, model, reg = validate_problem(W, target, model, reg)
-    return float(_loss_and_grad(W, target, model, reg, need_grad=False)[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = _loss_and_grad(W, target, model, reg, need_grad=False)[0]
+    _require_finite(value, None, W, target, model)
+    return float(value)
 
 
 HVP_METHODS = ("auto", "analytic", "complex_step")

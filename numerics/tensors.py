@@ -63,6 +63,26 @@ def int_power(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _unit_rows(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(W / ||w_i||, ||w_i||)`` row by row without overflow (zero rows stay zero, norm 0)."""
+    unit, peak, inner_norm = _unit_rows_parts(W)
+    return unit, peak * inner_norm
+
+
+def _unit_rows_parts(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit rows and ``||w_i|| = peak_i·inner_i`` as two factors, neither of which overflows.
+
+    ``peak_i = max_j |w_ij|`` and ``inner_i = ||w_i/peak_i|| in [1, sqrt(d)]``: the norm itself
+    overflows for rows near the float range, its factors do not.
+    """
+    peak = np.max(np.abs(W), axis=1)
+    safe = np.where(peak > 0, peak, 1.0)
+    scaled = W / safe[:, None]
+    inner_norm = np.linalg.norm(scaled, axis=1)
+    unit = scaled / np.where(inner_norm > 0, inner_norm, 1.0)[:, None]
+    return unit, peak, inner_norm
+
+
 def _check_dense_size(d: int, order: int, max_elements: object) -> None:
     # an int >= 1: ``inf`` or a string would bypass the guard or fail in the comparison
     max_elements = check_int(max_elements, "max_elements")
@@ -191,9 +211,16 @@ class LowRankTensor(_SymmetricTensorMixin):
         return bool(np.allclose(g - np.diag(np.diag(g)), 0.0, atol=atol))
 
     def unit_form(self) -> LowRankTensor:
-        """The same tensor with unit components: ``c_k ||u_k||^l (u_k/||u_k||)^{⊗l}`` (zero rows dropped)."""
+        """The same tensor with unit components: ``c_k ||u_k||^l (u_k/||u_k||)^{⊗l}`` (zero rows dropped).
+
+        ``ValueError`` when every component is zero: the zero tensor has no term left.
+        """
         n = np.linalg.norm(self.components, axis=1)
         keep = n > 0
+        if not np.any(keep):
+            raise ValueError(
+                "the tensor has no unit form: every component is zero (it is the zero tensor)"
+            )
         return LowRankTensor(
             self.coeffs[keep] * n[keep] ** self.order,
             self.components[keep] / n[keep, None],
@@ -210,7 +237,9 @@ class DenseTensor(_SymmetricTensorMixin):
     array : array_like, shape (d,)*l
         Must be symmetric under every permutation of its axes (checked to ``symmetry_atol``).
     symmetry_atol : float
-        Absolute tolerance of the symmetry check, relative to the largest entry.
+        Tolerance of the symmetry check relative to the largest ``|entry|``: the array is accepted
+        when no swap of two axes changes an entry by more than ``symmetry_atol·max|entry|``, at any
+        scale of the array.
     """
 
     array: np.ndarray
@@ -224,16 +253,19 @@ class DenseTensor(_SymmetricTensorMixin):
         if len(set(arr.shape)) != 1:
             raise ValueError(f"array must have equal dimensions (d,)*l, got shape {arr.shape}")
         check_order(arr.ndim, "array.ndim")
-        scale = max(float(np.max(np.abs(arr))), 1.0)
+        # relative to the largest entry, so that the check does not depend on the array's units
+        # (an absolute floor accepted any array whose entries were all below it: issue 24, item 12)
+        scale = float(np.max(np.abs(arr)))
         # Adjacent transpositions generate the symmetric group: checking them is enough.
         for k in range(arr.ndim - 1):
             axes = list(range(arr.ndim))
             axes[k], axes[k + 1] = axes[k + 1], axes[k]
-            if not np.allclose(arr, arr.transpose(axes), rtol=0.0, atol=atol * scale):
+            gap = float(np.max(np.abs(arr - arr.transpose(axes))))
+            if gap > atol * scale:
                 raise ValueError(
                     f"array must be a symmetric tensor to symmetry_atol={atol!r} (relative to the "
-                    f"largest entry); it changes when axes {k} and {k + 1} are "
-                    f"swapped (max difference {np.max(np.abs(arr - arr.transpose(axes))):.3g})"
+                    f"largest |entry|, {scale:.3g}); it changes when axes {k} and {k + 1} are "
+                    f"swapped (max difference {gap:.3g})"
                 )
         arr.flags.writeable = False
         object.__setattr__(self, "array", arr)
@@ -247,6 +279,15 @@ class DenseTensor(_SymmetricTensorMixin):
     def dim(self) -> int:
         """Ambient dimension ``d``."""
         return int(self.array.shape[0])
+
+    @classmethod
+    def _trusted(cls, array: np.ndarray, symmetry_atol: float) -> DenseTensor:
+        """A tensor from an array already known to be symmetric (an exact rescaling of a checked one)."""
+        out = object.__new__(cls)
+        array.flags.writeable = False
+        object.__setattr__(out, "array", array)
+        object.__setattr__(out, "symmetry_atol", symmetry_atol)
+        return out
 
     def evaluate_and_contract(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``T(x_i^{⊗l})`` and ``T(x_i^{⊗(l-1)}, ·)`` for rows of ``x`` by successive contraction."""
@@ -284,12 +325,7 @@ def _as_points(x: Any, d: int) -> np.ndarray:
     return arr
 
 
-def inner(a: Tensor, b: Tensor) -> float:
-    """Frobenius inner product ``<A, B>`` without forming ``d^l`` arrays for low-rank operands.
-
-    Low-rank/low-rank uses ``cᵀ (U Vᵀ)^{∘l} b`` (docs/math.md §2); low-rank/dense uses ``Σ_k c_k B(u_k^{⊗l})``;
-    dense/dense uses the flattened dot product.
-    """
+def _check_pair(a: Any, b: Any) -> None:
     for name, t in (("a", a), ("b", b)):
         if not isinstance(t, LowRankTensor | DenseTensor):
             raise TypeError(
@@ -300,6 +336,15 @@ def inner(a: Tensor, b: Tensor) -> float:
             f"tensors must have the same order and dimension, got (order={a.order}, d={a.dim}) "
             f"and (order={b.order}, d={b.dim})"
         )
+
+
+def inner(a: Tensor, b: Tensor) -> float:
+    """Frobenius inner product ``<A, B>`` without forming ``d^l`` arrays for low-rank operands.
+
+    Low-rank/low-rank uses ``cᵀ (U Vᵀ)^{∘l} b`` (docs/math.md §2); low-rank/dense uses ``Σ_k c_k B(u_k^{⊗l})``;
+    dense/dense uses the flattened dot product.
+    """
+    _check_pair(a, b)
     if isinstance(a, LowRankTensor) and isinstance(b, LowRankTensor):
         g = int_power(a.components @ b.components.T, a.order)
         return float(a.coeffs @ g @ b.coeffs)
@@ -310,14 +355,61 @@ def inner(a: Tensor, b: Tensor) -> float:
     return float(np.vdot(a.array, b.array))
 
 
+def _binary_exponent(t: Tensor) -> int:
+    """An ``E`` with every term of ``t`` (``|c_k|·||u_k||^l``, or every dense entry) below ``2^E``."""
+    if isinstance(t, DenseTensor):
+        return int(np.frexp(np.max(np.abs(t.array)))[1])
+    _, mantissa, exponent = _unit_terms(t)
+    live = mantissa != 0
+    return int(np.max(exponent[live])) if np.any(live) else np.iinfo(np.int32).min
+
+
+def _unit_terms(t: LowRankTensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit components ``ū_k`` and ``c_k·||u_k||^l = μ_k·2^{e_k}`` (``|μ_k| < 1``), without overflow."""
+    unit, peak, inner_norm = _unit_rows_parts(t.components)
+    c_m, c_e = np.frexp(t.coeffs)
+    p_m, p_e = np.frexp(peak)
+    i_m, i_e = np.frexp(inner_norm)
+    mantissa = c_m * int_power(p_m * i_m, t.order)  # |.| in [2^{-2l-1}, 1), 0 for a zero term
+    exponent = c_e.astype(np.int64) + t.order * (p_e.astype(np.int64) + i_e)
+    return unit, mantissa, exponent
+
+
+def _scaled_down(t: Tensor, k: int) -> Tensor:
+    """``t / 2^k`` (exact but for underflow), low-rank terms in unit form."""
+    if isinstance(t, DenseTensor):
+        return DenseTensor._trusted(np.ldexp(t.array, -k), t.symmetry_atol)
+    unit, mantissa, exponent = _unit_terms(t)
+    return LowRankTensor(np.ldexp(mantissa, exponent - k), unit, t.order)
+
+
 def distance(a: Tensor, b: Tensor) -> float:
     """``||A - B||_F`` by the Gram identity ``<A, A> - 2<A, B> + <B, B>`` (docs/math.md §2), no ``d^l`` array.
 
-    The squared difference is clipped at 0 before the square root: rounding can make it slightly
-    negative at a perfect fit. Reuses ``B.squared_norm`` (cached) for the last term.
+    Scale-free: both tensors are divided by a power of two ``2^k`` (exact) that brings their largest
+    term (``|c_k|·||u_k||^l`` in unit form, or the largest dense entry) into ``[1/2, 1)``, and the
+    result is multiplied back, so coefficients or components anywhere in the float range give the
+    distance to rounding instead of ``inf - inf = nan``. The squared difference is clipped at 0
+    before the square root: rounding can make it slightly negative at a perfect fit.
+
+    Raises
+    ------
+    ValueError
+        When the distance itself exceeds the float64 range.
     """
-    sq = inner(a, a) - 2.0 * inner(a, b) + b.squared_norm
-    return math.sqrt(max(sq, 0.0))
+    _check_pair(a, b)
+    k = max(_binary_exponent(a), _binary_exponent(b))
+    if k == np.iinfo(np.int32).min:  # both are low-rank tensors with only zero terms
+        return 0.0
+    sa, sb = _scaled_down(a, k), _scaled_down(b, k)
+    sq = inner(sa, sa) - 2.0 * inner(sa, sb) + inner(sb, sb)
+    try:
+        return math.ldexp(math.sqrt(max(sq, 0.0)), k)
+    except OverflowError:
+        raise ValueError(
+            f"the distance of a and b exceeds the float64 range (their largest terms are near "
+            f"2^{k}); rescale them"
+        ) from None
 
 
 def random_unit_vectors(n: int, d: int, rng: RNGLike = None) -> np.ndarray:

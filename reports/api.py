@@ -18,7 +18,7 @@ loaded a :class:`reports.loading.LoadError`), where the command line would exit 
 from __future__ import annotations
 
 import base64
-import html
+import contextlib
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +28,7 @@ from typing import Any
 
 from .catalog import all_claims, get_claim
 from .loading import load_all, with_loaded_sources
+from .outdir import check_db_outside_out
 from .registry import PROFILES, Claim, Verdict
 from .render import (
     _BADGE,
@@ -41,6 +42,7 @@ from .render import (
 )
 from .runner import ClaimOutcome, make_executor, run_claims
 from .store import ResultStore
+from .templating import html_environment
 
 __all__ = ["CheckResult", "ReportResult", "check", "list_claims", "report"]
 
@@ -62,47 +64,28 @@ def _check_profile(profile: str) -> None:
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
 
 
-def _badge(status: str) -> str:
-    color = _BADGE.get(status, "#656d76")
-    return (
-        f'<span style="background:{color};color:#fff;border-radius:1em;padding:.1em .6em;'
-        f'font-weight:600">{html.escape(status)}</span>'
-    )
+def _b64(png: bytes | None) -> str | None:
+    return None if png is None else base64.b64encode(png).decode("ascii")
 
 
-def _img(png: bytes | None, alt: str) -> str:
-    if png is None:
-        return ""
-    data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<img alt="{html.escape(alt)}" style="max-width:640px" src="data:image/png;base64,{data}">'
-    )
-
-
-_ROW_FIELDS = ("claim", "prediction", "measured", "verdict", "reason", "runs")
-
-
-def _row(o: ClaimOutcome) -> list[str]:
-    v = o.verdict
-    e = html.escape
-    runs = f"{len(o.results)} ({o.n_cached} reused, {o.n_failed} failed)"
+def _rows(outcomes: Sequence[ClaimOutcome]) -> list[dict[str, Any]]:
+    """The notebook table's rows (claim, prediction, measured, verdict, reason, runs) as text."""
     return [
-        f"<code>{e(o.claim.id)}</code>",
-        e(v.predicted),
-        e(v.measured),
-        _badge(v.status),
-        e(v.reason),
-        e(runs),
+        {
+            "id": o.claim.id,
+            "predicted": o.verdict.predicted,
+            "measured": o.verdict.measured,
+            "status": o.verdict.status,
+            "color": _BADGE.get(o.verdict.status, "#656d76"),
+            "reason": o.verdict.reason,
+            "runs": f"{len(o.results)} ({o.n_cached} reused, {o.n_failed} failed)",
+        }
+        for o in outcomes
     ]
 
 
-def _table(outcomes: Sequence[ClaimOutcome]) -> str:
-    head = "".join(f'<th style="text-align:left">{f}</th>' for f in _ROW_FIELDS)
-    body = "".join(
-        "<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in _row(o)) + "</tr>"
-        for o in outcomes
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _notebook_html(**page: Any) -> str:
+    return html_environment().get_template("notebook.html.j2").render(page).strip()
 
 
 @dataclass(frozen=True)
@@ -153,13 +136,14 @@ class CheckResult:
 
     def _repr_html_(self) -> str:
         fig = _figure(self.outcome)
-        error = f"<p><em>{html.escape(fig.error)}</em></p>" if fig.error else ""
-        return (
-            f"<div>{_table([self.outcome])}"
-            f"<p>{html.escape(self.claim.statement)}</p>"
-            f"<p><b>tolerance:</b> {html.escape(self.claim.tolerance)}</p>"
-            f"{_img(fig.png, self.claim.id)}{error}</div>"
-        )
+        check = {
+            "id": self.claim.id,
+            "statement": self.claim.statement,
+            "tolerance": self.claim.tolerance,
+            "figure_b64": _b64(fig.png),
+            "figure_error": fig.error,
+        }
+        return _notebook_html(check=check, rows=_rows([self.outcome]))
 
 
 @dataclass(frozen=True)
@@ -202,14 +186,12 @@ class ReportResult:
         for o in self.outcomes:
             png = self.out / "figures" / f"{_safe(o.claim.id)}.png"
             if png.is_file():
-                figures.append(
-                    f"<details><summary><code>{html.escape(o.claim.id)}</code> figure</summary>"
-                    f"{_img(png.read_bytes(), o.claim.id)}</details>"
-                )
-        link = html.escape(self.index_html.resolve().as_uri())
-        return (
-            f'<div><p>report written to <a href="{link}">{html.escape(str(self.out))}</a></p>'
-            f"{_table(self.outcomes)}{''.join(figures)}</div>"
+                figures.append({"id": o.claim.id, "b64": _b64(png.read_bytes())})
+        return _notebook_html(
+            report_uri=self.index_html.resolve().as_uri(),
+            out=str(self.out),
+            rows=_rows(self.outcomes),
+            figures=figures,
         )
 
 
@@ -283,30 +265,34 @@ def report(
         raise TypeError(f"claims must be a list of ids or None, got the string {claims!r}")
     load_all(_targets(load))
     chosen = all_claims() if claims is None else [get_claim(cid) for cid in claims]
+    check_db_outside_out(out, db)  # as the command line: a report replaces out
     tmp = prepare_out_dir(out)
     try:
-        with (
-            ResultStore(db) as store,
-            make_executor(executor, workers=workers, scheduler=scheduler) as (pool, info),
-        ):
-            outcomes = run_claims(
-                chosen,
-                profile,
-                store=store,
-                executor=pool,
-                blas_threads=info.blas_threads,
-                fresh=fresh,
-                progress="none",
+        with contextlib.ExitStack() as running:
+            # the executor first: a scheduler that does not answer leaves no database file
+            pool, info = running.enter_context(
+                make_executor(executor, workers=workers, scheduler=scheduler)
             )
-        prov = collect_provenance(
-            profile=profile,
-            executor=info,
-            wall_time=time.perf_counter() - start,
-            db=str(Path(db).resolve()),
-            fresh=fresh,
-        )
-        prov = with_loaded_sources(prov)
-        summary = write_report(outcomes, out, prov, tmp=tmp)
+            with ResultStore(db) as store:
+                outcomes = run_claims(
+                    chosen,
+                    profile,
+                    store=store,
+                    executor=pool,
+                    blas_threads=info.blas_threads,
+                    fresh=fresh,
+                    progress="none",
+                )
+                running.close()  # workers end before the figures are drawn
+                prov = collect_provenance(
+                    profile=profile,
+                    executor=info,
+                    wall_time=time.perf_counter() - start,
+                    db=str(Path(db).resolve()),
+                    fresh=fresh,
+                )
+                prov = with_loaded_sources(prov)
+                summary = write_report(outcomes, out, prov, tmp=tmp, store=store, reuse=not fresh)
     except BaseException:
         import shutil
 

@@ -22,6 +22,7 @@ one-line message on stderr (``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -36,8 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import all_claims, get_claim
+from .failures import describe, is_interrupt
 from .loading import with_loaded_sources
-from .outdir import check_out_dir
+from .outdir import OutDirError, check_db_outside_out
+from .paths import check_name_lengths, check_utf8
 from .procs import check_workers
 from .registry import PROFILES, Claim
 from .render import (
@@ -50,8 +53,8 @@ from .render import (
     prepare_out_dir,
     write_report,
 )
-from .runner import EXECUTORS, make_executor, run_claims
-from .store import ResultStore, package_version
+from .runner import EXECUTORS, check_scheduler_address, make_executor, run_claims
+from .store import ResultStore, StoreError, package_version
 
 DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
 
@@ -161,8 +164,10 @@ def _control_names(c: Claim) -> list[str] | str:
     for prof in c.profiles:
         try:
             names += [str(n) for n in c.controls(prof) if str(n) not in names]
-        except Exception as exc:
-            return f"error: {type(exc).__name__}: {exc}"
+        except BaseException as exc:  # claim code: even sys.exit is its failure
+            if is_interrupt(exc):
+                raise
+            return f"error: {describe(exc)}"
     return names
 
 
@@ -175,8 +180,10 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 continue
             try:
                 counts[prof] = len(c.configs(prof))
-            except Exception as exc:
-                counts[prof] = f"error: {type(exc).__name__}: {exc}"
+            except BaseException as exc:  # claim code: even sys.exit is its failure
+                if is_interrupt(exc):
+                    raise
+                counts[prof] = f"error: {describe(exc)}"
         out.append(
             {
                 "id": c.id,
@@ -300,7 +307,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
         for r in outcome.results:
             if not r.ok:
-                print(f"  failed run {r.config}: {(r.error or '').splitlines()[0]}")
+                first = ((r.error or "").strip().splitlines() or ["no metrics"])[0]
+                print(f"  failed run {r.config}: {first}")
     return exit_code([outcome])
 
 
@@ -315,21 +323,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--executor dask needs dask.distributed: pip install 'overtensor[dask]'"
             ) from None
+    if args.scheduler is not None:
+        try:
+            check_scheduler_address(args.scheduler)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if args.claims is None:
         claims = _for_profile(all_claims(), args.profile, explicit=False)
     else:
         claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
-    try:
-        tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        store = _open_store(args.db)
+    with contextlib.ExitStack() as running:
+        try:  # the executor first: a scheduler that does not answer is refused before any file
+            executor, info = running.enter_context(
+                make_executor(args.executor, workers=args.workers, scheduler=args.scheduler)
+            )
+            tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         try:
-            with make_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as (
-                executor,
-                info,
-            ):
+            store = _open_store(args.db)
+            try:
                 print(
                     f"overtensor: {len(claims)} claim(s), profile {args.profile}, executor "
                     f"{info.kind} ({info.workers} workers, {info.blas_threads} BLAS thread(s) each)",
@@ -343,22 +356,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     blas_threads=info.blas_threads,
                     fresh=args.fresh,
                 )
-        finally:
-            store.close()
-        prov = collect_provenance(
-            profile=args.profile,
-            executor=info,
-            wall_time=time.perf_counter() - start,
-            db=str(Path(args.db).resolve()),
-            fresh=args.fresh,
-        )
-        prov = with_loaded_sources(prov)  # claim files loaded with --load, with their hashes
-        summary = write_report(outcomes, args.out, prov, tmp=tmp)
-    except BaseException:
-        import shutil
+                running.close()  # workers and cluster end before the report is rendered
+                prov = collect_provenance(
+                    profile=args.profile,
+                    executor=info,
+                    wall_time=time.perf_counter() - start,
+                    db=str(Path(args.db).resolve()),
+                    fresh=args.fresh,
+                )
+                prov = with_loaded_sources(prov)  # claim files loaded with --load, with hashes
+                # figures and typeset math cached in the store (drawn again with --fresh)
+                summary = write_report(
+                    outcomes, args.out, prov, tmp=tmp, store=store, reuse=not args.fresh
+                )
+            finally:
+                store.close()
+        except BaseException as exc:
+            import shutil
 
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OutDirError):  # --out changed while the runs were computed
+                raise UsageError(str(exc)) from None
+            raise
     for o in outcomes:
         print(f"{o.verdict.status:>12}  {o.claim.id}  ({o.verdict.measured})")
     c = summary["counts"]
@@ -427,17 +446,16 @@ def _check_run_args(args: argparse.Namespace) -> None:
         )
     if getattr(args, "claims", None):
         args.claims = list(dict.fromkeys(args.claims))  # a repeated id is checked once
-    out = getattr(args, "out", None)
-    if out is not None and db is not None:
-        try:
-            out_dir = check_out_dir(out)  # refusals of --out first (checked again before writing)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        db_file = Path(db).resolve()
-        if out_dir == db_file or out_dir in db_file.parents:
-            raise UsageError(
-                f"--db {db!r} lies inside --out {out!r}, which is replaced by every report"
-            )
+    try:
+        if db is not None:
+            check_utf8(db, "--db")
+            check_name_lengths(db, "--db")
+        out = getattr(args, "out", None)
+        if out is not None and db is not None:
+            # refusals of --out first (checked again before writing)
+            check_db_outside_out(out, db)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _internal_error(exc: BaseException) -> int:
@@ -493,7 +511,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command in ("check", "report"):
             _check_run_args(args)
         return handlers[args.command](args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:  # StoreError: the database changed under the run
         print(f"overtensor: error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]
     except _Terminated:

@@ -46,6 +46,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .failures import describe, is_interrupt, message
+from .paths import check_utf8
 from .registry import REGISTRY, ClaimDefinitionError, discard_pending, seal
 
 __all__ = [
@@ -134,7 +136,7 @@ def _import_failure(where: str, exc: BaseException, path: Path | None) -> LoadEr
         mine = [f for f in frames if f.filename == str(path)]
         if mine:
             line = f", line {mine[-1].lineno}"
-    return LoadError(f"{where}{line}: importing it failed: {type(exc).__name__}: {exc}")
+    return LoadError(f"{where}{line}: importing it failed: {describe(exc)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,15 +158,17 @@ def _import_registering(name: str, where: str, path: Path | None, digest: str) -
     try:
         importlib.import_module(name)
         seal()  # the file's declarations become claims
-    except Exception as exc:
+    except BaseException as exc:  # even sys.exit at import is a load error (not Ctrl-C)
         sys.modules.pop(name, None)
         # undo a half-done registration
         discard_pending()
         for cid in [c for c in REGISTRY if c not in before]:
             del REGISTRY[cid]
+        if is_interrupt(exc):
+            raise
         if isinstance(exc, ClaimDefinitionError) and not str(exc).startswith("duplicate"):
             raise LoadError(f"{where}: {exc}") from None
-        msg = str(exc)
+        msg = message(exc)
         if isinstance(exc, ValueError) and msg.startswith("duplicate claim id"):
             cid = msg.split("'")[1] if "'" in msg else msg
             raise LoadError(
@@ -185,6 +189,10 @@ def _forget(name: str) -> None:
 
 
 def _load_file(path: Path) -> list[str]:
+    try:
+        check_utf8(path, "--load")
+    except ValueError as exc:  # a file of a loaded folder
+        raise LoadError(str(exc)) from None
     try:
         source_bytes = path.read_bytes()
     except OSError as exc:
@@ -269,7 +277,15 @@ def load(targets: str | Path | Iterable[str | Path]) -> list[str]:
     ids: list[str] = []
     for target in targets:
         text = str(target)
-        path = Path(text).expanduser()
+        try:
+            check_utf8(text, "--load")
+            path = Path(text).expanduser()
+        except ValueError as exc:
+            raise LoadError(str(exc)) from None
+        except RuntimeError:  # ~user that does not exist
+            raise LoadError(
+                f"--load {text!r}: the home directory of {text.split('/', 1)[0]!r} is not known"
+            ) from None
         if isinstance(target, Path) or path.exists() or _looks_like_path(text):
             if path.is_dir():
                 files = sorted(

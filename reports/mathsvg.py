@@ -22,7 +22,7 @@ import io
 import re
 import warnings
 
-__all__ = ["latex_to_svg", "math_html", "to_mathtext"]
+__all__ = ["labelled_svg", "latex_to_svg", "math_html", "prefix_ids", "to_mathtext", "typeset_svg"]
 
 _RENAMES = {
     r"\le": r"\leq",
@@ -83,11 +83,11 @@ _STRIP = [
 ]
 
 
-def latex_to_svg(latex: str, *, prefix: str = "m", fontsize: float = 13.0) -> str | None:
-    """``latex`` typeset by mathtext as an inline ``<svg>`` element, or None if it cannot be parsed.
+def typeset_svg(latex: str, fontsize: float = 13.0) -> str | None:
+    """``latex`` typeset by mathtext as an ``<svg>`` element with its own ids, or None if unparsable.
 
-    ``prefix`` makes the SVG's element ids unique within one HTML page (several formulas share the
-    document's id space).
+    The element ids are those matplotlib writes; :func:`prefix_ids` makes them unique in a page.
+    This is what :mod:`reports.artifacts` caches.
     """
     from matplotlib import rc_context
     from matplotlib.font_manager import FontProperties
@@ -107,18 +107,37 @@ def latex_to_svg(latex: str, *, prefix: str = "m", fontsize: float = 13.0) -> st
     svg = buf.getvalue().decode("utf-8")
     for pattern in _STRIP:
         svg = pattern.sub("", svg)
-    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
-    svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
     start = svg.find("<svg")
     return svg[start:].strip() if start >= 0 else None
 
 
+def prefix_ids(svg: str, prefix: str) -> str:
+    """``svg`` with every element id, and every reference to one, prefixed by ``prefix-``."""
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
+    return re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+
+
+def latex_to_svg(latex: str, *, prefix: str = "m", fontsize: float = 13.0) -> str | None:
+    """``latex`` typeset by mathtext as an inline ``<svg>`` element, or None if it cannot be parsed.
+
+    ``prefix`` makes the SVG's element ids unique within one HTML page (several formulas share the
+    document's id space).
+    """
+    svg = typeset_svg(latex, fontsize)
+    return None if svg is None else prefix_ids(svg, prefix)
+
+
+def labelled_svg(svg: str, latex: str, *, prefix: str) -> str:
+    """A typeset ``svg`` (from :func:`typeset_svg`) ready for a page: ids prefixed, LaTeX as its label."""
+    svg = prefix_ids(svg, prefix)
+    return svg.replace("<svg", f'<svg role="img" aria-label="{html.escape(latex)}"', 1)
+
+
 def math_html(latex: str, *, prefix: str = "m") -> str:
     """HTML for one formula: the SVG (LaTeX source as its accessible label), else escaped source."""
-    svg = latex_to_svg(latex, prefix=prefix)
+    svg = typeset_svg(latex)
     source = html.escape(latex)
     if svg is None:
         return f'<div class="latex" title="LaTeX source (not typeset)">\\[ {source} \\]</div>'
-    svg = svg.replace("<svg", f'<svg role="img" aria-label="{source}"', 1)
-    return f'<div class="math" title="{source}">{svg}</div>'
+    return f'<div class="math" title="{source}">{labelled_svg(svg, latex, prefix=prefix)}</div>'

@@ -144,7 +144,9 @@ class Claim:
     plot : callable(prediction, results, figure) -> dict
         Draws the evidence on a matplotlib ``Figure`` and returns the data behind it as
         ``{column: list}`` (written as CSV beside the figure). It must also work when no run
-        succeeded (``results`` empty or all failed): the report still renders that claim.
+        succeeded (``results`` empty or all failed): the report still renders that claim. It must
+        depend on nothing but its arguments and code: reports cache the figure by the hash of the
+        claim id, the plot's code version, the prediction and the runs (:mod:`reports.artifacts`).
     model_choice : str
         Empty, or the docs/math.md **[model choice]** this claim's measurement depends on (shown in reports).
     tolerance_source : str

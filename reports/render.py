@@ -17,6 +17,11 @@ with exact intervals, paired contrasts, checks, negative controls with their ver
 failed runs), and ends with provenance (package versions, git commit, seeds, machine, executor,
 wall time). ``summary.json``'s per-claim fields are documented in README.md ("summary.json").
 
+This module prepares the data; ``index.html`` and ``report.md`` are rendered from the Jinja2
+templates in ``reports/templates/`` (:mod:`reports.templating`: autoescaped HTML, and one Markdown
+escape applied to every field). Figures and typeset formulas come from :mod:`reports.artifacts`,
+cached in the results store when one is given.
+
 Everything is written into a temporary sibling directory that is renamed onto ``DIR`` at the end,
 so an interrupted or failed write leaves no half-written report.
 """
@@ -26,8 +31,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as _dt
-import html
-import io
 import json
 import os
 import platform
@@ -35,14 +38,17 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from . import outdir
-from .mathsvg import math_html
+from .artifacts import Figure, draw_figure, render_artifacts
+from .mathsvg import labelled_svg
 from .runner import ClaimOutcome, ExecutorInfo
-from .store import package_version, strict_json, to_jsonable
+from .store import ResultStore, package_version, strict_json, to_jsonable
+from .templating import Verbatim, html_environment, markdown_environment, md_code, md_fenced
 
 __all__ = [
     "EXIT_CODES",
@@ -195,33 +201,12 @@ def outcome_summary(o: ClaimOutcome) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # figures and data
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Figure:
-    png: bytes | None
-    data: dict[str, list[Any]]
-    error: str
+_Figure = Figure  # the name reports.api knows
 
 
-def _figure(o: ClaimOutcome) -> _Figure:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.4, 4.0), dpi=100)
-    try:
-        data = o.claim.plot(o.prediction, o.results, fig)
-        if not isinstance(data, Mapping):
-            raise TypeError(f"plot returned {type(data).__name__}, expected a dict of columns")
-        data = {str(k): list(to_jsonable(list(v))) for k, v in data.items()}
-        if not any(r.ok for r in o.results):
-            fig.text(0.5, 0.5, "no successful runs", ha="center", va="center", color="#cf222e")
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return _Figure(buf.getvalue(), data, "")
-    except Exception as exc:
-        return _Figure(None, {}, f"plot failed: {type(exc).__name__}: {exc}")
+def _figure(o: ClaimOutcome) -> Figure:
+    """The claim's figure drawn now (no cache): for the notebook API."""
+    return draw_figure(o.claim.plot, o.prediction, o.results)
 
 
 def _write_csv(path: Path, data: Mapping[str, list[Any]]) -> None:
@@ -382,28 +367,8 @@ def _controls_line(o: ClaimOutcome) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# HTML
+# what the templates show
 # ---------------------------------------------------------------------------------------------
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;
-margin:2em auto;padding:0 1em;color:#1f2328;line-height:1.45}
-h1{margin-bottom:.2em} h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
-th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f6f8fa}
-.badge{display:inline-block;padding:.1em .6em;border-radius:1em;color:#fff;font-weight:600;font-size:.85em}
-.latex{background:#f6f8fa;padding:.5em;overflow-x:auto;font-family:ui-monospace,monospace;font-size:.9em}
-.math{padding:.4em 0;overflow-x:auto} .math svg{max-width:100%;height:auto}
-.note{background:#fff8c5;border-left:4px solid #d4a72c;padding:.4em .8em}
-.error{background:#ffebe9;border-left:4px solid #cf222e;padding:.4em .8em;white-space:pre-wrap;
-font-family:ui-monospace,monospace;font-size:.85em}
-img{max-width:100%;border:1px solid #d0d7de}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em} dt{font-weight:600}
-dd{margin:0} .muted{color:#656d76;font-size:.9em}
-.close{background:#fff8c5;font-weight:600}
-"""
-
-
 def _measured_cell(v: Any) -> str:
     """The summary table's "measured" text; the verdict reason when nothing was measured."""
     if v.measured.strip() and v.measured.strip() != "n/a":
@@ -412,262 +377,112 @@ def _measured_cell(v: Any) -> str:
     return "n/a: " + (reason if len(reason) <= 160 else reason[:157] + "...")
 
 
-def _failed_note(o: ClaimOutcome) -> str:
-    n = o.n_failed
-    return f'<br><span class="muted">{n} run(s) failed</span>' if n else ""
+MAX_FAILED_SHOWN = 20
+"""Failed runs listed in a claim's section (all of them are in its data/<id>.json)."""
 
 
-def _margin_td(margin: float | None) -> str:
-    text = html.escape(format_margin(margin))
-    if _is_close(margin):
-        return f'<td class="close">{text} (close)</td>'
-    return f"<td>{text}</td>"
-
-
-def _badge(status: str) -> str:
-    color = _BADGE.get(status, "#656d76")
-    return f'<span class="badge" style="background:{color}">{html.escape(status)}</span>'
-
-
-def _html(
-    outcomes: Sequence[ClaimOutcome], figures: Mapping[str, _Figure], prov: Mapping[str, Any]
-) -> str:
-    e = html.escape
-    counts = {
-        s: sum(o.verdict.status == s for o in outcomes) for s in ("holds", "fails", "inconclusive")
+def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]:
+    """One claim as both templates show it: text fields, and the few pre-formatted parts
+    (``Markup`` for HTML, ``Verbatim`` for Markdown, names starting ``md_``) made here."""
+    c, v = o.claim, o.verdict
+    sid = _safe(c.id)  # file and HTML-anchor name
+    failed = [r for r in o.results if not r.ok]
+    cols, rows = _param_table(o.configs)
+    shown = []
+    for r in failed[:MAX_FAILED_SHOWN]:
+        config = json.dumps(to_jsonable(r.config))
+        error = r.error or "no metrics"
+        shown.append(
+            {
+                "config": config,
+                "error": error,
+                "first_line": error.splitlines()[0],
+                "md_config": md_code(config),
+            }
+        )
+    return {
+        "id": c.id,
+        "sid": sid,
+        "md_anchor": Verbatim("#" + sid.replace(".", "")),  # GitHub's anchor of the heading
+        "source": c.source,
+        "statement": c.statement,
+        "latex": c.latex,
+        # the typeset LaTeX as an inline SVG element; None: mathtext cannot parse it
+        "math_svg": None
+        if svg is None
+        else Markup(labelled_svg(svg, c.latex, prefix=f"math-{sid}")),
+        "md_latex": md_fenced(c.latex, "math"),
+        "method": c.method,
+        "tolerance": c.tolerance,
+        "tolerance_source": c.tolerance_source or "not stated",
+        "tolerance_kind": _source_kind(c.tolerance_source),
+        "predicted": v.predicted,
+        "measured": v.measured,
+        "measured_cell": _measured_cell(v),
+        "status": v.status,
+        "badge_color": _BADGE.get(v.status, "#656d76"),
+        "margin": format_margin(v.margin),
+        "close": _is_close(v.margin),
+        "reason": v.reason,
+        "runs": len(o.results),
+        "n_cached": o.n_cached,
+        "n_failed": o.n_failed,
+        "run_time": f"{o.run_time:.2f}",
+        "seeds": ", ".join(map(str, _seeds(o))) or "none",
+        "model_choice": c.model_choice.rstrip("."),
+        "figure_b64": None if fig.png is None else base64.b64encode(fig.png).decode("ascii"),
+        "figure_error": fig.error,
+        "md_figure": Verbatim(f"figures/{sid}.png"),
+        "md_data": Verbatim(f"data/{sid}.csv"),
+        "md_runs": Verbatim(f"data/{sid}.json"),
+        "evidence": [
+            {"title": title, "header": header, "rows": rows}
+            for title, header, rows in _evidence_tables(v)
+        ],
+        # the controls in one line when the verdict carries no control table
+        "controls_line": None if v.controls else _controls_line(o),
+        "numbers": [(str(k), _fmt_number(to_jsonable(x))) for k, x in v.numbers.items()],
+        "problems": list(o.problems),
+        "failed": shown,
+        "failed_total": len(failed),
+        "param_cols": cols,
+        "param_rows": rows,
     }
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>overtensor verification report ({e(str(prov['profile']))})</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>overtensor verification report</h1>",
-        f'<p class="muted">profile <b>{e(str(prov["profile"]))}</b> · {len(outcomes)} claim(s): '
-        f"{counts['holds']} hold, {counts['fails']} fail, {counts['inconclusive']} inconclusive · "
-        f"generated {e(str(prov['generated']))} · wall time {prov['wall_time_s']:.1f} s "
-        "(claims, runs and judging; rendering excluded)</p>",
-        '<h2 id="summary">Summary</h2>',
-        "<table><thead><tr><th>claim</th><th>source</th><th>prediction</th><th>measured</th>"
-        "<th>verdict</th><th>margin</th><th>tolerance</th><th>time (s)</th></tr></thead><tbody>",
-    ]
-    for o in outcomes:
-        v = o.verdict
-        parts.append(
-            f'<tr><td><a href="#{e(_safe(o.claim.id))}">{e(o.claim.id)}</a></td>'
-            f"<td>{e(o.claim.source)}</td><td>{e(v.predicted)}</td><td>{e(_measured_cell(v))}</td>"
-            f"<td>{_badge(v.status)}{_failed_note(o)}</td>{_margin_td(v.margin)}"
-            f"<td>{e(_source_kind(o.claim.tolerance_source))}</td><td>{o.run_time:.2f}</td></tr>"
-        )
-    parts.append("</tbody></table>")
-    parts.append(
-        '<p class="muted">time: summed wall time of the claim\'s runs (cached runs count their '
-        "stored time). margin: how far inside (+) or outside (−) its tolerance the measurement "
-        f"lies, as a fraction of the tolerance (smallest over the verdict's parts); "
-        f'<span class="close">highlighted</span> when |margin| &lt; {CLOSE_MARGIN:g} (a close call). '
-        "tolerance: derived (from a bound or rule) or calibrated (on seeds not judged).</p>"
-    )
-    for o in outcomes:
-        c, v, fig = o.claim, o.verdict, figures[o.claim.id]
-        sid = _safe(c.id)
-        parts.append(f'<h2 id="{e(sid)}">{e(c.id)} {_badge(v.status)}</h2>')
-        parts.append(f"<p>{e(c.statement)}</p>")
-        parts.append(math_html(c.latex, prefix=f"math-{sid}"))  # inline SVG, offline
-        parts.append("<dl>")
-        parts.append(f"<dt>source</dt><dd>{e(c.source)}</dd>")
-        parts.append(f"<dt>method</dt><dd>{e(c.method)}</dd>")
-        parts.append(f"<dt>tolerance</dt><dd>{e(c.tolerance)}</dd>")
-        parts.append(f"<dt>tolerance source</dt><dd>{e(c.tolerance_source or 'not stated')}</dd>")
-        parts.append(f"<dt>prediction</dt><dd>{e(v.predicted)}</dd>")
-        parts.append(f"<dt>measured</dt><dd>{e(v.measured)}</dd>")
-        parts.append(
-            f"<dt>runs</dt><dd>{len(o.results)} ({o.n_cached} reused from the store, "
-            f"{o.n_failed} failed), {o.run_time:.2f} s</dd>"
-        )
-        parts.append("</dl>")
-        if c.model_choice:
-            parts.append(
-                f'<p class="note"><b>[model choice]</b> This measurement depends on a '
-                f"reconstruction, not the papers' exact text: {e(c.model_choice.rstrip('.'))}.</p>"
-            )
-        if fig.png is not None:
-            b64 = base64.b64encode(fig.png).decode("ascii")
-            parts.append(
-                f'<figure><img alt="evidence for {e(c.id)}" src="data:image/png;base64,{b64}">'
-                f'<figcaption class="muted">data: data/{e(sid)}.csv, runs: data/{e(sid)}.json'
-                "</figcaption></figure>"
-            )
-        else:
-            parts.append(f'<p class="error">{e(fig.error)}</p>')
-        close = ' class="close"' if _is_close(v.margin) else ""
-        parts.append(
-            f"<p><b>Verdict: {_badge(v.status)}</b> margin <span{close}>"
-            f"{e(format_margin(v.margin))}</span>. {e(v.reason)}</p>"
-        )
-        for title, header, rows in _evidence_tables(v):
-            parts.append(f"<p><b>{e(title)}</b></p><table><thead><tr>")
-            parts.append("".join(f"<th>{e(h)}</th>" for h in header) + "</tr></thead><tbody>")
-            for row in rows:
-                parts.append("<tr>" + "".join(f"<td>{e(x)}</td>" for x in row) + "</tr>")
-            parts.append("</tbody></table>")
-        if not v.controls:
-            parts.append(f'<p class="muted">controls: {e(_controls_line(o))}</p>')
-        if v.numbers:
-            parts.append("<table><thead><tr><th>number</th><th>value</th></tr></thead><tbody>")
-            for k, val in v.numbers.items():
-                parts.append(
-                    f"<tr><td>{e(str(k))}</td><td>{e(_fmt_number(to_jsonable(val)))}</td></tr>"
-                )
-            parts.append("</tbody></table>")
-        for p in o.problems:
-            parts.append(f'<p class="error">{e(p)}</p>')
-        failed = [r for r in o.results if not r.ok]
-        if failed:
-            parts.append(f"<details open><summary>{len(failed)} failed run(s)</summary>")
-            for r in failed[:20]:
-                parts.append(
-                    f'<p class="error"><b>{e(json.dumps(to_jsonable(r.config)))}</b>\n'
-                    f"{e(r.error or 'no metrics')}</p>"
-                )
-            if len(failed) > 20:
-                parts.append(f"<p>... and {len(failed) - 20} more (see data/{e(sid)}.json)</p>")
-            parts.append("</details>")
-        cols, rows = _param_table(o.configs)
-        parts.append(
-            f"<details><summary>parameters: {len(rows)} config(s), seeds "
-            f"{e(', '.join(map(str, _seeds(o))) or 'none')}</summary>"
-        )
-        if cols:
-            parts.append(
-                "<table><thead><tr>"
-                + "".join(f"<th>{e(k)}</th>" for k in cols)
-                + "</tr></thead><tbody>"
-            )
-            for row in rows:
-                parts.append("<tr>" + "".join(f"<td>{e(x)}</td>" for x in row) + "</tr>")
-            parts.append("</tbody></table>")
-        parts.append("</details>")
-    parts.append('<h2 id="provenance">Provenance</h2><dl>')
-    for k, val in prov.items():
-        if isinstance(val, Mapping):
-            inner = ", ".join(f"{kk} {vv}" for kk, vv in val.items() if vv not in ("", None))
-            parts.append(f"<dt>{e(k)}</dt><dd>{e(inner)}</dd>")
-        else:
-            parts.append(f"<dt>{e(k)}</dt><dd>{e(str(val))}</dd>")
-    seeds = {o.claim.id: _seeds(o) for o in outcomes}
-    parts.append(
-        "<dt>seeds</dt><dd>"
-        + e("; ".join(f"{k}: {', '.join(map(str, s)) or 'none'}" for k, s in seeds.items()))
-        + "</dd></dl></body></html>"
-    )
-    return "\n".join(parts)
 
 
-# ---------------------------------------------------------------------------------------------
-# Markdown
-# ---------------------------------------------------------------------------------------------
-def _md_escape(value: Any) -> str:
-    """Text from outside the code (paths, the command line, error messages) as inert Markdown.
-
-    Markdown renderers pass raw HTML through, so ``<``, ``>`` and ``&`` become entities (as the HTML
-    report does), and the characters that start emphasis, code, links or tables are backslash-escaped.
-    """
-    text = html.escape(str(value), quote=False).replace("\n", " ")
-    for ch in "\\`*_[]|":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _md_margin(margin: float | None) -> str:
-    text = format_margin(margin)
-    return f"**{text} (close)**" if _is_close(margin) else text
-
-
-def _markdown(
-    outcomes: Sequence[ClaimOutcome], figures: Mapping[str, _Figure], prov: Mapping[str, Any]
-) -> str:
-    lines = [
-        "# overtensor verification report",
-        "",
-        f"Profile **{prov['profile']}**, generated {prov['generated']}, wall time "
-        f"{prov['wall_time_s']:.1f} s.",
-        "",
-        "## Summary",
-        "",
-        "| claim | source | prediction | measured | verdict | margin | tolerance | time (s) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for o in outcomes:
-        v = o.verdict
-        lines.append(
-            f"| [{o.claim.id}](#{_safe(o.claim.id).replace('.', '')}) | {_md_cell(o.claim.source)} | "
-            f"{_md_cell(v.predicted)} | {_md_cell(_measured_cell(v))} | **{v.status}**{f' ({o.n_failed} run(s) failed)' if o.n_failed else ''} | "
-            f"{_md_margin(v.margin)} | {_source_kind(o.claim.tolerance_source)} | {o.run_time:.2f} |"
-        )
-    lines += [
-        "",
-        "*margin*: how far inside (+) or outside (−) its tolerance the measurement lies, as a "
-        "fraction of the tolerance (smallest over the verdict's parts); **bold (close)** when "
-        f"|margin| < {CLOSE_MARGIN:g}. *tolerance*: derived (from a bound or rule) or calibrated "
-        "(on seeds not judged).",
-    ]
-    for o in outcomes:
-        c, v, fig = o.claim, o.verdict, figures[o.claim.id]
-        sid = _safe(c.id)
-        lines += ["", f"## {c.id}", "", c.statement, "", "$$", c.latex, "$$", ""]
-        lines += [
-            f"- **source:** {c.source}",
-            f"- **method:** {c.method}",
-            f"- **tolerance:** {c.tolerance}",
-            f"- **tolerance source:** {c.tolerance_source or 'not stated'}",
-            f"- **prediction:** {v.predicted}",
-            f"- **measured:** {v.measured}",
-            f"- **runs:** {len(o.results)} ({o.n_cached} reused, {o.n_failed} failed), "
-            f"{o.run_time:.2f} s; seeds {', '.join(map(str, _seeds(o))) or 'none'}",
-        ]
-        if c.model_choice:
-            lines += ["", f"> **[model choice]** {c.model_choice.rstrip('.')}."]
-        lines.append("")
-        if fig.png is not None:
-            lines.append(f"![evidence for {c.id}](figures/{sid}.png)")
-            lines.append(
-                f"\nData: [data/{sid}.csv](data/{sid}.csv), runs: [data/{sid}.json](data/{sid}.json)"
-            )
-        else:
-            lines.append(f"*{fig.error}*")
-        lines += ["", f"**Verdict: {v.status}** (margin {_md_margin(v.margin)}). {v.reason}"]
-        for title, header, rows in _evidence_tables(v):
-            lines += ["", f"*{title}*", "", "| " + " | ".join(header) + " |"]
-            lines.append("|" + "---|" * len(header))
-            lines += ["| " + " | ".join(_md_cell(x) for x in row) + " |" for row in rows]
-        if not v.controls:
-            lines += ["", f"Controls: {_controls_line(o)}"]
-        if v.numbers:
-            lines += ["", "| number | value |", "|---|---|"]
-            lines += [
-                f"| {_md_cell(str(k))} | {_md_cell(_fmt_number(to_jsonable(x)))} |"
-                for k, x in v.numbers.items()
-            ]
-        for p in o.problems:
-            lines += ["", f"**Problem:** {p}"]
-        failed = [r for r in o.results if not r.ok]
-        if failed:
-            lines += ["", f"**{len(failed)} failed run(s):**", ""]
-            for r in failed[:20]:
-                first = (r.error or "no metrics").splitlines()[0]
-                lines.append(f"- `{json.dumps(to_jsonable(r.config))}`: {_md_escape(first)}")
-    lines += ["", "## Provenance", ""]
+def _page(
+    outcomes: Sequence[ClaimOutcome],
+    figures: Mapping[str, Figure],
+    svgs: Mapping[str, str | None],
+    prov: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Everything both templates render: the claims' views, counts and provenance as text."""
+    provenance = []
     for k, val in prov.items():
         if isinstance(val, Mapping):
             val = ", ".join(f"{kk} {vv}" for kk, vv in val.items() if vv not in ("", None))
-        lines.append(f"- **{k}:** {_md_escape(val)}")
-    for o in outcomes:
-        lines.append(f"- **seeds, {o.claim.id}:** {', '.join(map(str, _seeds(o))) or 'none'}")
-    return "\n".join(lines) + "\n"
+        provenance.append((str(k), str(val)))
+    return {
+        "profile": str(prov["profile"]),
+        "generated": str(prov["generated"]),
+        "wall_time": f"{prov['wall_time_s']:.1f}",
+        "counts": {
+            s: sum(o.verdict.status == s for o in outcomes)
+            for s in ("holds", "fails", "inconclusive")
+        },
+        "close_margin": f"{CLOSE_MARGIN:g}",
+        "claims": [_claim_view(o, figures[o.claim.id], svgs.get(o.claim.latex)) for o in outcomes],
+        "provenance": provenance,
+        "seeds": [(o.claim.id, ", ".join(map(str, _seeds(o))) or "none") for o in outcomes],
+    }
+
+
+def _html(page: Mapping[str, Any]) -> str:
+    return html_environment().get_template("report.html.j2").render(page)
+
+
+def _markdown(page: Mapping[str, Any]) -> str:
+    return markdown_environment().get_template("report.md.j2").render(page)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -715,22 +530,28 @@ def write_report(
     provenance: Mapping[str, Any],
     *,
     tmp: Path | None = None,
+    store: ResultStore | None = None,
+    reuse: bool = True,
 ) -> dict[str, Any]:
     """Write the report directory ``out`` (see module docstring); returns the summary dict.
 
     ``tmp`` is a directory from :func:`prepare_out_dir` (made here when omitted). On any error the
-    temporary directory is removed and ``out`` is left as it was.
+    temporary directory is removed and ``out`` is left as it was. Figures and typeset formulas are
+    cached in ``store`` (:mod:`reports.artifacts`); ``reuse=False`` draws them all again (``--fresh``).
     """
     out = Path(out)
     tmp = prepare_out_dir(out) if tmp is None else tmp
     try:
         (tmp / "figures").mkdir()
         (tmp / "data").mkdir()
-        figures: dict[str, _Figure] = {}
+        figures, svgs = render_artifacts(
+            [(o.claim.id, o.claim.plot, o.prediction, o.results, o.claim.latex) for o in outcomes],
+            store,
+            reuse=reuse,
+        )
         for o in outcomes:
             sid = _safe(o.claim.id)
-            fig = _figure(o)
-            figures[o.claim.id] = fig
+            fig = figures[o.claim.id]
             if fig.png is not None:
                 (tmp / "figures" / f"{sid}.png").write_bytes(fig.png)
             _write_csv(tmp / "data" / f"{sid}.csv", fig.data)
@@ -756,8 +577,9 @@ def write_report(
             "provenance": strict_json(dict(provenance)),
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
-        (tmp / "index.html").write_text(_html(outcomes, figures, provenance), encoding="utf-8")
-        (tmp / "report.md").write_text(_markdown(outcomes, figures, provenance), encoding="utf-8")
+        page = _page(outcomes, figures, svgs, provenance)
+        (tmp / "index.html").write_text(_html(page), encoding="utf-8")
+        (tmp / "report.md").write_text(_markdown(page), encoding="utf-8")
         _commit_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -28,6 +28,7 @@ reused), recorded in every stored row and in the report.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -37,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .failures import describe, guarded, is_interrupt
 from .planning import check_against_registration
 from .procs import check_workers, terminate_pool, worker_init
 from .registered import registration, shift_seeds
@@ -86,7 +88,9 @@ def _execute(
 ) -> tuple[dict[str, Any] | None, str | None, float, dict[str, Any]]:
     """Run one experiment in a worker; never raises for an experiment's own failure.
 
-    Returns ``(metrics, error, wall_time, worker_info)``; exactly one of metrics/error is None.
+    Returns ``(metrics, error, wall_time, worker_info)``; exactly one of metrics/error is None. Any
+    ``BaseException`` of the experiment (``sys.exit`` included) is its failure, except
+    ``KeyboardInterrupt`` (:mod:`reports.failures`).
     """
     worker = {"pid": os.getpid(), "blas_threads": blas_threads}
     start = time.perf_counter()
@@ -97,10 +101,12 @@ def _execute(
             raise TypeError(f"experiment returned {type(metrics).__name__}, expected a dict")
         clean = to_jsonable(dict(metrics))
         return clean, None, time.perf_counter() - start, worker
-    except Exception as exc:  # a failed run is data, not a crash
+    except BaseException as exc:  # a failed run is data, not a crash
+        if is_interrupt(exc):
+            raise
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         tail = "".join(tb[-3:]).strip()
-        error = f"{type(exc).__name__}: {exc}\n--- traceback (last frames) ---\n{tail}"
+        error = f"{describe(exc)}\n--- traceback (last frames) ---\n{tail}"
         return None, error, time.perf_counter() - start, worker
 
 
@@ -145,26 +151,153 @@ def make_executor(
             "executor 'dask' needs dask.distributed: pip install 'overtensor[dask]'"
         ) from exc
     if scheduler is not None:
-        with Client(scheduler) as client:
+        with _connect(scheduler, Client) as client:
             nthreads = sum(
                 w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
             )
             n = max(1, nthreads)
             info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(scheduler))
-            yield client.get_executor(pure=False), info
+            with _cancelled_when_interrupted(client.get_executor(pure=False)) as executor:
+                yield executor, info
         return
+    with _closed_local_cluster(n, LocalCluster) as cluster, Client(cluster) as client:
+        info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(cluster.scheduler_address))
+        _connect_to_workers(client)
+        with _cancelled_when_interrupted(client.get_executor(pure=False)) as executor:
+            yield executor, info
+
+
+def _connect_to_workers(client: Any) -> None:
+    """Open the client's connection to every worker now (one tiny task each).
+
+    A run's result travels from its worker to the client on a direct connection; under TLS the
+    first one costs a handshake. Opened before the sweep, a finished run's result reaches the
+    database sooner, so fewer finished runs are lost when the report is killed."""
+    workers = list(client.scheduler_info()["workers"])
+    futures = [client.submit(os.getpid, workers=[w], pure=False) for w in workers]
+    client.gather(futures)
+
+
+@contextlib.contextmanager
+def _cancelled_when_interrupted(executor: Executor) -> Iterator[Executor]:
+    """A Dask executor whose queued runs are cancelled on the scheduler, and waited for, as soon as
+    the sweep is interrupted: a cancelled ``concurrent.futures`` future only asks Dask to cancel
+    later, so workers kept starting queued runs while the cluster was closing."""
+    try:
+        yield executor
+    except BaseException:
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=False)  # Client.cancel of every submitted run
+        raise
+
+
+SCHEDULER_TIMEOUT_S = 10.0
+"""Seconds to wait for a ``--scheduler`` to answer before giving up (exit 2)."""
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+class SchedulerError(ValueError):
+    """``--scheduler`` is malformed or does not answer (bad usage: exit code 2)."""
+
+
+def check_scheduler_address(address: object) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a Dask scheduler address; :class:`SchedulerError` otherwise.
+
+    Accepted: ``SCHEME://HOST:PORT`` with a scheme of :data:`SCHEDULER_SCHEMES`, or ``HOST:PORT``
+    (TCP); the port between 1 and 65535. A dashboard URL (``http://...``) is not an address.
+    """
+    text = address if isinstance(address, str) else repr(address)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    host, colon, port_text = rest.rpartition(":")
+    host = host.strip("[]")
+    ok = (
+        isinstance(address, str)
+        and scheme in SCHEDULER_SCHEMES
+        and colon == ":"
+        and host != ""
+        and "/" not in host
+        and port_text.isdigit()
+        and 1 <= int(port_text) <= 65535
+    )
+    if not ok:
+        raise SchedulerError(
+            f"--scheduler {text!r} is not a Dask scheduler address: give SCHEME://HOST:PORT with "
+            f"SCHEME one of {', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://10.0.0.5:8786), as the "
+            "scheduler prints it (a dashboard http:// URL is not one)"
+        )
+    return scheme, host, int(port_text)
+
+
+@contextlib.contextmanager
+def _connect(scheduler: str, client_class: Any) -> Iterator[Any]:
+    """A ``Client`` of ``scheduler``, connected within :data:`SCHEDULER_TIMEOUT_S` or
+    :class:`SchedulerError` (before anything else is opened: issue 24 item 10)."""
+    import socket
+
+    scheme, host, port = check_scheduler_address(scheduler)
+    if scheme in ("tcp", "tls"):  # a refused port fails now, not after Dask's retries
+        try:
+            socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
+        except OSError as exc:
+            raise SchedulerError(
+                f"--scheduler {scheduler!r}: cannot connect ({exc.strerror or exc}): is the "
+                "scheduler running at that address?"
+            ) from None
+    try:
+        client = client_class(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(
+            f"--scheduler {scheduler!r}: cannot connect within {SCHEDULER_TIMEOUT_S:g} s "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())})"
+        ) from None
+    with client:
+        yield client
+
+
+@contextlib.contextmanager
+def _closed_local_cluster(n: int, cluster_class: Any) -> Iterator[Any]:
+    """A ``LocalCluster`` that only this process can use (issue 24 item 9).
+
+    Its connections use TLS with a certificate made for it (``security=True``:
+    :meth:`distributed.security.Security.temporary`), so another local process can neither connect
+    nor run code on its workers. Dask always starts an HTTP server for the scheduler (and each
+    worker); here it listens on a random loopback port (not 8787) with no routes: no dashboard, no
+    metrics, every request answered 404.
+    """
+    import dask
+
+    try:
+        import cryptography  # noqa: F401  (Security.temporary makes the certificate with it)
+    except ImportError as exc:
+        raise ValueError(
+            "executor 'dask' needs the cryptography package for the local cluster's TLS: pip "
+            "install 'overtensor[dask]'"
+        ) from exc
+    settings: dict[str, Any] = {
+        "distributed.scheduler.http.routes": [],
+        "distributed.worker.http.routes": [],
+        # a worker holds only the run it executes: when the report is interrupted or killed, no
+        # queued run is started on it afterwards (TLS makes the workers notice a dead scheduler
+        # later than plain TCP did)
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
     with (
-        LocalCluster(
+        dask.config.set(settings),
+        cluster_class(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            worker_dashboard_address=None,
+            security=True,
         ) as cluster,
-        Client(cluster) as client,
     ):
-        info = ExecutorInfo("dask", n, RUN_BLAS_THREADS, str(cluster.scheduler_address))
-        yield client.get_executor(pure=False), info
+        yield cluster
 
 
 class _Progress:
@@ -189,6 +322,13 @@ class _Progress:
             self._bar.write(text, file=self.stream)  # above the bar, not through it
         elif self.mode != "none":
             print(text, file=self.stream, flush=True)
+
+    def notice(self, text: str) -> None:
+        """A line the user must see whatever the mode (the log, or stderr when quiet)."""
+        if self.mode == "none":
+            print(text, file=self.stream, flush=True)
+        else:
+            self.log(text)
 
     def update(self, ok: bool) -> None:
         self.done += 1
@@ -301,6 +441,13 @@ def run_sweep(
         if t.key not in done:
             todo.setdefault(t.key, t)
     bar = _Progress(len(todo), desc, progress, stream)
+    damaged = [t.key for t in todo.values() if t.key in store.unreadable and t.key not in stored]
+    if damaged:  # issue 24 item 7: a damaged row is recomputed, and the user is told
+        why = store.unreadable[damaged[0]]
+        bar.notice(
+            f"{desc}: {len(damaged)} stored run(s) in {store.path} could not be read (first: "
+            f"{why}); they are computed again"
+        )
     if len(done):
         bar.log(f"{desc}: {len(done)} of {len(items)} runs reused from {store.path}")
     futures: dict[Future[Any], _Task] = {}
@@ -312,8 +459,10 @@ def run_sweep(
             worker: dict[str, Any] | None = None
             try:
                 metrics, error, wall, worker = fut.result()
-            except Exception as exc:  # worker lost, pickling error, cancelled ...
-                metrics, error, wall = None, f"{type(exc).__name__} in executor: {exc}", 0.0
+            except BaseException as exc:  # worker lost, pickling error, cancelled ...
+                if is_interrupt(exc):
+                    raise
+                metrics, error, wall = None, f"{describe(exc)} (in the executor)", 0.0
             store.put(
                 t.key,
                 claim_id=t.claim_id,
@@ -352,7 +501,7 @@ def enforce_verdict(verdict: Verdict, results: Sequence[RunResult]) -> Verdict:
         )
     failed = [r for r in results if not r.ok]
     if failed:
-        first = (failed[0].error or "no metrics").splitlines()[0]
+        first = ((failed[0].error or "").strip().splitlines() or ["no metrics"])[0]
         return verdict.replace(
             status="inconclusive",
             reason=f"{len(failed)} of {len(results)} runs failed (first: {first}); a claim with failed "
@@ -420,6 +569,34 @@ def _inconclusive(reason: str) -> Verdict:
     return Verdict("inconclusive", reason, "n/a", "n/a")
 
 
+def _plain_columns(data: Any) -> Any:
+    """A plot's ``{column: values}`` as plain JSON values (anything else is left for the report to
+    refuse with its own message)."""
+    if not isinstance(data, Mapping):
+        return data
+    return {str(k): to_jsonable(list(v)) for k, v in data.items()}
+
+
+def _plain_verdict(verdict: Any) -> Verdict:
+    """``verdict`` checked to be a :class:`Verdict` of texts and plain JSON values.
+
+    A judge is claim code: what it returns is checked here, where a failure is the judge's, and not
+    first when the report renders it.
+    """
+    if not isinstance(verdict, Verdict):
+        raise TypeError(f"judge returned {type(verdict).__name__}, not a Verdict")
+    for name in ("status", "reason", "predicted", "measured"):
+        value = getattr(verdict, name)
+        if not isinstance(value, str):
+            raise TypeError(f"judge returned a Verdict whose {name} is a {type(value).__name__}")
+    return verdict.replace(
+        numbers=to_jsonable(dict(verdict.numbers)),
+        rates=tuple(to_jsonable(dict(x)) for x in verdict.rates),
+        contrasts=tuple(to_jsonable(dict(x)) for x in verdict.contrasts),
+        checks=tuple(to_jsonable(dict(x)) for x in verdict.checks),
+    )
+
+
 def _judge(
     claim: Claim,
     prediction: Mapping[str, Any],
@@ -429,12 +606,12 @@ def _judge(
 ) -> Verdict:
     """Call the claim's judge; a broken judge gives an inconclusive verdict (recorded in ``probs``)."""
     try:
-        verdict = claim.judge(prediction, res)
-        if not isinstance(verdict, Verdict):
-            raise TypeError(f"judge returned {type(verdict).__name__}, not a Verdict")
-    except Exception as exc:
+        verdict = _plain_verdict(claim.judge(prediction, res))
+    except BaseException as exc:
+        if is_interrupt(exc):
+            raise
         ok = [r for r in res if r.ok]
-        probs.append(f"judge failed{what}: {type(exc).__name__}: {exc}")
+        probs.append(f"judge failed{what}: {describe(exc)}")
         verdict = _inconclusive(f"{probs[-1]} ({len(ok)} of {len(res)} runs had metrics)")
     return enforce_verdict(verdict, res)
 
@@ -479,8 +656,10 @@ def run_claims(
             for cfg in (*configs, *(c for cfgs in controls.values() for c in cfgs)):
                 config_json(cfg)
                 hash(cfg)
-        except Exception as exc:
-            problems[claim.id].append(f"configs({profile!r}) failed: {type(exc).__name__}: {exc}")
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
+            problems[claim.id].append(f"configs({profile!r}) failed: {describe(exc)}")
             configs, controls = (), {}
         per_claim[claim.id] = configs
         per_control[claim.id] = controls
@@ -511,8 +690,10 @@ def run_claims(
         else:
             try:
                 prediction = to_jsonable(dict(claim.predict(profile)))
-            except Exception as exc:
-                probs.append(f"predict failed: {type(exc).__name__}: {exc}")
+            except BaseException as exc:
+                if is_interrupt(exc):
+                    raise
+                probs.append(f"predict failed: {describe(exc)}")
                 verdict = _inconclusive(probs[-1])
         control_results: list[ControlResult] = []
         plan = registration(claim.id)
@@ -554,7 +735,8 @@ def run_claims(
                 )
         outcomes.append(
             ClaimOutcome(
-                claim=claim,
+                # the report draws the figure: whatever the plot raises is a noted plot failure
+                claim=dataclasses.replace(claim, plot=guarded(claim.plot, _plain_columns)),
                 profile=profile,
                 configs=per_claim[claim.id],
                 prediction=prediction,

@@ -10,6 +10,10 @@ arrives, so a sweep killed half-way keeps every finished row, and its rerun reco
 Rows with ``status = 'ok'`` are reused by later sweeps (unless ``fresh``); rows with
 ``status = 'error'`` are shown in reports and recomputed on the next sweep, so a transient failure
 (memory, a lost worker) does not stick, and a deterministic one is reported again.
+
+The ``artifacts`` table caches what a report draws from the runs (each claim's figure, each typeset
+formula) under the hash of their inputs (:mod:`reports.artifacts`), so a report over stored runs does
+not draw them again.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ import sqlite3
 import sys
 import time
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from .paths import check_name_lengths, check_utf8
 
 __all__ = [
     "APPLICATION_ID",
@@ -42,8 +48,10 @@ __all__ = [
 ]
 
 #: ``PRAGMA user_version`` of the current schema. History: 1 = the ``runs`` table (user_version only);
-#: 2 = the same table, the file marked with :data:`APPLICATION_ID`.
-SCHEMA_VERSION = 2
+#: 2 = the same table, the file marked with :data:`APPLICATION_ID`; 3 = the ``artifacts`` table added
+#: (the report's cached figures and typeset math, :mod:`reports.artifacts`). Older files are migrated
+#: when opened (tables added, rows kept); a newer one is refused.
+SCHEMA_VERSION = 3
 
 #: ``PRAGMA application_id`` of an overtensor results database (ASCII "OvTn"): a foreign SQLite file
 #: is recognised and refused instead of being modified.
@@ -64,6 +72,14 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at  REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_claim ON runs (claim_id);
+CREATE TABLE IF NOT EXISTS artifacts (
+    key         TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('figure', 'math')),
+    claim_id    TEXT NOT NULL,
+    blob        BLOB NOT NULL,
+    meta        TEXT,
+    created_at  REAL NOT NULL
+);
 """
 
 
@@ -169,12 +185,22 @@ def code_version(experiment: Any) -> str:
     return f"{package_version()}+src.{digest[:12]}"
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types: numpy scalars/arrays to Python, tuples to lists.
 
     Non-finite floats stay floats (``json`` writes them as ``NaN``/``Infinity``); use
     :func:`strict_json` for files that must be standard JSON.
     """
+    kind = type(value)  # plain JSON first: metrics read back from the store are nothing else
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is list or kind is tuple:
+        return [to_jsonable(v) for v in value]
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -192,13 +218,17 @@ def to_jsonable(value: Any) -> Any:
 
 def strict_json(value: Any) -> Any:
     """Like :func:`to_jsonable`, with non-finite floats replaced by ``None`` (standard JSON)."""
-    value = to_jsonable(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    return _finite_only(to_jsonable(value))
+
+
+def _finite_only(value: Any) -> Any:
+    """Plain JSON ``value`` (from :func:`to_jsonable`) with non-finite floats replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
+        return {k: _finite_only(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [strict_json(v) for v in value]
+        return [_finite_only(v) for v in value]
     return value
 
 
@@ -305,9 +335,108 @@ def _prepare_schema(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL is durable against a killed process (only an OS crash can lose the last commits)
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(_SCHEMA)  # creates what is missing; schema 1 -> 2 needs no table change
+    conn.executescript(
+        _SCHEMA
+    )  # creates what is missing: 1 -> 2 changes nothing, 2 -> 3 adds artifacts
     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+_WRITE_FAILURES = ("full", "readonly", "read-only", "unable to open", "disk i/o", "locked")
+
+
+def _db_files(file: Path) -> list[str]:
+    """The database file and the files SQLite keeps beside it."""
+    return [str(file)] + [f"{file}{suffix}" for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _make_parents(directory: Path) -> list[Path]:
+    """Create ``directory`` and its missing parents; the ones created, deepest first."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_created(file: Path, existed: bool, before: set[str], made: list[Path]) -> list[str]:
+    """Undo a failed creation; the files and folders it created that are left (named in the message).
+
+    Only a database file this call created and that is still empty is removed, with the files beside
+    it that appeared since: an empty main file holds no database yet (setting WAL mode writes its
+    header), so no other process can have rows in them. Nothing of an existing database is touched.
+    """
+    created = [n for n in _db_files(file) if n not in before and os.path.lexists(n)]
+    try:
+        empty = not existed and (not file.exists() or file.stat().st_size == 0)
+    except OSError:
+        empty = False
+    if not empty:
+        return created if not existed else []
+    left = []
+    for name in created:
+        try:
+            os.unlink(name)
+        except OSError:
+            left.append(name)
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            left.append(str(folder))
+    return left
+
+
+def _unwritable(path: Path) -> str:
+    """Why ``path`` (the database file, or the folder a new one goes in) cannot be written, or ''.
+
+    WAL mode writes ``-wal``/``-shm`` files beside the database, so its folder must be writable too.
+    """
+    for target in (path, path.parent) if path.is_file() else (path,):
+        if os.access(target, os.W_OK):
+            continue
+        try:
+            read_only = bool(os.statvfs(target).f_flag & os.ST_RDONLY)
+        except (OSError, AttributeError):
+            read_only = False
+        where = "" if target == path else f" (its folder {str(target)!r})"
+        return f"read-only file system{where}" if read_only else f"permission denied{where}"
+    return ""
+
+
+def _open_failure(path: str, exc: sqlite3.Error, existed: bool, left: list[str]) -> str:
+    """The message of a database that could not be opened or created; says what was left behind."""
+    text = str(exc)
+    if left:
+        state = f"files it created could not be removed: {', '.join(left)}"
+    elif existed:
+        state = "it was left unchanged"
+    else:
+        state = "the files it had started to create were removed"
+    if existed and not any(w in text.lower() for w in _WRITE_FAILURES):
+        return f"db: {path!r} is not a usable SQLite results database ({text}); {state}"
+    what = "open" if existed else "create"
+    return f"db: cannot {what} the results database {path!r} ({text}); {state}"
+
+
+def _json_field(name: str, text: Any, required: bool) -> dict[str, Any] | None:
+    """A JSON-object column (``metrics``, ``worker``); ``ValueError`` when it is damaged."""
+    if text is None:
+        if required:
+            raise ValueError(f"{name} is missing in a row with status 'ok'")
+        return None
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} is a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def _real_field(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} is not a number ({value!r})") from None
 
 
 class ResultStore:
@@ -323,25 +452,47 @@ class ResultStore:
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
+        self.unreadable: dict[str, str] = {}
+        """Keys of stored rows that could not be read (invalid JSON, ``ok`` without metrics, ...),
+        with why: :meth:`get`, :meth:`get_many` and :meth:`rows` treat them as missing."""
         if self.path.strip() == "":
             raise StoreError("db must be a file path (or ':memory:'), got ''")
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"db: cannot open results database {self.path!r}: {exc}") from exc
+            check_utf8(self.path, "db")
+            if self.path != ":memory:":
+                check_name_lengths(self.path, "db")
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+        if self.path == ":memory:":
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            _prepare_schema(self._conn, self.path)
+            return
+        file = Path(self.path)
+        existed = file.exists()
+        before = {p for p in _db_files(file) if os.path.lexists(p)}
+        made = _make_parents(file.parent)
+        try:
+            self._open(file, existed, timeout)
+        except BaseException as exc:
+            left = _remove_created(file, existed, before, made)
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(_open_failure(self.path, exc, existed, left)) from exc
+            raise
+
+    def _open(self, file: Path, existed: bool, timeout: float) -> None:
+        problem = _unwritable(file if existed else file.parent)
+        if problem:
+            state = "it was left unchanged" if existed else "nothing was created"
+            raise StoreError(
+                f"db: {self.path!r} cannot be written ({problem}): results must be stored; choose "
+                f"a --db on a writable file system; {state}"
+            )
+        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         try:
             _prepare_schema(self._conn, self.path)
-        except StoreError:
+        except BaseException:
             self._conn.close()
             raise
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise StoreError(
-                f"db: {self.path!r} is not a usable SQLite results database ({exc}); it was "
-                "left unchanged"
-            ) from exc
 
     # -- context manager -------------------------------------------------------------------
     def __enter__(self) -> ResultStore:
@@ -356,6 +507,7 @@ class ResultStore:
     # -- reads -----------------------------------------------------------------------------
     @staticmethod
     def _row(row: tuple[Any, ...]) -> StoredRun:
+        """One row as a :class:`StoredRun`; ``ValueError`` naming the field when it is damaged."""
         (key, claim_id, exp, config, version, status, metrics, error, wall, worker, created) = row
         return StoredRun(
             key=key,
@@ -364,12 +516,23 @@ class ResultStore:
             config=config,
             version=version,
             status=status,
-            metrics=None if metrics is None else json.loads(metrics),
+            metrics=_json_field("metrics", metrics, status == "ok"),
             error=error,
-            wall_time=float(wall),
-            worker=None if worker is None else json.loads(worker),
-            created_at=float(created),
+            wall_time=_real_field("wall_time", wall),
+            worker=_json_field("worker", worker, False),
+            created_at=_real_field("created_at", created),
         )
+
+    def _readable(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[StoredRun]:
+        """The rows that can be read; the others are recorded in :attr:`unreadable` and skipped."""
+        for row in rows:
+            try:
+                run = self._row(row)
+            except ValueError as exc:
+                self.unreadable[str(row[0])] = str(exc)
+                continue
+            self.unreadable.pop(run.key, None)
+            yield run
 
     _COLUMNS = (
         "key, claim_id, experiment, config, version, status, metrics, error, wall_time, worker, "
@@ -377,11 +540,12 @@ class ResultStore:
     )
 
     def get(self, key: str) -> StoredRun | None:
+        """The row of ``key``; None when there is none or it cannot be read (:attr:`unreadable`)."""
         cur = self._conn.execute(f"SELECT {self._COLUMNS} FROM runs WHERE key = ?", (key,))
-        row = cur.fetchone()
-        return None if row is None else self._row(row)
+        return next(self._readable(cur.fetchall()), None)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, StoredRun]:
+        """The readable rows of ``keys`` by key (unreadable ones: :attr:`unreadable`)."""
         keys = list(keys)
         out: dict[str, StoredRun] = {}
         for i in range(0, len(keys), 500):
@@ -390,12 +554,12 @@ class ResultStore:
             cur = self._conn.execute(
                 f"SELECT {self._COLUMNS} FROM runs WHERE key IN ({marks})", chunk
             )
-            for row in cur.fetchall():
-                run = self._row(row)
+            for run in self._readable(cur.fetchall()):
                 out[run.key] = run
         return out
 
     def rows(self, claim_id: str | None = None) -> list[StoredRun]:
+        """The readable rows (of ``claim_id``), oldest first."""
         if claim_id is None:
             cur = self._conn.execute(f"SELECT {self._COLUMNS} FROM runs ORDER BY created_at")
         else:
@@ -403,12 +567,28 @@ class ResultStore:
                 f"SELECT {self._COLUMNS} FROM runs WHERE claim_id = ? ORDER BY created_at",
                 (claim_id,),
             )
-        return [self._row(r) for r in cur.fetchall()]
+        return list(self._readable(cur.fetchall()))
 
     def count(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
     # -- writes ----------------------------------------------------------------------------
+    def _check_schema_unchanged(self) -> None:
+        """``StoreError`` when another process changed the file's schema since it was opened.
+
+        Called inside each write transaction (issue 24 item 15: an older process kept writing rows
+        after a newer one had migrated the database): two cheap ``PRAGMA`` reads.
+        """
+        app = int(self._conn.execute("PRAGMA application_id").fetchone()[0])
+        ver = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        if (app, ver) != (APPLICATION_ID, SCHEMA_VERSION):
+            raise StoreError(
+                f"db: {self.path!r} changed to results schema version {ver} (application_id "
+                f"{app:#010x}) while this overtensor (schema {SCHEMA_VERSION}) was writing to it; "
+                "it stopped writing: the rows written before are kept (upgrade overtensor or use "
+                "another --db)"
+            )
+
     def put(
         self,
         key: str,
@@ -441,6 +621,7 @@ class ResultStore:
         )
         with self._conn:  # BEGIN ... COMMIT (ROLLBACK on error)
             self._conn.execute("BEGIN IMMEDIATE")
+            self._check_schema_unchanged()
             self._conn.execute(
                 f"INSERT OR REPLACE INTO runs ({self._COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -448,8 +629,42 @@ class ResultStore:
             )
 
     def delete_claim(self, claim_id: str) -> int:
-        """Delete every row of ``claim_id``; returns the number deleted."""
+        """Delete every run of ``claim_id`` and its cached artifacts; returns the runs deleted."""
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
+            self._check_schema_unchanged()
             cur = self._conn.execute("DELETE FROM runs WHERE claim_id = ?", (claim_id,))
+            self._conn.execute("DELETE FROM artifacts WHERE claim_id = ?", (claim_id,))
         return int(cur.rowcount)
+
+    # -- cached report artifacts (reports.artifacts) ------------------------------------------
+    def get_artifacts(self, keys: Iterable[str]) -> dict[str, tuple[bytes, str | None]]:
+        """``{key: (blob, meta)}`` of the cached figures/SVGs among ``keys`` (absent keys left out)."""
+        keys = list(keys)
+        out: dict[str, tuple[bytes, str | None]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self._conn.execute(
+                f"SELECT key, blob, meta FROM artifacts WHERE key IN ({marks})", chunk
+            )
+            for key, blob, meta in cur.fetchall():
+                out[key] = (bytes(blob), meta)
+        return out
+
+    def put_artifact(
+        self, key: str, *, kind: str, claim_id: str, blob: bytes, meta: str | None = None
+    ) -> None:
+        """Insert or replace one cached artifact (``kind`` ``"figure"`` or ``"math"``)."""
+        if kind not in ("figure", "math"):
+            raise ValueError(f"kind must be 'figure' or 'math', got {kind!r}")
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(
+                "INSERT OR REPLACE INTO artifacts (key, kind, claim_id, blob, meta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, kind, claim_id, sqlite3.Binary(blob), meta, time.time()),
+            )
+
+    def count_artifacts(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0])

@@ -29,9 +29,11 @@ PACKAGES = ("theory", "numerics", "reports", "benchmarks")
 
 REPORTS_RANKS: dict[str, int] = {
     # leaves: import no other reports module
-    "reports.store": 0,  # SQLite results store, config_json/to_jsonable (used by claims too)
+    "reports.paths": 0,  # checks of user paths (UTF-8, name lengths)
+    "reports.failures": 0,  # what claim code raised, described; interrupts told apart
+    "reports.store": 1,  # SQLite results store, config_json/to_jsonable (used by claims too)
     "reports.procs": 0,  # worker processes
-    "reports.outdir": 0,  # output folder checks
+    "reports.outdir": 1,  # output folder checks
     "reports.mathsvg": 0,  # LaTeX -> inline SVG
     # the claims and the rules they are judged by
     "reports.registry": 1,  # declare/seal, Claim, Verdict, REGISTRY: claims only
@@ -45,7 +47,10 @@ REPORTS_RANKS: dict[str, int] = {
     "reports.planning": 6,  # verdicts against their registration, replication records
     # running and showing them
     "reports.runner": 7,  # executors, store lookups, judging, controls
+    "reports.templating": 0,  # Jinja2 environments, Markdown escaping (engine-wide)
+    "reports.artifacts": 4,  # figures and typeset math, cached in the store by input hash
     "reports.render": 8,  # the report: HTML, Markdown, figures, summary.json
+    "reports.calibrate": 8,  # calibration blocks, planned power, writing registered.toml
     "reports.api": 9,  # the notebook API
     "reports.cli": 9,  # the overtensor command
     "reports": 10,  # the package: exposes the API lazily

@@ -163,10 +163,11 @@ def _attribute(W: Any, E: np.ndarray, order: int, model: str) -> np.ndarray:
         # weights are the least-squares coefficients of T(W) on the u_k u_k^T (Gram (U U^T)^{∘2})
         gram = (E @ E.T) ** 2
         return np.linalg.solve(gram, model_tensor(W, order, model=model).evaluate(E))
-    unit = model_tensor(W, order, model=model).unit_form()
     out = np.zeros(E.shape[0])
-    if unit.rank == 0:
-        return out
+    tensor = model_tensor(W, order, model=model)
+    if not np.any(tensor.components):
+        return out  # every component has shrunk to zero (e.g. under a strong regulariser)
+    unit = tensor.unit_form()
     corr = unit.components @ E.T
     nearest = np.argmax(np.abs(corr), axis=1)
     sign = np.sign(corr[np.arange(nearest.shape[0]), nearest]) ** order
@@ -417,6 +418,9 @@ def track_flow(
     Returns
     -------
     (ComponentTracking, Trajectory)
+        A run stopped by ``max_wall`` is returned with ``Trajectory.status == "max_wall"`` and the
+        tracking of the times it reached; any other unsuccessful run raises ``RuntimeError`` with the
+        flow's message.
     """
     from .._validate import MAX_OBSERVATIONS, check_bool, check_int
 
@@ -440,7 +444,7 @@ def track_flow(
         t_eval=np.linspace(t0, t1, n_obs),
         **flow_kwargs,
     )
-    if not traj.success:
+    if not traj.success and traj.status != "max_wall":
         raise RuntimeError(f"gradient flow did not finish: {traj.message}")
     _, a = _directions(target)
     tracking = track_components(

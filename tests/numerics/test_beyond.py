@@ -24,6 +24,7 @@ from numerics.tensors import (
     orthogonal_tensor,
     random_low_rank,
 )
+from reports.statistics import calibration_estimate, rate_at_least, rate_decision_probabilities
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,6 +167,8 @@ def test_result_structure_and_gram_error_history() -> None:
     # history from the loss (Gram form) agrees with the independent inner-product route
     assert res.errors[-1] == pytest.approx(res.relative_error, rel=1e-8, abs=1e-12)
     direct = relative_error(model_tensor(res.W, 3, model="homogeneous"), t)
+    # exact: the result's relative_error is this same call on the same W in the same process (one
+    # thread count), and components() is model_tensor(W, order, model): bitwise the same computation
     assert res.relative_error == direct
     assert relative_error(res.components(), t) == direct
     s = target_scale(t)
@@ -211,21 +214,43 @@ def test_scale_equivariance(k: int, seed: int, l: int) -> None:
     np.testing.assert_allclose(b.W, 2.0**k * a.W, rtol=1e-6, atol=1e-9 * 2.0**k)
 
 
-@settings(max_examples=10)
-@given(
-    r=st.integers(1, 3),
-    d=st.integers(4, 32),
-    l=st.sampled_from([3, 4]),
-    seed=st.integers(0, 2**20),
-)
-def test_variant_succeeds_with_m_4r(r: int, d: int, l: int, seed: int) -> None:
-    # Claim beyond.m-vs-d/m-vs-r: modest over-parametrisation m = 4r suffices (no d^{l-1}).
-    # Budget: the defaults (20 epochs of 300 steps). Margin, measured: 0 failures in 600 runs
-    # (r in 1..3, l in 3..4, d in {4, 8, 16, 32}, 25 seeds each) with the defaults, eps = 0.05.
-    d = max(d, r)
-    t = random_low_rank(r, d, l, rng=seed)
-    res = beyond_lazy_descent(t, 4 * r, rng=seed + 1, model="homogeneous")
-    assert res.success, res.message
+# "m = 4r suffices" (beyond.m-vs-d / m-vs-r) is a statement about a success *rate*, so it is a seeded
+# rate judged by the exact-interval rule (docs/math.md §7.3), never a property over seeds: at
+# r = 2, d = 6, l = 4, seed 531007 the variant with m = 8 stalls at relative error 0.707 (docs/math.md
+# §10.6). Calibration (seeds 0-19, disjoint from the judged block 1000-1001): 3476 of 3480 runs succeed.
+M4R_BAR = 0.8  # the full-profile bar of beyond.m-vs-d
+M4R_CALIBRATION = (3476, 3480)  # successes, runs: r in 1..3, l in 3..4, d in 4..32, seeds 0..19
+M4R_RUNS = [
+    (r, l, d, seed)
+    for r in (1, 2, 3)
+    for l in (3, 4)
+    for d in (4, 6, 12, 32)
+    for seed in (1000, 1001)
+]
+
+
+def test_m_4r_rate_design_decides() -> None:
+    """The seeded rate's derived margin: at the calibrated rate (Laplace, docs/math.md §7.8) its 48 runs
+    hold with probability > 1 - 1e-7 (any 44 of 48 hold: up to 4 runs may flip on another machine),
+    and a variant that succeeds at rate 0.6 would pass with probability < 1e-5."""
+    n = len(M4R_RUNS)
+    p_hat = calibration_estimate(*M4R_CALIBRATION)
+    assert rate_decision_probabilities(p_hat, n, M4R_BAR)["holds"] > 1 - 1e-7
+    assert rate_decision_probabilities(0.6, n, M4R_BAR)["holds"] < 1e-5
+
+
+def test_variant_succeeds_with_m_4r_at_a_rate() -> None:
+    """Modest over-parametrisation m = 4r suffices (no d^{l-1}) at a rate >= 0.8 (the defaults:
+    20 epochs of 300 steps, eps = 0.05); 48 fixed seeded runs, measured 48 of 48 (2026-12-06)."""
+    failures = []
+    for r, l, d, seed in M4R_RUNS:
+        t = random_low_rank(r, d, l, rng=seed)
+        res = beyond_lazy_descent(t, 4 * r, rng=seed + 1, model="homogeneous")
+        if not res.success:
+            failures.append((r, l, d, seed, round(res.relative_error, 3)))
+    n = len(M4R_RUNS)
+    rate = rate_at_least("m = 4r succeeds", n - len(failures), n, M4R_BAR)
+    assert rate.status == "holds", (rate.describe(), failures)
 
 
 def test_reinit_escapes_where_plain_epochs_stay_stuck() -> None:

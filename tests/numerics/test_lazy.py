@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import theory
@@ -33,6 +33,7 @@ from numerics.tensors import (
     random_low_rank,
     random_unit_vectors,
 )
+from tests.rounding import leading_subspace_sin_bound, projection_residual_error
 
 SIZES = [(2, 4, 3), (2, 3, 5), (3, 4, 5), (3, 5, 7), (4, 3, 5), (4, 4, 9), (3, 6, 2)]
 
@@ -213,6 +214,9 @@ def test_nonconverged_is_reported_not_a_number() -> None:
         res = lazy_residual(W, target, method=method, maxiter=3)
         assert not res.converged
         assert math.isnan(res.residual)
+        # lower end exact: the bound is clipped at 0 (numerics.lazy._quadratic). Upper: CG's quadratic
+        # decreases from its value 1 at x = 0; computed as three O(1) terms of length-120 dot products
+        # it rounds by <= 3·γ_120 ≈ 4e-14 (tests/rounding.py) < 1e-12
         assert 0.0 <= res.residual_bound <= 1.0 + 1e-12
         assert "did not converge" in res.message and "m=15" in res.message
         with pytest.raises(RuntimeError, match="did not converge"):
@@ -268,54 +272,89 @@ def test_validation_shapes_and_targets() -> None:
 SMALL = st.sampled_from([(2, 3), (2, 4), (2, 5), (3, 3), (3, 4), (3, 5), (4, 3), (4, 4)])
 
 
+def _dense_residual_error(W: np.ndarray, order: int, rank_of_target: int) -> float:
+    """Rounding bound of ``lazy_residual(W, ·, method="dense")`` (tests/rounding.py).
+
+    Its SVD of ``J`` keeps ``rank`` singular values (those above ``max(shape)·ε·σ_1``); the computed
+    projector is within ``sin θ`` of the exact one (Wedin, :func:`leading_subspace_sin_bound`). Entries
+    of ``J`` take ``l + 4`` roundings (the power ``w^{α-e_k}``, two constants, a square root); those of
+    ``b`` (the target's and the model's coordinates) ``l + m + r + 6``.
+    """
+    J = tangent_jacobian(W, order)
+    sigma = np.linalg.svd(J, compute_uv=False)
+    rank = int(np.count_nonzero(sigma > sigma[0] * max(J.shape) * np.finfo(float).eps))
+    sin_theta = leading_subspace_sin_bound(sigma, J.shape, rank, order + 4)
+    return projection_residual_error(sin_theta, J.shape[0], order + W.shape[0] + rank_of_target + 6)
+
+
 @given(ld=SMALL, m1=st.integers(1, 12), extra=st.integers(1, 6), seed=st.integers(0, 2**16))
 def test_residual_nonincreasing_in_m(ld: tuple[int, int], m1: int, extra: int, seed: int) -> None:
-    """Adding components enlarges the tangent span: the residual never increases (nested W)."""
+    """Adding components enlarges the tangent span: the residual never increases (nested W).
+
+    True for every input in exact arithmetic; the computed values are each within their rounding
+    bound (:func:`_dense_residual_error`), which is finite whenever the singular values of ``J`` show a
+    gap at the numerical rank (unbounded otherwise: the assertion then says nothing, and it cannot
+    be false).
+    """
     order, d = ld
     rng = np.random.default_rng(seed)
     W = random_unit_vectors(m1 + extra, d, rng)
     target = random_low_rank(2, d, order, rng=rng)
-    small = lazy_residual(W[:m1], target).residual
-    big = lazy_residual(W, target).residual
-    # dense least squares: rounding of ||r||² is ~1e-15 relative; 1e-10 leaves room for rank decisions
-    assert big <= small + 1e-10
+    small = lazy_residual(W[:m1], target, method="dense").residual
+    big = lazy_residual(W, target, method="dense").residual
+    slack = _dense_residual_error(W[:m1], order, 2) + _dense_residual_error(W, order, 2)
+    assert big <= small + slack, (big, small, slack)
 
 
-@given(ld=SMALL, m=st.integers(1, 16), seed=st.integers(0, 2**16))
-def test_zero_iff_full_tangent_dimension(ld: tuple[int, int], m: int, seed: int) -> None:
+@pytest.mark.parametrize("ld", [(2, 3), (2, 4), (2, 5), (3, 3), (3, 4), (3, 5), (4, 3), (4, 4)])
+def test_zero_iff_full_tangent_dimension(ld: tuple[int, int]) -> None:
     """0 when the generic tangent space is all of Sym^l (m·d >= D outside the defective cases; m >= d
-    for l = 2), strictly positive when m·d < D."""
+    for l = 2), strictly positive when m·d < D — for every m in 1..16 at one fixed seed each.
+
+    Both statements hold for *almost every* draw (W in general position, a target with a component
+    outside the span), not for every one, so the draws are fixed seeds rather than a property over
+    seeds. "Zero" is "within the rounding bound β of the dense route"; "strictly positive" is "above
+    β", so a draw can only fail if its exact residual is below 2β. One missing direction ``n`` leaves
+    ``(b·n)²/||b||²``, roughly ``χ²₁/D``: below ``2β`` with probability about ``sqrt(2β·D)`` per
+    draw. Measured on these seeds: the largest β is 6.2e-11 (D <= 35, so ``< 7e-5`` per draw), the
+    smallest positive residual 2.9e-3 (5e8 times its β). CG (tol 1e-10) adds at most ``tol²·κ(K)``
+    to the zero (lazy_residual's docstring); 1e-8 leaves κ(K) up to 1e12.
+    """
     order, d = ld
-    rng = np.random.default_rng(seed)
-    W = random_unit_vectors(m, d, rng)
-    target = random_low_rank(1, d, order, rng=rng)
-    res = lazy_residual(W, target)
     D = sym_basis_size(d, order)
-    if theory.generic_tangent_dim(d, order, m) == D:
-        # dense least squares on a full-rank J: zero up to rounding (measured <= 1e-27)
-        assert res.residual <= 1e-12
-        cg_res = lazy_residual(W, target, method="cg", tol=1e-10)
-        assert cg_res.converged and cg_res.residual <= 1e-8
-    if m * d < D:
-        # one missing direction n leaves (b·n)²/||b||², roughly χ²₁/D: below 1e-10 with probability
-        # about sqrt(1e-10·D) < 1e-4 per draw (derived), and at least D - m·d directions are missing
-        assert res.residual > 1e-10
+    for m in range(1, 17):
+        rng = np.random.default_rng([order, d, m])
+        W = random_unit_vectors(m, d, rng)
+        target = random_low_rank(1, d, order, rng=rng)
+        res = lazy_residual(W, target, method="dense")
+        bound = _dense_residual_error(W, order, 1)
+        if theory.generic_tangent_dim(d, order, m) == D:
+            assert res.residual <= bound, (m, res.residual, bound)
+            cg_res = lazy_residual(W, target, method="cg", tol=1e-10)
+            assert cg_res.converged and cg_res.residual <= 1e-8, (m, cg_res.message)
+        if m * d < D:
+            assert res.residual > bound, (m, res.residual, bound)
 
 
-@settings(max_examples=10)  # each example already averages 20 solves
-@given(
-    case=st.sampled_from([(3, 5, 3), (3, 6, 4), (3, 7, 6), (4, 4, 3), (4, 5, 6), (2, 6, 2)]),
-    seed=st.integers(0, 2**16),
-)
-def test_mean_residual_isotropic_target(case: tuple[int, int, int], seed: int) -> None:
+# the isotropic-target cases and their fixed seeds (each case averages 20 solves)
+ISOTROPIC_CASES = [(3, 5, 3), (3, 6, 4), (3, 7, 6), (4, 4, 3), (4, 5, 6), (2, 6, 2)]
+
+
+@pytest.mark.parametrize("case", ISOTROPIC_CASES)
+def test_mean_residual_isotropic_target(case: tuple[int, int, int]) -> None:
     """Isotropic Gaussian symmetric targets (i.i.d. N(0,1) coordinates in an orthonormal basis of
     Sym^l): the residual of a fixed k-dimensional span is Beta((D-k)/2, k/2), mean 1 - k/D with
-    k = generic tangent dimension (= m·d below the threshold for l >= 3)."""
+    k = generic tangent dimension (= m·d below the threshold for l >= 3).
+
+    A statement about a mean, so a seeded test with a derived margin (not a property over seeds):
+    the mean of n = 20 draws is within 4.5 standard deviations of 1 - k/D except with probability
+    about 7e-6 per case (normal approximation of the mean of 20 Beta draws).
+    """
     order, d, m = case
     D = sym_basis_size(d, order)
     k = theory.generic_tangent_dim(d, order, m)
     n = 20
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([order, d, m, 2026])
     vals = [
         lazy_residual(
             random_unit_vectors(m, d, rng), random_dense_symmetric(d, order, rng)

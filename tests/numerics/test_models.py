@@ -298,6 +298,8 @@ def test_homogeneous_zero_row_contributes_nothing():
     v0, g0 = loss_and_grad(W0, target, model="homogeneous")
     assert v0 == pytest.approx(v, rel=1e-14)
     np.testing.assert_allclose(g0[:3], g, rtol=1e-13, atol=1e-15)
+    # exact: the homogeneous gradient row is n_i·(l·P_i - (l-2)·e_i·x_i) with n_i = ||w_i|| = 0 and a
+    # finite bracket, and 0·x = 0 in IEEE arithmetic whatever kernel computed the bracket
     np.testing.assert_array_equal(g0[3], 0.0)
 
 

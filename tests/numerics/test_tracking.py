@@ -119,7 +119,7 @@ def test_deflation_residuals_match_dense_norms():
     got_n = deflation_residuals(N.unit_form().coeffs, [0, 1, 2], N)
     rest = LowRankTensor(N.coeffs[1:], N.components[1:], 3).dense()
     assert got_n[0] == pytest.approx(np.linalg.norm(rest), abs=1e-12)
-    assert got_n[2] == 0.0
+    assert got_n[2] == 0.0  # exact: nothing remains, deflation_residuals returns 0.0 (not a sum)
 
 
 @pytest.mark.parametrize("model", ["plain", "homogeneous"])

@@ -6,6 +6,7 @@ registry use ``monkeypatch.setitem(REGISTRY, ...)`` so the real registry stays u
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -20,13 +21,15 @@ from reports.registry import Claim, RunResult, Verdict
 @dataclass(frozen=True)
 class FakeConfig:
     """``x``: input; ``seed``: randomness; ``fail``: raise in the experiment; ``delay``: sleep (s);
-    ``marker_dir``: if set, each execution appends a line to ``marker_dir/<x>.txt``."""
+    ``marker_dir``: if set, each execution appends a line to ``marker_dir/<x>.txt``; ``error_text``:
+    the failure's message (default: "simulated divergence at x=...")."""
 
     x: int
     seed: int = 0
     fail: bool = False
     delay: float = 0.0
     marker_dir: str = ""
+    error_text: str = ""
 
 
 def noisy_square(cfg: FakeConfig) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def noisy_square(cfg: FakeConfig) -> dict[str, Any]:
     if cfg.delay:
         time.sleep(cfg.delay)
     if cfg.fail:
-        raise FloatingPointError(f"simulated divergence at x={cfg.x}")
+        raise FloatingPointError(cfg.error_text or f"simulated divergence at x={cfg.x}")
     noise = float(np.random.default_rng(cfg.seed).standard_normal())
     return {"value": cfg.x**2 + 1e-3 * noise, "x": cfg.x}
 
@@ -85,8 +88,17 @@ def _plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any)
     return {"x": xs, "value": ys}
 
 
-def _broken_plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    raise RuntimeError("plot is broken")
+def _broken_plot(
+    prediction: Mapping[str, Any],
+    results: Sequence[RunResult],
+    fig: Any,
+    message: str = "plot is broken",
+) -> dict:
+    raise RuntimeError(message)
+
+
+def _failing_predict(message: str, profile: str) -> dict:
+    raise ValueError(message)
 
 
 def make_claim(
@@ -100,11 +112,18 @@ def make_claim(
     controls: Mapping[str, Sequence[int]] | None = None,
     control_failing: Sequence[int] = (),
     judge: Any = None,
+    texts: Mapping[str, str] | None = None,
+    error_text: str = "",
+    plot_error: str = "",
+    predict_error: str = "",
 ) -> Claim:
     """A fake claim over ``x = 0..n-1``; configs with ``x in failing`` raise in the experiment.
 
     ``controls``: ``{name: xs}`` negative-control configs (run by the same experiment and ``judge``);
-    control configs with ``x in control_failing`` raise.
+    control configs with ``x in control_failing`` raise. ``texts`` replaces the claim's texts
+    (``source``, ``statement``, ``latex``, ``method``, ``tolerance``, ``tolerance_source``);
+    ``error_text``, ``plot_error`` and ``predict_error`` are the messages of the failing runs, of a
+    plot that raises (implies ``broken_plot``) and of a ``predict`` that raises.
     """
 
     def control_configs(profile: str) -> dict[str, list[FakeConfig]]:
@@ -115,23 +134,34 @@ def make_claim(
 
     def configs(profile: str) -> list[FakeConfig]:
         k = n if profile == "quick" else 2 * n
-        return [FakeConfig(x, seed=x, fail=x in failing) for x in range(k)]
+        return [FakeConfig(x, seed=x, fail=x in failing, error_text=error_text) for x in range(k)]
 
+    plot: Any = _plot
+    if broken_plot or plot_error:
+        plot = functools.partial(_broken_plot, message=plot_error or "plot is broken")
+    described = {
+        "source": "extension (test fixture)",
+        "statement": f"fake statement of {claim_id}",
+        "latex": r"y = x^2",
+        "method": "evaluate x² with tiny seeded noise",
+        "tolerance": "fake tolerance: |y - x²| <= 1e-2",
+        "tolerance_source": "derived: test fixture",
+        **(texts or {}),
+    }
     return Claim(
         id=claim_id,
-        source="extension (test fixture)",
-        statement=f"fake statement of {claim_id}",
-        latex=r"y = x^2",
-        method="evaluate x² with tiny seeded noise",
-        tolerance="fake tolerance: |y - x²| <= 1e-2",
         experiment=noisy_square,
         configs=configs,
-        predict=lambda profile: {"formula": "x^2"},
+        predict=(
+            functools.partial(_failing_predict, predict_error)
+            if predict_error
+            else lambda profile: {"formula": "x^2"}
+        ),
         judge=judge if judge is not None else _judge_by(judge_status),
-        plot=_broken_plot if broken_plot else _plot,
+        plot=plot,
         model_choice=model_choice,
-        tolerance_source="derived: test fixture",
         controls=control_configs if controls else None,
+        **described,
     )
 
 

@@ -202,6 +202,8 @@ def test_saddle_experiment_matches_the_symbolic_polynomial() -> None:
     assert m["fitted_order"] == pytest.approx(3.0, abs=0.02)
     assert m["symbolic_lowest_degree"] == 3
     assert m["symbolic_err_ulp"] < 100
+    # exact: every term of the plain gradient at W = 0 carries a factor (0·u)^{l-1} = 0, and sums and
+    # products of exact zeros are exactly zero in any order (no rounding can make them non-zero)
     assert m["grad_norm_at_zero"] == 0.0
     # from a nonzero base point the loss changes at first order (the control)
     c = SZ.experiment(SZ.RayCase(order=3, d=3, m=2, r=2, seed=0, base=0.5))

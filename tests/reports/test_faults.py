@@ -97,7 +97,9 @@ def _executions(marker_dir: Path) -> dict[int, int]:
     return {int(p.stem): len(p.read_text().splitlines()) for p in marker_dir.glob("*.txt")}
 
 
-def _start(tmp_path: Path, executor: str = "local") -> tuple[subprocess.Popen[str], list[str]]:
+def _start(
+    tmp_path: Path, executor: str = "local", scheduler: str | None = None
+) -> tuple[subprocess.Popen[str], list[str]]:
     marker_dir = tmp_path / "marks"
     marker_dir.mkdir(exist_ok=True)
     argv = [
@@ -105,6 +107,8 @@ def _start(tmp_path: Path, executor: str = "local") -> tuple[subprocess.Popen[st
         "--out", str(tmp_path / "rep"), "--db", str(tmp_path / "r.sqlite"), "--workers", "2",
         "--executor", executor,
     ]  # fmt: skip
+    if scheduler is not None:
+        argv += ["--scheduler", scheduler]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -113,14 +117,14 @@ def _start(tmp_path: Path, executor: str = "local") -> tuple[subprocess.Popen[st
 
 
 def _interrupt(
-    tmp_path: Path, sig: int, executor: str
+    tmp_path: Path, sig: int, executor: str, scheduler: str | None = None
 ) -> tuple[int, str, list[int], dict[str, float]]:
     """Start a report, wait for >= 2 stored rows, send ``sig``; return (rc, stderr, workers, rows).
 
     ``workers`` are all descendants of the main process seen while it ran (pool workers; for Dask
     the worker processes and their helpers).
     """
-    proc, _ = _start(tmp_path, executor)
+    proc, _ = _start(tmp_path, executor, scheduler)
     db = tmp_path / "r.sqlite"
     deadline = time.monotonic() + 90
     seen: set[int] = set()
@@ -201,6 +205,29 @@ def test_sigkill_mid_report(tmp_path, executor):
     assert len(stale) == 1  # left behind by the killed process ...
     _rerun_and_check(tmp_path, before)  # ... and removed by the next report
     assert not stale[0].exists()
+
+
+@pytest.mark.slow
+def test_sigterm_mid_report_on_a_scheduler(tmp_path):
+    """``--scheduler ADDR`` (issue 24): SIGTERM mid-report on a running cluster the report does
+    not own: exit 143, finished runs kept, the cluster left running and usable, the rerun completes."""
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        # the workers import the fake claim's module: they need the repository on their path
+        cluster_client = distributed.Client(cluster)
+        cluster_client.run(lambda: sys.path.insert(0, str(ROOT)))
+        rc, err, _, before = _interrupt(
+            tmp_path, signal.SIGTERM, "dask", scheduler=cluster.scheduler_address
+        )
+        assert rc == 143, err
+        assert "terminated (finished runs are kept in the database)" in err
+        assert "Traceback (most recent call last)" not in err
+        assert 2 <= len(before) < N_RUNS
+        assert cluster_client.submit(pow, 3, 2).result(timeout=30) == 9  # the cluster still works
+        cluster_client.close()
+    _rerun_and_check(tmp_path, before)
 
 
 POOL_DRIVER = """

@@ -101,10 +101,12 @@ def test_out_empty_dir_accepted_marked_dir_replaced(capsys, tmp_path):
     code, _, err = _report(capsys, out, db)
     assert code == 0, err
     assert (out / MARKER).is_file() and (out / "index.html").is_file()
-    (out / "extra.txt").write_text("written into an overtensor report")
-    code, _, err = _report(capsys, out, db)
+    code, _, err = _report(capsys, out, db)  # a marked report directory: replaced
     assert code == 0, err
-    assert not (out / "extra.txt").exists() and (out / MARKER).is_file()
+    (out / "extra.txt").write_text("written into an overtensor report")
+    code, _, err = _report(capsys, out, db)  # issue 24 item 2: a file it did not write is kept
+    assert code == 2 and "extra.txt" in err, err
+    assert (out / "extra.txt").is_file() and (out / MARKER).is_file()
     assert _leftovers(tmp_path) == []
 
 
@@ -149,11 +151,9 @@ def _dead_pid() -> int:
 
 def test_stale_temp_dirs_of_dead_processes_are_removed(capsys, tmp_path):
     host = socket.gethostname()
-    stale = tmp_path / ".rep.tmp-dead"
-    stale.mkdir()
-    (stale / MARKER).write_text(
-        json.dumps({"written_by": "overtensor", "pid": _dead_pid(), "host": host})
-    )
+    stale = outdir.make_temp_dir(tmp_path / "rep")  # as a killed process leaves it
+    info = json.loads((stale / MARKER).read_text())
+    (stale / MARKER).write_text(json.dumps({**info, "pid": _dead_pid()}))
     (stale / "index.html").write_text("half")
     alive = tmp_path / ".other.tmp-alive"  # a running overtensor (this process): kept
     alive.mkdir()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -148,12 +149,13 @@ def test_markdown_and_figure_data(report_dir):
 def test_existing_out_is_replaced_atomically(tmp_path):
     out = tmp_path / "out"
     with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(1) as ex:
-        outcomes = run_claims(CLAIMS[:1], "quick", store=store, executor=ex, progress="none")
+        outcomes = run_claims(CLAIMS[:2], "quick", store=store, executor=ex, progress="none")
     prov = collect_provenance(profile="quick", executor=None, wall_time=0.1, db="x", fresh=False)
-    write_report(outcomes, out, prov)  # an earlier report: marked as overtensor's
-    (out / "stale.txt").write_text("old")
-    write_report(outcomes, out, prov)
-    assert not (out / "stale.txt").exists() and (out / "index.html").exists()
+    write_report(outcomes, out, prov)  # an earlier report of two claims: marked as overtensor's
+    stale = out / "data" / f"{CLAIMS[1].id}.csv"
+    assert stale.is_file()
+    write_report(outcomes[:1], out, prov)  # the second claim's files were the old report's
+    assert not stale.exists() and (out / "index.html").exists()
     leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
     assert leftovers == []
 
@@ -268,11 +270,46 @@ def test_html_and_markdown_show_margin_source_and_controls(evidence_report):
     assert "| crashing | " in md and "1 failed" in md
 
 
-def test_close_margins_are_marked():
-    from reports.render import _md_margin, format_margin
+# ------------------------------------------------------------ cached figures and math (issue 19)
+def test_cached_report_draws_nothing_and_writes_the_same_files(tmp_path, monkeypatch, capsys):
+    """Over stored runs, every figure and formula comes from the store. (Not cached, so drawn by
+    every report: a figure whose plot raised, and one whose claim has a failed run, which every
+    report recomputes, with a new wall time.)"""
+    from reports import artifacts
+    from reports.registry import REGISTRY
 
-    assert format_margin(0.12) == "+0.12" and format_margin(-0.5) == "-0.50"
-    assert format_margin(None) == "n/a" and format_margin(-11292.0) == "-1.1e+04"
-    assert format_margin(float("nan")) == "n/a"
-    assert _md_margin(0.05) == "**+0.05 (close)**" and _md_margin(-0.09) == "**-0.09 (close)**"
-    assert _md_margin(0.1) == "+0.10"
+    claims = CLAIMS[:2]
+    for claim in claims:
+        monkeypatch.setitem(REGISTRY, claim.id, claim)
+    db = tmp_path / "r.sqlite"
+
+    def report(out, *extra, ids=("fake.alpha", "fake.beta")):
+        argv = ["report", "--claims", *ids, "--db", str(db), "--out", str(out), "--workers", "1"]
+        code = main([*argv, *extra])
+        return code, capsys.readouterr().err
+
+    assert report(tmp_path / "first")[0] == 1  # fake.beta fails
+    with ResultStore(db) as store:  # 2 figures, 1 formula
+        assert store.count_artifacts() == 3
+
+    def refuse(*args):
+        raise AssertionError("drew a figure or formula")
+
+    monkeypatch.setattr(artifacts, "draw_figure", refuse)
+    monkeypatch.setattr(artifacts, "typeset_svg", refuse)
+    code, err = report(tmp_path / "second")
+    assert code == 1 and "drew a figure" not in err  # everything came from the store
+    for name in ("figures/fake.alpha.png", "figures/fake.beta.png", "data/fake.alpha.csv"):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
+
+    def body(out):  # the claims' sections (provenance, timings and reuse counts differ)
+        page = (out / "index.html").read_text()
+        page = page[page.index('<h2 id="fake.alpha">') : page.index('<h2 id="provenance">')]
+        return re.sub(r"\(\d+ reused from the store", "(N reused from the store", page)
+
+    assert body(tmp_path / "first") == body(tmp_path / "second")
+    monkeypatch.setitem(REGISTRY, "fake.new", make_claim("fake.new"))
+    code, err = report(tmp_path / "third", ids=("fake.alpha", "fake.new"))
+    assert code == 4 and "drew a figure" in err  # a figure not in the store is drawn
+    code, err = report(tmp_path / "third", "--fresh")
+    assert code == 4 and "drew a figure" in err  # --fresh draws everything again

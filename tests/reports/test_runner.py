@@ -184,7 +184,7 @@ def _equivalence(tmp_path, claims, profile):
         make_executor("dask", workers=2) as (ex, info),
     ):
         assert info.kind == "dask" and info.workers == 2
-        assert info.address.startswith("tcp://127.0.0.1")  # loopback LocalCluster
+        assert info.address.startswith("tls://127.0.0.1")  # loopback LocalCluster, TLS
         dask = run_claims(
             claims,
             profile,

@@ -35,7 +35,9 @@ def test_key_depends_on_claim_experiment_config_and_version():
 
 def test_config_json_is_canonical_and_rejects_non_dataclasses():
     text = config_json(FakeConfig(2))
-    assert '"fields":{"delay":0.0,"fail":false,"marker_dir":"","seed":0,"x":2}' in text
+    assert (
+        '"fields":{"delay":0.0,"error_text":"","fail":false,"marker_dir":"","seed":0,"x":2}' in text
+    )
     with pytest.raises(TypeError, match="config must be a dataclass instance"):
         config_json({"x": 2})
 
@@ -242,3 +244,55 @@ def test_edited_code_is_recomputed(tmp_path, monkeypatch):
         monkeypatch.setattr(reports.runner, "code_version", lambda exp: "1.0+src.bbbb")
         assert not any(r.cached for r in _sweep(store, configs))
         assert {r.version for r in store.rows()} == {"1.0+src.aaaa", "1.0+src.bbbb"}
+
+
+# ------------------------------------------------------------------ cached report artifacts
+def test_artifacts_round_trip_replace_and_delete(tmp_path):
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        assert store.get_artifacts(["k1", "k2"]) == {}
+        store.put_artifact(
+            "k1", kind="figure", claim_id="a.b", blob=b"\x89PNG\x00", meta='{"x":[1]}'
+        )
+        store.put_artifact("k2", kind="math", claim_id="a.c", blob=b"<svg/>")
+        assert store.get_artifacts(["k1", "k2", "k3"]) == {
+            "k1": (b"\x89PNG\x00", '{"x":[1]}'),
+            "k2": (b"<svg/>", None),
+        }
+        store.put_artifact("k2", kind="math", claim_id="a.c", blob=b"<svg></svg>")
+        assert store.get_artifacts(["k2"]) == {"k2": (b"<svg></svg>", None)}
+        with pytest.raises(ValueError, match="kind must be 'figure' or 'math', got 'png'"):
+            store.put_artifact("k3", kind="png", claim_id="a.b", blob=b"")
+        store.delete_claim("a.b")  # a claim's runs and its cached artifacts go together
+        assert set(store.get_artifacts(["k1", "k2"])) == {"k2"}
+        assert store.count_artifacts() == 1
+
+
+def test_schema_2_database_is_migrated_to_3_with_its_rows(tmp_path):
+    from reports.store import APPLICATION_ID, SCHEMA_VERSION
+
+    db = tmp_path / "v2.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        """
+        CREATE TABLE runs (key TEXT PRIMARY KEY, claim_id TEXT NOT NULL, experiment TEXT NOT NULL,
+            config TEXT NOT NULL, version TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'error')), metrics TEXT, error TEXT,
+            wall_time REAL NOT NULL, worker TEXT, created_at REAL NOT NULL);
+        CREATE INDEX runs_claim ON runs (claim_id);
+        INSERT INTO runs VALUES ('k', 'c', 'e', '{}', 'v', 'ok', '{"a": 1}', NULL, 0.5, NULL, 1.0);
+        """
+    )
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=2")
+    conn.commit()
+    conn.close()
+    with ResultStore(db) as store:
+        assert store.get("k").metrics == {"a": 1}
+        store.put_artifact("f", kind="figure", claim_id="c", blob=b"png", meta="{}")
+        assert store.count_artifacts() == 1
+    conn = sqlite3.connect(db)
+    assert SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"runs", "artifacts"}
+    conn.close()

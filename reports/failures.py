@@ -1,0 +1,92 @@
+"""Claim code that fails: what is caught, and how it is described (issue 24, item 1).
+
+A claim's functions (its import, ``configs``, ``controls``, ``experiment``, ``predict``, ``judge``,
+``plot``) are code the program does not control. Whatever they raise — an ``Exception``, or a
+``BaseException`` such as ``SystemExit`` from ``sys.exit(0)`` or ``GeneratorExit`` — is a failure of
+that claim: a failed run, an inconclusive verdict, a noted plot failure, or a load error at import.
+It never ends the program, and so can never fake a pass (``sys.exit(0)`` in an experiment used to
+make ``overtensor check`` exit 0 with no output). The one exception is ``KeyboardInterrupt``
+(Ctrl-C, and SIGTERM which the CLI raises as one): it keeps its meaning, the sweep stops with its
+finished runs stored.
+
+Callers catch ``BaseException`` and re-raise what :func:`is_interrupt` says::
+
+    try:
+        value = claim.predict(profile)
+    except BaseException as exc:
+        if is_interrupt(exc):
+            raise
+        problem = describe(exc)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["ClaimCodeExit", "describe", "guarded", "is_interrupt", "message"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ClaimCodeExit(Exception):
+    """Claim code raised a ``BaseException`` that is not an ``Exception`` (``sys.exit``, ...).
+
+    Raised by :func:`guarded` in its place, so that callers catching ``Exception`` record it as a
+    failure of the claim. The message is :func:`describe` of the original, which is the ``__cause__``.
+    """
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """True for what must stop the program: ``KeyboardInterrupt`` (and its subclasses)."""
+    return isinstance(exc, KeyboardInterrupt)
+
+
+def message(exc: BaseException) -> str:
+    """``str(exc)``, or a placeholder when its ``__str__`` fails (hostile claim code)."""
+    try:
+        return str(exc)
+    except BaseException as inner:  # a hostile __str__
+        if is_interrupt(inner):
+            raise
+        return f"<{type(exc).__name__} whose message cannot be printed>"
+
+
+def describe(exc: BaseException) -> str:
+    """``"Type: message"`` of a claim code failure, saying what a ``sys.exit`` call was."""
+    name = type(exc).__name__
+    text = " ".join(message(exc).split())
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        shown = code if not isinstance(code, str) else repr(code)
+        return f"SystemExit: the claim's code called sys.exit({shown})"
+    if isinstance(exc, ClaimCodeExit):
+        return text
+    return f"{name}: {text}" if text else name
+
+
+def guarded(fn: F, convert: Callable[[Any], Any] | None = None) -> F:
+    """``fn`` whose non-``Exception`` failures (not ``KeyboardInterrupt``) become :class:`ClaimCodeExit`.
+
+    For claim functions called by code that catches ``Exception`` only (the report's figure).
+    ``convert``, applied to the result inside the guard, turns it into plain values, so that a hostile
+    object returned by claim code fails here too, not later in the caller.
+    """
+    if getattr(fn, "__overtensor_guarded__", False):
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = fn(*args, **kwargs)
+            return result if convert is None else convert(result)
+        except Exception:
+            raise
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
+            raise ClaimCodeExit(describe(exc)) from exc
+
+    call.__overtensor_guarded__ = True  # type: ignore[attr-defined]
+    return call  # type: ignore[return-value]
