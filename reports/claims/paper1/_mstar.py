@@ -105,7 +105,7 @@ def search_m_star(passes: Callable[[int], bool], start: int, ceiling: int) -> Se
 class MStarSearch:
     """m* of one seed block: the smallest ``m`` whose success rate over the block reaches ``level``.
 
-    The block is the seeds ``seed, seed + 1, …, seed + n_seeds - 1``; each seed fixes the target
+    The block is the seeds ``seed, seed + 1, …, seed + block_size - 1``; each seed fixes the target
     ``random_low_rank(r, d, order, rng=seed)`` and, with ``m``, the algorithm's randomness (as
     :class:`~reports.claims.paper1._variant.BudgetRun`). ``arm="reinit"``: the variant with
     re-initialisation ('small', 20 epochs × 300 steps); ``"none"``: the ablation, one epoch of 6000
@@ -117,7 +117,7 @@ class MStarSearch:
     d: int
     r: int
     seed: int
-    n_seeds: int
+    block_size: int
     level: float
     ceiling: int
     start: int = 0
@@ -139,30 +139,30 @@ def budget_run(cfg: MStarSearch, m: int, seed: int) -> BudgetRun:
     )
 
 
-def passes_needed(level: float, n_seeds: int) -> int:
-    """Successes out of ``n_seeds`` that reach the success rate ``level``: ``ceil(level·n)``."""
-    return math.ceil(level * n_seeds - 1e-9)
+def passes_needed(level: float, block_size: int) -> int:
+    """Successes out of ``block_size`` that reach the success rate ``level``: ``ceil(level·n)``."""
+    return math.ceil(level * block_size - 1e-9)
 
 
 def m_star_experiment(cfg: MStarSearch) -> dict[str, Any]:
     """m* of the block (None when censored), every probe's successes, and the runs made."""
     if not 0.0 < cfg.level <= 1.0:
         raise ValueError(f"level must lie in (0, 1], got {cfg.level!r}")
-    if cfg.n_seeds < 1:
-        raise ValueError(f"n_seeds must be positive, got {cfg.n_seeds!r}")
-    need = passes_needed(cfg.level, cfg.n_seeds)
+    if cfg.block_size < 1:
+        raise ValueError(f"block_size must be positive, got {cfg.block_size!r}")
+    need = passes_needed(cfg.level, cfg.block_size)
     counts: dict[int, int] = {}
     steps = 0
 
     def passes(m: int) -> bool:
         nonlocal steps
         k = 0
-        for i in range(cfg.n_seeds):
+        for i in range(cfg.block_size):
             out = budget_experiment(budget_run(cfg, m, cfg.seed + i))
             k += bool(out["success"])
             steps += int(out["component_steps"])
             # stop once the outcome is decided either way (the count is then a bound)
-            if k >= need or k + (cfg.n_seeds - 1 - i) < need:
+            if k >= need or k + (cfg.block_size - 1 - i) < need:
                 break
         counts[m] = k
         return k >= need
@@ -292,7 +292,7 @@ def variant_search(arm: str, order: int, d: int, r: int, seed: int, profile: str
         d=d,
         r=r,
         seed=seed,
-        n_seeds=N_SEEDS[profile],
+        block_size=N_SEEDS[profile],
         level=reg.bar(profile, "m_star_level"),
         ceiling=int(reg.tolerance("ceiling", profile)),
     )

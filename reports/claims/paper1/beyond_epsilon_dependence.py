@@ -106,7 +106,7 @@ class EpsRun:
 
 @dataclass(frozen=True)
 class EpsMStar:
-    """m* at accuracy ``eps`` of the seed block ``seed, …, seed + n_seeds − 1`` (runs as
+    """m* at accuracy ``eps`` of the seed block ``seed, …, seed + block_size − 1`` (runs as
     :class:`EpsRun`), by :func:`~reports.claims.paper1._mstar.search_m_star` from ``r`` to ``ceiling``."""
 
     order: int
@@ -114,7 +114,7 @@ class EpsMStar:
     r: int
     seed: int
     eps: float
-    n_seeds: int
+    block_size: int
     level: float
     ceiling: int
 
@@ -168,14 +168,14 @@ def experiment(cfg: EpsRun | EpsMStar) -> dict[str, Any]:
     :class:`EpsMStar`: m* of the block (None when censored) and its probes."""
     if isinstance(cfg, EpsRun):
         return _run(cfg)
-    need = passes_needed(cfg.level, cfg.n_seeds)
+    need = passes_needed(cfg.level, cfg.block_size)
     counts: dict[int, int] = {}
 
     def passes(m: int) -> bool:
         k = 0
-        for i in range(cfg.n_seeds):
+        for i in range(cfg.block_size):
             k += bool(_run(EpsRun(cfg.order, cfg.d, cfg.r, m, cfg.seed + i, cfg.eps))["success"])
-            if k >= need or k + (cfg.n_seeds - 1 - i) < need:
+            if k >= need or k + (cfg.block_size - 1 - i) < need:
                 break
         counts[m] = k
         return k >= need
