@@ -1,4 +1,4 @@
-"""m*: the smallest number of components that reaches a fixed success rate (docs/math.md §10.6).
+"""m*: the smallest number of components that reaches a fixed success rate (docs/math.md §10.7).
 
 Shared by the claims that measure scaling laws of m* (``beyond.m-vs-d``, ``beyond.m-vs-r``,
 ``beyond.epsilon-dependence``) and by the crossed controls of the separation (``lazy.threshold-scaling``
@@ -61,7 +61,7 @@ def search_m_star(passes: Callable[[int], bool], start: int, ceiling: int) -> Se
 
     Probes ``start, 2·start, 4·start, …`` while they are below ``ceiling``, then ``ceiling`` itself;
     the first passing probe ``hi`` and the last failing one ``lo`` are then bisected to the smallest
-    passing ``m`` (``passes`` is assumed non-decreasing in ``m``: docs/math.md §10.6). When no probe
+    passing ``m`` (``passes`` is assumed non-decreasing in ``m``: docs/math.md §10.7). When no probe
     passes, the search is *censored*: ``m* >= ceiling``.
 
     Parameters
@@ -221,7 +221,7 @@ def largest_exponent(
     Cell ``i`` (at ``xs[i]``, ``copies`` blocks each) can give any m* in ``[lows[i], highs[i]]`` (its
     start and its ceiling). The slope of ``log m*`` on ``log x`` is linear in the ``log m*``, so its
     maximum over that box is at the vertex with the ceiling wherever ``log x`` is above its mean and
-    the start elsewhere (docs/math.md §10.6). ``copies`` does not change the value (every block of a
+    the start elsewhere (docs/math.md §10.7). ``copies`` does not change the value (every block of a
     cell takes the same extreme); it is accepted to mirror the design.
     """
     if not (len(xs) == len(lows) == len(highs)) or len(set(xs)) < 2:

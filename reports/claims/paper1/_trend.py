@@ -1,4 +1,4 @@
-"""A rate's trend across an ordered variable: the Cochran–Armitage test (docs/math.md §10.2).
+"""A rate's trend across an ordered variable: the Cochran–Armitage test (docs/math.md §10.8).
 
 :func:`trend_statistic` gives the test's ``z`` for success counts at scores ``x`` (e.g. ``log d``),
 :func:`trend_check` turns a one-sided test into a three-valued part of a verdict (as McNemar's contrast,

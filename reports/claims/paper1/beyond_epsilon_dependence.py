@@ -1,7 +1,7 @@
 """beyond.epsilon-dependence — with the regulariser scaled with the accuracy, paper 1's variant reaches
 every ε from 0.2 to 0.01; the gradient steps it needs and the smallest m at which it reaches a fixed
 success rate grow polynomially in 1/ε, with exponents (reported with their intervals) below bounds the
-design can test: upper-bound checks of the paper's polynomial dependence; docs/math.md §5, §10.4, §10.6."""
+design can test: upper-bound checks of the paper's polynomial dependence; docs/math.md §5, §10.4, §10.7."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ claim = declare(
         f"<= ε; a run that never reaches ε enters the steps fit at the cap {CAP} (censored, "
         "counted against). m*(ε): smallest m whose success rate over a seed block reaches the "
         "registered level, by doubling from m = 3 and bisection up to the ceiling "
-        f"{CEILING} (a censored block fails the claim). Quick: ε ∈ {{0.2, 0.05, 0.01}}, 12 seeds at "
-        "m = 12, 1 block of 5 seeds for m*; full: ε ∈ {0.2, 0.1, 0.05, 0.02, 0.01}, 40 seeds, 2 "
+        f"{CEILING} (a censored block fails the claim). Quick: ε ∈ {{0.2, 0.05, 0.01}}, 16 seeds at "
+        "m = 12, 1 block of 5 seeds for m*; full: ε ∈ {0.2, 0.1, 0.05, 0.02, 0.01}, 34 seeds, 2 "
         "blocks of 10. Exponents: least-squares slopes of log steps (every m = 12 run) and log m* "
         "(every block) on log(1/ε), with t-intervals. Control: reg fixed at 1e-2, ε ∈ {0.05, "
         "0.002}: the regulariser's bias (a fitted weight settles at a_k − λ/2, docs/math.md §6) "
@@ -75,7 +75,7 @@ claim = declare(
         "derived: near a fitted strict minimum gradient descent converges linearly (Hessian "
         "eigenvalues ~ l·a_k, docs/math.md §3.3), so steps ~ A + B·log(1/ε), docs/math.md §10.4; "
         f"m* does not depend on ε once reg ∝ ε; {M_BOUND:g} is the largest m*-exponent bound this "
-        "grid and ceiling can falsify (docs/math.md §10.6), the paper's 5 (docs/math.md §5, "
+        "grid and ceiling can falsify (docs/math.md §10.7), the paper's 5 (docs/math.md §5, "
         "unconfirmed) holds a fortiori; rates: the evidence rules; registered in "
         "reports/registered.toml"
     ),
@@ -84,8 +84,8 @@ claim = declare(
 
 M_RATE = 12  # m of the rate and steps runs (4r)
 GRID = {
-    "quick": {"eps": [0.2, 0.05, 0.01], "seeds": 12, "blocks": 1},
-    "full": {"eps": [0.2, 0.1, 0.05, 0.02, 0.01], "seeds": 40, "blocks": 2},
+    "quick": {"eps": [0.2, 0.05, 0.01], "seeds": 16, "blocks": 1, "control": (16, 8)},
+    "full": {"eps": [0.2, 0.1, 0.05, 0.02, 0.01], "seeds": 34, "blocks": 2, "control": (34, 12)},
 }
 BLOCK0 = 60_000  # m* block b starts at BLOCK0 + 100·b
 
@@ -138,12 +138,12 @@ def configs(profile: str) -> list[EpsRun | EpsMStar]:
 
 @claim.controls
 def controls(profile: str) -> dict[str, list[EpsRun]]:
-    seeds = range(8) if profile == "quick" else range(20)
+    n_reached, n_floor = GRID[profile]["control"]
     return {
         "regulariser fixed at 1e-2: its bias floors the error above ε = 0.002": [
             EpsRun(order=3, d=20, r=3, m=M_RATE, seed=1000 + s, eps=e, reg_mode="fixed")
-            for e in (0.05, 0.002)
-            for s in seeds
+            for e, n in ((0.05, n_reached), (0.002, n_floor))
+            for s in range(n)
         ]
     }
 
@@ -190,7 +190,7 @@ def experiment(cfg: EpsRun | EpsMStar) -> dict[str, Any]:
 
 
 def design_largest_exponents(profile: str) -> dict[str, float]:
-    """The largest exponents this profile's grid can produce (docs/math.md §10.6): steps between 1
+    """The largest exponents this profile's grid can produce (docs/math.md §10.7): steps between 1
     and the cap, m* between r = 3 and the ceiling."""
     inv = [1 / e for e in GRID[profile]["eps"]]
     n = len(inv)

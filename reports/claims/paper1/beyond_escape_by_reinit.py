@@ -24,7 +24,7 @@ ESCAPE_DROP = REG.tolerance(
 )  # an epoch transition is an escape when the error falls this much
 # d, arms and seeds of the judged block, control seeds (sizes from the power rule)
 GRID = {
-    "quick": ([20], ("one-random", "none"), 12, 12),
+    "quick": ([20], ("one-random", "none"), 16, 16),
     "full": ([20, 50], ("one-random", "small", "none"), 34, 34),
 }
 

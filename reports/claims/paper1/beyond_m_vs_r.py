@@ -1,7 +1,7 @@
 """beyond.m-vs-r — the smallest m at which paper 1's variant reaches a fixed success rate grows with the
 rank r like r^p with p (95% interval) below a bound the design can test, hence below the paper's 2.5l:
 an upper-bound check of m = O*(r^{2.5l} log d), with the exponent reported as the measured law, for
-l = 3 and 4; docs/math.md §5, §10.2 and §10.6."""
+l = 3 and 4; docs/math.md §5, §10.2 and §10.7."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ claim = declare(
         "the ceiling at least 10 × the largest m* found"
     ),
     tolerance_source=(
-        f"derived (docs/math.md §10.2, §10.6): with re-initialisation m* = r (exponent 1), without "
+        f"derived (docs/math.md §10.2, §10.7): with re-initialisation m* = r (exponent 1), without "
         f"it a coupon-collector m* ~ r log r (exponent ~1.3 on [1, 8]); {BOUND:g} leaves room "
         "for constants and is the largest bound this grid and ceiling can falsify; 2.5l is the "
         "paper's exponent (docs/math.md §5); registered in reports/registered.toml"
@@ -189,7 +189,7 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
         f"m* = smallest m with success rate >= {prediction['level']:g} over a seed block "
         f"(ε = {prediction['eps']:g}); this design can produce exponents up to "
         f"{prediction.get('largest_exponent', float('nan')):.2f}; 2.5l cannot be reached by any "
-        "runnable m (docs/math.md §10.6)."
+        "runnable m (docs/math.md §10.7)."
     )
     return ev.verdict(predicted, "; ".join(parts) or "n/a", numbers)
 

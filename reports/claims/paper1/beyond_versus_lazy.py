@@ -27,7 +27,7 @@ REG = registration("beyond.versus-lazy")
 # d, judged seeds per d, control seeds (sizes from the power rule: reports/registered.toml);
 # scale: the papers' regime, d >= 200 (no d^l array anywhere)
 GRID = {
-    "quick": ([20], 12, 12),
+    "quick": ([20], 16, 16),
     "full": ([20, 50], 34, 34),
     "scale": ([200, 1000, 2000], 48, 34),
 }

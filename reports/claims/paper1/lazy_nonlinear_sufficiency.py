@@ -45,7 +45,7 @@ CG_TOL = 1e-10  # normal-equation tolerance of the matrix-free lazy residual (er
 T_CAP = 100.0
 # (l, d) pairs and seeds per pair and rule (sizes from the power rule: reports/registered.toml)
 GRID = {
-    "quick": ([(3, 6), (4, 4)], range(5)),
+    "quick": ([(3, 6), (4, 4)], range(6)),
     "full": ([(3, 6), (4, 5), (3, 16), (3, 20)], range(9)),
 }
 
