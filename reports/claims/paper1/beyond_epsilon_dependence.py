@@ -59,7 +59,7 @@ claim = declare(
         f"<= ε; a run that never reaches ε enters the steps fit at the cap {CAP} (censored, "
         "counted against). m*(ε): smallest m whose success rate over a seed block reaches the "
         "registered level, by doubling from m = 3 and bisection up to the ceiling "
-        f"{CEILING} (a censored block fails the claim). Quick: ε ∈ {{0.2, 0.05, 0.01}}, 16 seeds at "
+        f"{CEILING} (a censored block fails the claim). Quick: ε ∈ {{0.2, 0.05, 0.01}}, 20 seeds at "
         "m = 12, 1 block of 5 seeds for m*; full: ε ∈ {0.2, 0.1, 0.05, 0.02, 0.01}, 34 seeds, 2 "
         "blocks of 10. Exponents: least-squares slopes of log steps (every m = 12 run) and log m* "
         "(every block) on log(1/ε), with t-intervals. Control: reg fixed at 1e-2, ε ∈ {0.05, "
@@ -84,7 +84,7 @@ claim = declare(
 
 M_RATE = 12  # m of the rate and steps runs (4r)
 GRID = {
-    "quick": {"eps": [0.2, 0.05, 0.01], "seeds": 16, "blocks": 1, "control": (16, 8)},
+    "quick": {"eps": [0.2, 0.05, 0.01], "seeds": 20, "blocks": 1, "control": (16, 8)},
     "full": {"eps": [0.2, 0.1, 0.05, 0.02, 0.01], "seeds": 34, "blocks": 2, "control": (34, 12)},
 }
 BLOCK0 = 60_000  # m* block b starts at BLOCK0 + 100·b
