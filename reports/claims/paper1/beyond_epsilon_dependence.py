@@ -34,7 +34,6 @@ REG = registration("beyond.epsilon-dependence")
 STEPS_BOUND = REG.tolerance("steps_exponent_bound")
 M_BOUND = REG.tolerance("m_exponent_bound")
 EPS_REG_RATIO = REG.tolerance("reg_per_eps")  # reg = ε/5: the regulariser's bias stays <= ε/10
-CEILING = int(REG.tolerance("ceiling"))
 EPOCHS, EPOCH_STEPS = 20, 300
 CAP = EPOCHS * EPOCH_STEPS  # steps of a run that does not reach ε: censored there
 
@@ -59,8 +58,9 @@ claim = declare(
         f"<= ε; a run that never reaches ε enters the steps fit at the cap {CAP} (censored, "
         "counted against). m*(ε): smallest m whose success rate over a seed block reaches the "
         "registered level, by doubling from m = 3 and bisection up to the ceiling "
-        f"{CEILING} (a censored block fails the claim). Quick: ε ∈ {{0.2, 0.05, 0.01}}, 20 seeds at "
-        "m = 12, 1 block of 5 seeds for m*; full: ε ∈ {0.2, 0.1, 0.05, 0.02, 0.01}, 34 seeds, 2 "
+        f"{int(REG.tolerance('ceiling', 'quick'))} (quick) / {int(REG.tolerance('ceiling', 'full'))} "
+        "(full; a censored block fails the claim). Quick: ε ∈ {{0.2, 0.05, 0.01}}, 20 seeds at "
+        "m = 12, 1 block of 5 seeds for m*; full: ε ∈ {0.2, 0.1, 0.05, 0.02, 0.01}, 55 seeds, 2 "
         "blocks of 10. Exponents: least-squares slopes of log steps (every m = 12 run) and log m* "
         "(every block) on log(1/ε), with t-intervals. Control: reg fixed at 1e-2, ε ∈ {0.05, "
         "0.002}: the regulariser's bias (a fitted weight settles at a_k − λ/2, docs/math.md §6) "
@@ -85,9 +85,14 @@ claim = declare(
 M_RATE = 12  # m of the rate and steps runs (4r)
 GRID = {
     "quick": {"eps": [0.2, 0.05, 0.01], "seeds": 20, "blocks": 1, "control": (16, 8)},
-    "full": {"eps": [0.2, 0.1, 0.05, 0.02, 0.01], "seeds": 34, "blocks": 2, "control": (34, 12)},
+    "full": {"eps": [0.2, 0.1, 0.05, 0.02, 0.01], "seeds": 55, "blocks": 2, "control": (34, 12)},
 }
 BLOCK0 = 60_000  # m* block b starts at BLOCK0 + 100·b
+
+
+def _ceiling(profile: str) -> int:
+    """The registered ceiling of the m* search (large enough for exponents above bound + 1)."""
+    return int(REG.tolerance("ceiling", profile))
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ def configs(profile: str) -> list[EpsRun | EpsMStar]:
         for s in range(g["seeds"])
     ]
     runs += [
-        EpsMStar(3, 20, 3, BLOCK0 + 100 * b, e, N_SEEDS[profile], level, CEILING)
+        EpsMStar(3, 20, 3, BLOCK0 + 100 * b, e, N_SEEDS[profile], level, _ceiling(profile))
         for e in g["eps"]
         for b in range(g["blocks"])
     ]
@@ -196,7 +201,7 @@ def design_largest_exponents(profile: str) -> dict[str, float]:
     n = len(inv)
     return {
         "steps": largest_exponent(inv, [1] * n, [CAP] * n),
-        "m_star": largest_exponent(inv, [3] * n, [CEILING] * n),
+        "m_star": largest_exponent(inv, [3] * n, [_ceiling(profile)] * n),
     }
 
 
@@ -208,7 +213,7 @@ def predict(profile: str) -> dict[str, Any]:
         "paper_m_exponent": 5.0,
         "min_rate": REG.bar(profile, "success_rate"),
         "level": REG.bar(profile, "m_star_level"),
-        "ceiling": CEILING,
+        "ceiling": _ceiling(profile),
         "cap": CAP,
         "m": M_RATE,
         "largest_exponents": design_largest_exponents(profile),
@@ -311,13 +316,14 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     ax1.set_title("steps: slope with its 95% band", fontsize=9)
     legend(ax1, fontsize=6)
     ax2.scatter(stars_x, stars_y, s=12, label="m* per seed block")
+    ceiling = prediction.get("ceiling", max(stars_y, default=1))
     if stars_x:
         g = np.geomspace(min(stars_x), max(stars_x), 20)
         base = min(stars_y)
         for p, ls in ((prediction.get("m_exponent_bound", 1.0), "--"), (5.0, ":")):
             ax2.plot(g, base * (g / g[0]) ** p, "k" + ls, lw=0.8, label=f"∝ (1/ε)^{p:g}")
-        ax2.set_ylim(1, 4 * max(stars_y + [prediction.get("ceiling", CEILING)]))
-    ax2.axhline(prediction.get("ceiling", CEILING), color="r", ls="-.", lw=0.8, label="ceiling")
+        ax2.set_ylim(1, 4 * max(stars_y + [ceiling]))
+    ax2.axhline(ceiling, color="r", ls="-.", lw=0.8, label="ceiling")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xlabel("1/ε")

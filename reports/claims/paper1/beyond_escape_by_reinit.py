@@ -25,7 +25,7 @@ ESCAPE_DROP = REG.tolerance(
 # d, arms and seeds of the judged block, control seeds (sizes from the power rule)
 GRID = {
     "quick": ([20], ("one-random", "none"), 16, 16),
-    "full": ([20, 50], ("one-random", "small", "none"), 34, 34),
+    "full": ([20, 50], ("one-random", "small", "none"), 55, 34),
 }
 
 claim = declare(

@@ -64,7 +64,7 @@ claim = declare(
         "the ceiling at least 10 × the largest m* found"
     ),
     tolerance_source=(
-        f"derived (docs/math.md §10.7): {BOUND:g} separates polylogarithmic growth (exponent -> 0, "
+        f"derived: (docs/math.md §10.7) {BOUND:g} separates polylogarithmic growth (exponent -> 0, "
         "the paper's log d) from the lazy d^{l-1} (exponent 2 at l = 3) with room on both sides; "
         "the success level and the ceiling are fixed in reports/registered.toml before any judged "
         "run; the design can produce exponents up to the registered largest_exponent (> bound + 1, "

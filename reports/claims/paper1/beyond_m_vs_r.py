@@ -63,7 +63,7 @@ claim = declare(
         "the ceiling at least 10 × the largest m* found"
     ),
     tolerance_source=(
-        f"derived (docs/math.md §10.2, §10.7): with re-initialisation m* = r (exponent 1), without "
+        f"derived: (docs/math.md §10.2, §10.7) with re-initialisation m* = r (exponent 1), without "
         f"it a coupon-collector m* ~ r log r (exponent ~1.3 on [1, 8]); {BOUND:g} leaves room "
         "for constants and is the largest bound this grid and ceiling can falsify; 2.5l is the "
         "paper's exponent (docs/math.md §5); registered in reports/registered.toml"
