@@ -75,7 +75,7 @@ def test_m_star_experiment_on_a_small_case():
     cfg = M.MStarSearch("reinit", 3, 10, 3, 900_000, 3, 0.6, 24)
     out = M.m_star_experiment(cfg)
     assert not out["censored"] and 3 <= out["m_star"] <= 24
-    for m, ok, k in out["probes"]:
+    for _m, ok, k in out["probes"]:
         assert ok == (k >= M.passes_needed(0.6, 3))
     assert [m for m, ok, _ in out["probes"] if ok and m == out["m_star"]]
 
@@ -96,7 +96,9 @@ def test_largest_exponent_is_the_maximum_over_every_extreme_design():
     xs, lows, highs = [10, 20, 50, 100, 200], [3] * 5, [256] * 5
     lx = np.log(xs)
     best = max(
-        np.polyfit(lx, np.log([h if pick else lo for pick, lo, h in zip(p, lows, highs)]), 1)[0]
+        np.polyfit(
+            lx, np.log([h if pick else lo for pick, lo, h in zip(p, lows, highs, strict=True)]), 1
+        )[0]
         for p in itertools.product((0, 1), repeat=5)
     )
     assert M.largest_exponent(xs, lows, highs) == pytest.approx(best, rel=1e-12)

@@ -83,7 +83,7 @@ claim = declare(
 )
 
 M_RATE = 12  # m of the rate and steps runs (4r)
-GRID = {
+GRID: dict[str, dict[str, Any]] = {
     "quick": {"eps": [0.2, 0.05, 0.01], "seeds": 20, "blocks": 1, "control": (16, 8)},
     "full": {"eps": [0.2, 0.1, 0.05, 0.02, 0.01], "seeds": 55, "blocks": 2, "control": (34, 12)},
 }
