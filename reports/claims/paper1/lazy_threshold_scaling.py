@@ -38,7 +38,7 @@ claim = declare(
         "bisection. Judge: least-squares slope of log(m*/(D/d)) against log d over all seeds with "
         f"its t-interval, per (l, ε); it must lie above {DECAY_BOUND:g} (midpoint between the claim, "
         "slope >= 0, and the alternative m* = O(d^{l-2}), slope -1). Regime: l = 3, d = 12–24 "
-        "(quick: 12–32) / 12–64 (full) / 64–96 (scale); l = 4, d = 8–16 / 8–24 / 24–32; 4 / 8 / 3 seeds. "
+        "(quick: 12–32) / 12–64 (full) / 64–96 (scale); l = 4, d = 8–16 / 8–24 / 16–32; 4 / 8 / 3 seeds. "
         "Crossed control (must fail): the same judge applied to the variant's m*(d) (beyond.m-vs-d's "
         "search, with re-initialisation, l = 3, r = 3) at d ∈ {12, 24, 48, 96} (the range the lazy "
         "threshold reaches here), where m* stays near r "
@@ -61,7 +61,7 @@ claim = declare(
 GRID = {
     "quick": ({3: [12, 16, 24, 32], 4: [8, 10, 12, 16]}, range(4)),
     "full": ({3: [12, 16, 24, 32, 48, 64], 4: [8, 10, 12, 16, 20, 24]}, range(8)),
-    "scale": ({3: [64, 80, 96], 4: [24, 28, 32]}, range(3)),
+    "scale": ({3: [64, 80, 96], 4: [16, 24, 32]}, range(3)),
 }
 # crossed control: the variant's m*(d) (beyond.m-vs-d's search), l = 3, on the d range the lazy
 # threshold reaches in this claim's profiles (12 to 96), seed blocks per d
