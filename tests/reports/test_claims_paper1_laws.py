@@ -253,14 +253,16 @@ def test_m_equals_r_judge_and_its_control():
     v = ER.judge(pred, _mer({10: 22, 20: 18, 50: 16, 100: 14, 200: 7}))
     assert v.status == "holds" and v.numbers["trend_z"] < -1.645
     assert v.numbers["rates"]["200"]["successes"] == 7
-    # rising or flat (the re-initialisation control's situation): fails
+    # rising or flat (the over-parametrised control's situation): fails
     assert ER.judge(pred, _mer({10: 28, 20: 25, 50: 27, 100: 25, 200: 33})).status == "fails"
     assert ER.judge(pred, _mer(dict.fromkeys((10, 20, 50, 100, 200), 20))).status == "fails"
 
 
 def test_m_equals_r_trend_has_its_planned_power():
-    p = ER.planned_trend_power("full")
-    assert p["holds"] >= POWER_TARGET["full"], p
+    for profile in ("quick", "full"):
+        p = ER.planned_trend_power(profile)
+        assert p["claim"]["holds"] >= POWER_TARGET[profile], (profile, p)
+        assert p["control"]["fails"] >= POWER_TARGET[profile], (profile, p)
 
 
 # ------------------------------------------------------------------------- bad local minima power
