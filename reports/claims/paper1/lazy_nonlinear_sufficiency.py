@@ -45,7 +45,7 @@ CG_TOL = 1e-10  # normal-equation tolerance of the matrix-free lazy residual (er
 T_CAP = 100.0
 # (l, d) pairs and seeds per pair and rule (sizes from the power rule: reports/registered.toml)
 GRID = {
-    "quick": ([(3, 6), (4, 4)], range(6)),
+    "quick": ([(3, 6), (4, 5)], range(6)),
     "full": ([(3, 6), (4, 5), (3, 16), (3, 20)], range(9)),
 }
 
@@ -75,7 +75,7 @@ claim = declare(
         f"{REACH_EPS:g} at every α, and the mean over seeds of the log-log slope of the movement in α "
         f"has its 95% t-interval below {MOVEMENT_BOUND}. Stall rule on m = ceil(D/(2d)) runs: final "
         f"residual at α = 1000 within {STALL_TOL:.0%} of the linearised flow's at t_end. Regime: "
-        f"quick (l,d) ∈ {{(3,6), (4,4)}}, {len(GRID['quick'][1])} seeds per pair and rule; full "
+        f"quick (l,d) ∈ {{(3,6), (4,5)}}, {len(GRID['quick'][1])} seeds per pair and rule; full "
         f"(l,d) ∈ {{(3,6), (4,5), (3,16), (3,20)}}, {len(GRID['full'][1])} seeds (sizes from the "
         "power rule). Control (must fail): m = D/(2d), below the threshold, judged by the reach "
         "rule."
