@@ -161,6 +161,16 @@ class Claim:
         For a claim without controls (identities, exact formulas): why none is sensible.
     profiles : tuple of str
         The profiles this claim has configs for (``"scale"`` only where the papers' regime is run).
+    reference : str
+        Where in the paper the statement is: a theorem, lemma, section or figure (``"Theorem 2"``,
+        ``"§4.1, Lemma 3"``), ``"abstract"`` when that is all there is, or empty (shown in reports).
+    caption : str
+        One line under the claim's figure saying what to look for in it; empty: the report writes
+        one from the verdict's deciding part.
+    module : str
+        The module that declared the claim (set by :func:`declare`; the report groups claims by it,
+        e.g. ``reports.claims.paper1.*`` under paper 1). Empty for a claim built directly, whose
+        report group then comes from its ``judge``'s module.
     """
 
     id: str
@@ -179,6 +189,9 @@ class Claim:
     controls: Callable[[str], Mapping[str, Sequence[Any]]] | None = None
     no_control: str = ""
     profiles: tuple[str, ...] = DEFAULT_PROFILES
+    reference: str = ""
+    caption: str = ""
+    module: str = ""
 
 
 CLAIM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
@@ -343,7 +356,7 @@ class ClaimDeclaration:
                 f"claim {self.id!r} (declared in {self.module}) has both controls and a no_control "
                 "reason: keep one"
             )
-        fields: dict[str, Any] = {**self._texts, **self._parts}
+        fields: dict[str, Any] = {**self._texts, **self._parts, "module": self.module}
         return Claim(**fields)
 
     def __repr__(self) -> str:
@@ -365,10 +378,13 @@ def declare(
     model_choice: str = "",
     no_control: str = "",
     profiles: Sequence[str] = DEFAULT_PROFILES,
+    reference: str = "",
+    caption: str = "",
 ) -> ClaimDeclaration:
     """Declare a claim at the top of its file; attach its functions with the returned decorators.
 
-    The texts are those of :class:`Claim`. The claim is built and added to :data:`REGISTRY` by
+    The texts are those of :class:`Claim` (``reference``: the paper's theorem or section;
+    ``caption``: what to look for in the figure; both optional). The claim is built and added to :data:`REGISTRY` by
     :func:`seal` once its file has been imported (the built-in claims' discovery and
     :mod:`reports.loading` call it).
 
@@ -386,7 +402,13 @@ def declare(
         if not isinstance(value, str) or not value.strip():
             raise ClaimDefinitionError(f"claim {id!r}: {name} must be a non-empty string")
         texts[name] = value
-    for name, value in (("model_choice", model_choice), ("no_control", no_control)):
+    optional = (
+        ("model_choice", model_choice),
+        ("no_control", no_control),
+        ("reference", reference),
+        ("caption", caption),
+    )
+    for name, value in optional:
         if not isinstance(value, str):
             raise ClaimDefinitionError(f"claim {id!r}: {name} must be a string, got {value!r}")
         texts[name] = value
