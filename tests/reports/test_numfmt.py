@@ -51,7 +51,9 @@ def test_interval_shows_a_difference_when_there_is_one():
 
 def test_value_reads_nested_data_and_censored_intervals():
     assert numfmt.value([3, None]) == "[3, ∞)"  # an interval open above
-    assert numfmt.value({"low": 3, "high": None, "p": 0.15701277}) == "{low: 3, high: none, p: 0.157}"
+    assert (
+        numfmt.value({"low": 3, "high": None, "p": 0.15701277}) == "{low: 3, high: none, p: 0.157}"
+    )
     assert numfmt.value({"δ0=0.0001": 0.0014083780827532921}) == "{δ0=0.0001: 0.001408}"
     assert numfmt.value([1e300, True]) == "[∞, yes]"
 
@@ -67,7 +69,10 @@ def test_tidy_fixes_what_claim_texts_carry():
     assert "∞ <= 0.03" in tidied and "(margin -∞)" in tidied
     assert tidied.endswith("max |predicted deviation|: none.")
     assert max(len(w) for w in tidied.split()) < 30  # no 300-digit token left
-    assert numfmt.tidy("m* by d: 10: 6 [3, None], 40: 6 [6, None]") == "m* by d: 10: 6 [3, ∞), 40: 6 [6, ∞)"
+    assert (
+        numfmt.tidy("m* by d: 10: 6 [3, None], 40: 6 [6, None]")
+        == "m* by d: 10: 6 [3, ∞), 40: 6 [6, ∞)"
+    )
     untouched = "slope 0.83 [0.60, 1.07]; 1.5e+30 and seed 123456789012345; ends well."
     assert numfmt.tidy(untouched) == untouched
 
@@ -86,7 +91,9 @@ def test_verdict_parts_print_sentinels_and_close_intervals_for_people():
     assert never.detail == "∞ <= 0.03" and "margin -∞" in never.describe()
     assert len(never.describe()) < 80
     assert at_least("smallest fall", 0.999, 1e-8).describe().endswith("(margin +1e+08)")
-    assert at_most("x", 0.00140838, 0.03).detail == "0.00140838 <= 0.03"  # ordinary values as before
+    assert (
+        at_most("x", 0.00140838, 0.03).detail == "0.00140838 <= 0.03"
+    )  # ordinary values as before
     # 4000/4000: the exact lower bound is 0.025**(1/4000) = 0.99908, which two decimals show as 1.00
     assert 0.025 ** (1 / 4000) == pytest.approx(0.99908, abs=1e-5)
     assert "95% CI 0.999–1.000" in Rate("all", 4000, 4000, 0.9).describe()
