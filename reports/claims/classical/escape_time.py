@@ -192,7 +192,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.tick_params(which="minor", labelbottom=False, labelleft=False)  # crowded in half a figure
-    ax.set_xlabel("t* = 1/(l(l-2) a x0^{l-2})  (sympy.dsolve)")
+    ax.set_xlabel(r"$t^* = 1/(l(l-2)\,a\,x_0^{l-2})$  (sympy.dsolve)")
     ax.set_ylabel("fit time of the integrated flow")
     ax.set_title("Plain-model escape time (docs/math.md §6)")
     legend(ax)

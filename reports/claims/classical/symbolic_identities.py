@@ -148,14 +148,14 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
         data["seconds"].append(r.wall_time)
     ax = fig.add_subplot(1, 1, 1)
     labels = [
-        f"{k}:{mo[:4]} l{l} d{d} m{m}"
+        f"{k}: {mo}, l={l}, d={d}, m={m}"
         for k, mo, l, d, m in zip(
             data["kind"], data["model"], data["l"], data["d"], data["m"], strict=True
         )
     ]
     colors = ["tab:green" if z else "tab:red" for z in data["zero"]]
     ax.barh(range(len(labels)), data["seconds"], color=colors)
-    ax.set_yticks(range(len(labels)), labels, fontsize=6)
+    ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("seconds for the exact proof (green: difference == 0)")
     ax.set_title("Symbolic identities (docs/math.md §2–4)")
     return data
