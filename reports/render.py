@@ -562,11 +562,12 @@ def _deciding(o: ClaimOutcome) -> dict[str, Any] | None:
 
     kind, part = min(parts, key=key)
     held = statuses.count("holds")
-    label = (
-        f"closest of {len(parts)} parts (all hold)"
-        if held == len(parts)
-        else f"deciding part ({held} of {len(parts)} hold)"
-    )
+    if len(parts) == 1:
+        label = "the only part"
+    elif held == len(parts):
+        label = f"closest of {len(parts)} parts (all hold)"
+    else:
+        label = f"deciding part ({held} of {len(parts)} hold)"
     return {
         "kind": kind,
         "name": str(part.get("name", "")),

@@ -287,7 +287,8 @@ def test_nothing_forces_the_page_to_scroll_sideways(page):
     assert parsed.table_parents and all(p == ("div", "tbl") for p in parsed.table_parents)
     css = html_text[html_text.index("<style>") : html_text.index("</style>")]
     for rule in (
-        "overflow-wrap:anywhere",  # body and cells: long ids and numbers wrap
+        "overflow-wrap:break-word",  # body and cells: a word longer than its line wraps
+        "table.summary td{overflow-wrap:anywhere}",  # the fixed-width summary: ids and numbers too
         ".tbl{max-width:100%;overflow-x:auto",  # a wide table scrolls in its own box
         "img{max-width:100%",
         ".math svg{max-width:100%",
