@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .catalog import all_claims, get_claim
+from .catalog import select_claims, select_one
 from .loading import load_all, with_loaded_sources
 from .outdir import check_db_outside_out
 from .registry import PROFILES, Claim, Verdict
@@ -69,6 +69,15 @@ def _check_replicate(replicate: object) -> None:
 def _check_profile(profile: str) -> None:
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
+
+
+def _for_profile(chosen: Sequence[Claim], profile: str, named: Sequence[str] | None) -> list[Claim]:
+    """The chosen claims that have ``profile``; one named by its exact id that lacks it is a
+    ``ValueError`` (as on the command line)."""
+    lacking = [c.id for c in chosen if profile not in c.profiles and named and c.id in named]
+    if lacking:
+        raise ValueError(f"claim(s) without a {profile!r} profile: {', '.join(lacking)}")
+    return [c for c in chosen if profile in c.profiles]
 
 
 def _b64(png: bytes | None) -> str | None:
@@ -202,10 +211,16 @@ class ReportResult:
         )
 
 
-def list_claims(load: LoadTargets = None) -> list[Claim]:
-    """Every registered claim, sorted by id, after loading ``load`` (``overtensor claims``)."""
+def list_claims(
+    claims: Sequence[str] | None = None, *, keyword: str | None = None, load: LoadTargets = None
+) -> list[Claim]:
+    """The registered claims, sorted by id, after loading ``load`` (``overtensor claims``).
+
+    ``claims`` (ids, areas, groups or globs) and ``keyword`` (a ``-k`` expression) list a
+    selection, as :func:`reports.catalog.select_claims`.
+    """
     load_all(_targets(load))
-    return all_claims()
+    return select_claims(claims, keyword)
 
 
 def check(
@@ -223,7 +238,7 @@ def check(
     Parameters
     ----------
     claim_id : str
-        A registered id (see :func:`list_claims`).
+        A registered id (see :func:`list_claims`), or a pattern that selects exactly one claim.
     profile : {"quick", "full"}
         Problem sizes.
     load : path, module name or a list of them, optional
@@ -240,7 +255,7 @@ def check(
     _check_profile(profile)
     _check_replicate(replicate)
     load_all(_targets(load))
-    claim = get_claim(claim_id)
+    claim = select_one(claim_id)
     with ResultStore(db) as store, make_executor("local", workers=workers) as (executor, info):
         outcome = run_claims(
             [claim],
@@ -268,6 +283,7 @@ def report(
     claims: Sequence[str] | None = None,
     profile: str = "quick",
     *,
+    keyword: str | None = None,
     out: str | Path = "report",
     load: LoadTargets = None,
     db: str | Path = DEFAULT_DB,
@@ -279,8 +295,12 @@ def report(
 ) -> ReportResult:
     """Run claims and write the report directory ``out`` (``overtensor report``).
 
-    ``claims=None`` runs every registered claim (after loading ``load``); the other parameters are
-    those of :func:`check` plus the executor options of the command line.
+    ``claims`` are ids, areas (``"deflation"``), groups (``"paper1"``) or globs
+    (``"deflation.*"``), as ``--claims``; ``keyword`` is a ``-k`` expression
+    (``"deflation and not order"``); ``claims=None`` runs every registered claim (after loading
+    ``load``). Claims selected by an area, group, glob or keyword that lack ``profile`` are left
+    out. The other parameters are those of :func:`check` plus the executor options of the command
+    line.
     """
     start = time.perf_counter()
     _check_profile(profile)
@@ -288,7 +308,7 @@ def report(
     if isinstance(claims, str):
         raise TypeError(f"claims must be a list of ids or None, got the string {claims!r}")
     load_all(_targets(load))
-    chosen = all_claims() if claims is None else [get_claim(cid) for cid in claims]
+    chosen = _for_profile(select_claims(claims, keyword), profile, claims)
     check_db_outside_out(out, db)  # as the command line: a report replaces out
     tmp = prepare_out_dir(out)
     try:

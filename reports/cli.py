@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .catalog import all_claims, get_claim
+from .catalog import SelectionError, UnknownClaimError, select_claims, select_one
 from .failures import describe, is_interrupt
 from .loading import with_loaded_sources
 from .outdir import OutDirError, check_db_outside_out
@@ -114,7 +114,30 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
 
-    c = sub.add_parser("claims", help="list the registered claims")
+    def keyword_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "-k",
+            dest="keyword",
+            default=None,
+            metavar="EXPR",
+            help=(
+                "only claims matching EXPR, as pytest's -k: words joined with and/or/not and "
+                "parentheses; a word matches a substring of a claim's id or group, in any case "
+                "(e.g. -k 'deflation and not order')"
+            ),
+        )
+
+    select_help = (
+        "claim ids, areas (deflation), groups (paper1, paper2, classical) or globs over ids "
+        "('deflation.*', '*.order'; quote them for the shell)"
+    )
+    c = sub.add_parser(
+        "claims",
+        help="list the registered claims (or a selection of them)",
+        description="List the registered claims; PATTERNs and -k list a selection (docs/cli.md).",
+    )
+    c.add_argument("patterns", nargs="*", metavar="PATTERN", help=select_help + "; default: all")
+    keyword_opt(c)
     c.add_argument("--json", action="store_true", help="machine-readable output")
     load_opt(c)
 
@@ -150,7 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     k = sub.add_parser("check", help="run one claim and print its verdict")
-    k.add_argument("claim_id", metavar="ID", help="claim id (see `overtensor claims`)")
+    k.add_argument(
+        "claim_id",
+        metavar="ID",
+        help="claim id (see `overtensor claims`), or a pattern that selects exactly one claim",
+    )
     run_opts(k)
     replicate_opt(k)
     k.add_argument("--json", action="store_true", help="machine-readable output")
@@ -160,7 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_opts(r)
     replicate_opt(r)
     r.add_argument("--out", default="report", help="report directory (default: ./report)")
-    r.add_argument("--claims", nargs="+", metavar="ID", default=None, help="only these claim ids")
+    r.add_argument(
+        "--claims",
+        nargs="+",
+        metavar="PATTERN",
+        default=None,
+        help="only these claims: " + select_help,
+    )
+    keyword_opt(r)
     load_opt(r)
     r.add_argument(
         "--executor", default="local", choices=EXECUTORS, help="local process pool or dask"
@@ -183,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
             "(docs/math.md §7.8). Exit 0 when every rate reaches its target, 1 otherwise."
         ),
     )
-    cal.add_argument("claims", nargs="+", metavar="ID", help="claim ids")
+    cal.add_argument("claims", nargs="*", metavar="PATTERN", help=select_help)
+    keyword_opt(cal)
     run_opts(cal)
     cal.add_argument(
         "--write",
@@ -254,7 +289,7 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
 
 
 def _cmd_claims(args: argparse.Namespace) -> int:
-    claims = all_claims()
+    claims = _select(args.patterns or None, args.keyword)
     if args.json:
         print(json.dumps(_claims_json(claims), indent=2))
         return 0
@@ -266,14 +301,12 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve(ids: Sequence[str]) -> list[Claim]:
-    out = []
-    for cid in ids:
-        try:
-            out.append(get_claim(cid))
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
-    return out
+def _select(patterns: Sequence[str] | None, keyword: str | None) -> list[Claim]:
+    """:func:`reports.catalog.select_claims`, its errors as usage errors."""
+    try:
+        return select_claims(patterns, keyword)
+    except (UnknownClaimError, SelectionError) as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _open_store(path: str) -> ResultStore:
@@ -283,12 +316,23 @@ def _open_store(path: str) -> ResultStore:
         raise UsageError(f"--db {path!r}: {exc}") from None
 
 
-def _for_profile(claims: Sequence[Claim], profile: str, explicit: bool) -> list[Claim]:
-    """Claims that have ``profile``; naming one that lacks it is a usage error."""
+def _for_profile(claims: Sequence[Claim], profile: str, named: Sequence[str] | None) -> list[Claim]:
+    """The claims that have ``profile``.
+
+    ``named``: the patterns the user gave (None: every claim). A claim named by its exact id that
+    lacks the profile is a usage error, and so is a selection that leaves no claim with it; claims
+    selected by an area, group, glob or ``-k`` that lack it are left out.
+    """
     lacking = [c.id for c in claims if profile not in c.profiles]
-    if explicit and lacking:
-        raise UsageError(f"claim(s) without a {profile!r} profile: {', '.join(lacking)}")
-    return [c for c in claims if profile in c.profiles]
+    explicit = [cid for cid in lacking if named is not None and cid in named]
+    if explicit:
+        raise UsageError(f"claim(s) without a {profile!r} profile: {', '.join(explicit)}")
+    kept = [c for c in claims if profile in c.profiles]
+    if lacking and not kept and named is not None:
+        raise UsageError(
+            f"none of the selected claims has a {profile!r} profile: {', '.join(lacking)}"
+        )
+    return kept
 
 
 def _margin_text(margin: float | None) -> str:
@@ -297,7 +341,11 @@ def _margin_text(margin: float | None) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    claim = _for_profile(_resolve([args.claim_id]), args.profile, explicit=True)[0]
+    try:
+        picked = select_one(args.claim_id)
+    except (UnknownClaimError, SelectionError) as exc:
+        raise UsageError(str(exc)) from None
+    claim = _for_profile([picked], args.profile, named=[picked.id])[0]
     store = _open_store(args.db)
     try:
         with make_executor("local", workers=args.workers) as (executor, info):
@@ -403,10 +451,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
             check_scheduler_address(args.scheduler)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    if args.claims is None:
-        claims = _for_profile(all_claims(), args.profile, explicit=False)
-    else:
-        claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
+    named: Sequence[str] | None = args.claims  # None: every claim, no selection
+    if named is None and args.keyword is not None:
+        named = []
+    claims = _for_profile(_select(args.claims, args.keyword), args.profile, named)
     with contextlib.ExitStack() as running:
         try:  # the executor first: a scheduler that does not answer is refused before any file
             executor, info = running.enter_context(
@@ -477,7 +525,14 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrated_rates, format_calibration, write_calibration
     from .registered import CALIBRATION_OFFSET, POWER_TARGET, RegistrationError
 
-    claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
+    if not args.claims and args.keyword is None:
+        raise UsageError(
+            "calibrate needs the claims to calibrate: ids, areas, groups or globs ('*' for all), "
+            "or -k EXPR"
+        )
+    claims = _for_profile(
+        _select(args.claims or None, args.keyword), args.profile, args.claims or []
+    )
     if args.registered is not None and not args.write:
         raise UsageError("--registered names the file --write records into; add --write")
     store = _open_store(args.db)
@@ -547,6 +602,32 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 EXIT_INTERNAL = 4
 #: Exit codes after SIGINT / SIGTERM (128 + signal number, the shell convention).
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+#: Exit code when the reader of stdout went away (``overtensor claims | head -2``): 128 + SIGPIPE,
+#: what a program killed by SIGPIPE gives (as ``git log | head``); nothing is printed.
+EXIT_SIGPIPE = 141
+
+
+def _stdout_closed() -> bool:
+    """True when stdout is a pipe whose reading end is closed (poll reports an error on it)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        events = poller.poll(0)
+    except (AttributeError, OSError, ValueError):  # no poll, no file descriptor (captured)
+        return False
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in events)
+
+
+def _quiet_closed_stdout() -> int:
+    """Send what is left of stdout to /dev/null (the interpreter's last flush must not fail
+    again) and return :data:`EXIT_SIGPIPE`."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_SIGPIPE
 
 
 class _Terminated(KeyboardInterrupt):
@@ -570,8 +651,6 @@ def _check_run_args(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--db must be a database file path, got {db!r} (results would be thrown away)"
         )
-    if getattr(args, "claims", None):
-        args.claims = list(dict.fromkeys(args.claims))  # a repeated id is checked once
     try:
         if db is not None:
             check_utf8(db, "--db")
@@ -637,7 +716,13 @@ def _main(argv: Sequence[str] | None) -> int:
             _load_claims(getattr(args, "load", []))
         if args.command in ("check", "report", "calibrate"):
             _check_run_args(args)
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError as exc:
+        if _stdout_closed():
+            return _quiet_closed_stdout()
+        return _internal_error(exc)  # another pipe (a worker's, a socket): not the reader's doing
     except (UsageError, StoreError) as exc:  # StoreError: the database changed under the run
         print(f"overtensor: error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]

@@ -161,6 +161,10 @@ class Claim:
         For a claim without controls (identities, exact formulas): why none is sensible.
     profiles : tuple of str
         The profiles this claim has configs for (``"scale"`` only where the papers' regime is run).
+    module : str
+        Dotted name of the module that declared the claim (set by :func:`declare`; empty for a claim
+        built by hand). Its folder is the claim's group (``paper1``, ``paper2``, ``classical`` for
+        the built-in claims; :func:`reports.catalog.claim_group`).
     """
 
     id: str
@@ -179,6 +183,7 @@ class Claim:
     controls: Callable[[str], Mapping[str, Sequence[Any]]] | None = None
     no_control: str = ""
     profiles: tuple[str, ...] = DEFAULT_PROFILES
+    module: str = ""
 
 
 CLAIM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
@@ -344,7 +349,7 @@ class ClaimDeclaration:
                 "reason: keep one"
             )
         fields: dict[str, Any] = {**self._texts, **self._parts}
-        return Claim(**fields)
+        return Claim(**fields, module=self.module)
 
     def __repr__(self) -> str:
         return f"<claim declaration {self.id!r} ({', '.join(self._parts) or 'no parts yet'})>"
