@@ -16,12 +16,14 @@ import numpy as np
 from theory import expected_ntk, expected_ntk_poly
 from theory.kernel import RHO, SIGMA, M
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
 from .._shared import check_profile, columns, legend, no_runs
 from ._common import by_config, predicted_rows
 
-KERNEL_N_SE = 4.5
+REGISTERED = registration("theory.expected-kernel")  # tolerances fixed in reports/registered.toml
+KERNEL_N_SE = REGISTERED.tolerance("standard_errors")
 
 claim = declare(
     "theory.expected-kernel",

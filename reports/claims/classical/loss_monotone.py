@@ -17,13 +17,17 @@ from numerics.flow import gradient_flow
 from numerics.models import loss_and_grad
 from numerics.tensors import orthogonal_tensor
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
 from .._shared import columns, legend, no_runs, ok_runs
 from ._common import MODELS, fmt_error, random_params
 
-MONO_INCREASE_TOL = 1e-8  # 10x the integrator's rtol (1e-9)
-DISSIPATION_RTOL = 1e-4  # Simpson's rule, O(dt^4): calibrated, see the claim's tolerance_source
+REGISTERED = registration("foundation.loss-monotone")  # tolerances fixed in reports/registered.toml
+MONO_INCREASE_TOL = REGISTERED.tolerance("increase")  # 10x the integrator's rtol (1e-9)
+DISSIPATION_RTOL = REGISTERED.tolerance(
+    "dissipation_rtol"
+)  # Simpson's rule, O(dt^4): calibrated, see the claim's tolerance_source
 
 claim = declare(
     "foundation.loss-monotone",
