@@ -4,15 +4,22 @@
 command line                                     Python
 ===============================================  ============================================
 ``overtensor claims --load my.py``               ``reports.list_claims(load="my.py")``
+``overtensor claims deflation -k 'not order'``   ``reports.list_claims(["deflation"], keyword="not order")``
 ``overtensor check ID --profile quick``          ``reports.check("ID", profile="quick")``
+``overtensor check ID --debug``                  ``reports.check("ID", debug=True)``
 ``overtensor report --claims A B --out rep``     ``reports.report(["A", "B"], out="rep")``
+``overtensor report --claims 'lazy.*' -k x``     ``reports.report(["lazy.*"], keyword="x")``
+``overtensor report --expect FILE``              ``reports.report(expect="FILE")``
 ===============================================  ============================================
 
-:func:`check` returns a :class:`CheckResult` and :func:`report` a :class:`ReportResult`. In Jupyter
-both display as an HTML table (claim, prediction, measured, verdict, reason, runs) with the
-claim's figure embedded (``_repr_html_``); elsewhere their ``repr`` is one plain line per claim.
-Bad usage raises ``ValueError`` (an unknown claim id is a ``KeyError``; a claim file that cannot be
-loaded a :class:`reports.loading.LoadError`), where the command line would exit with code 2.
+:func:`list_claims` returns a :class:`ClaimList`, :func:`check` a :class:`CheckResult` and
+:func:`report` a :class:`ReportResult`. In Jupyter they display as HTML tables (the claims; or
+claim, prediction, measured, verdict, reason, runs with the claim's figure embedded:
+``_repr_html_``); elsewhere their ``repr`` is one plain line per claim. Nothing is printed on
+stdout; ``progress=True`` shows a progress bar on stderr. Bad usage raises ``ValueError`` (an
+unknown claim id is a ``KeyError``; a claim file that cannot be loaded a
+:class:`reports.loading.LoadError`; a claim that cannot be built a
+:class:`reports.registry.ClaimDefinitionError`), where the command line would exit with code 2.
 """
 
 from __future__ import annotations
@@ -24,9 +31,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
-from .catalog import select_claims, select_one
+from .catalog import claim_group, control_names, select_claims, select_one
+from .failures import showing_tracebacks
 from .loading import load_all, with_loaded_sources
 from .outdir import check_db_outside_out
 from .registry import PROFILES, Claim, Verdict
@@ -40,11 +48,18 @@ from .render import (
     prepare_out_dir,
     write_report,
 )
-from .runner import ClaimOutcome, make_executor, replicate_claims, run_claims
+from .runner import (
+    INLINE,
+    ClaimOutcome,
+    check_claims,
+    make_executor,
+    replicate_claims,
+    run_claims,
+)
 from .store import ResultStore
 from .templating import html_environment
 
-__all__ = ["CheckResult", "ReportResult", "check", "list_claims", "report"]
+__all__ = ["CheckResult", "ClaimList", "ReportResult", "check", "list_claims", "report"]
 
 DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
 
@@ -80,6 +95,31 @@ def _for_profile(chosen: Sequence[Claim], profile: str, named: Sequence[str] | N
     return [c for c in chosen if profile in c.profiles]
 
 
+def _run_mode(executor: str, workers: int | None, debug: bool) -> tuple[str, int | None]:
+    """The executor kind and worker count: ``debug=True`` (or ``workers=0``) runs in this process."""
+    if not isinstance(debug, bool):
+        raise TypeError(f"debug must be True or False, got {debug!r}")
+    if workers == 0 and not isinstance(workers, bool):
+        workers, debug = None, True
+    if not debug:
+        return executor, workers
+    if workers is not None:
+        raise ValueError(
+            f"debug=True runs everything in this process: workers={workers!r} does not apply"
+        )
+    if executor != "local":
+        raise ValueError(
+            f"debug=True runs everything in this process: not with executor={executor!r}"
+        )
+    return INLINE, None
+
+
+def _progress_mode(progress: bool) -> str:
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    return "bar" if progress else "none"
+
+
 def _b64(png: bytes | None) -> str | None:
     return None if png is None else base64.b64encode(png).decode("ascii")
 
@@ -102,6 +142,64 @@ def _rows(outcomes: Sequence[ClaimOutcome]) -> list[dict[str, Any]]:
 
 def _notebook_html(**page: Any) -> str:
     return html_environment().get_template("notebook.html.j2").render(page).strip()
+
+
+class ClaimList(Sequence[Claim]):
+    """Claims as :func:`list_claims` returns them: a sequence of :class:`Claim` (also indexed by
+    id), an HTML table in Jupyter (id, group, source, statement, profiles, controls) and one line
+    per claim as ``repr``."""
+
+    def __init__(self, claims: Sequence[Claim]) -> None:
+        self._claims = tuple(claims)
+
+    @overload
+    def __getitem__(self, index: int | str) -> Claim: ...
+    @overload
+    def __getitem__(self, index: slice) -> ClaimList: ...
+    def __getitem__(self, index: int | str | slice) -> Claim | ClaimList:
+        if isinstance(index, slice):
+            return ClaimList(self._claims[index])
+        if isinstance(index, str):
+            for c in self._claims:
+                if c.id == index:
+                    return c
+            raise KeyError(f"claim {index!r} is not in this list")
+        return self._claims[index]
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    @property
+    def ids(self) -> list[str]:
+        """The claims' ids, in order."""
+        return [c.id for c in self._claims]
+
+    def __repr__(self) -> str:
+        width = max((len(c.id) for c in self._claims), default=0)
+        lines = [f"ClaimList({len(self._claims)} claim(s))"]
+        for c in self._claims:
+            source = " ".join(c.source.split())
+            lines.append(f"  {c.id:<{width}}  {source[:70]}{'...' if len(source) > 70 else ''}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for c in self._claims:
+            controls = control_names(c)
+            rows.append(
+                {
+                    "id": c.id,
+                    "group": claim_group(c),
+                    "source": c.source,
+                    "statement": c.statement,
+                    "profiles": ", ".join(c.profiles),
+                    "controls": controls
+                    if isinstance(controls, str)
+                    else ", ".join(controls) or f"none: {c.no_control}",
+                }
+            )
+        env = html_environment()
+        return env.get_template("claims.html.j2").render(claims=rows).strip()
 
 
 @dataclass(frozen=True)
@@ -213,14 +311,14 @@ class ReportResult:
 
 def list_claims(
     claims: Sequence[str] | None = None, *, keyword: str | None = None, load: LoadTargets = None
-) -> list[Claim]:
+) -> ClaimList:
     """The registered claims, sorted by id, after loading ``load`` (``overtensor claims``).
 
     ``claims`` (ids, areas, groups or globs) and ``keyword`` (a ``-k`` expression) list a
     selection, as :func:`reports.catalog.select_claims`.
     """
     load_all(_targets(load))
-    return select_claims(claims, keyword)
+    return ClaimList(select_claims(claims, keyword))
 
 
 def check(
@@ -232,6 +330,8 @@ def check(
     fresh: bool = False,
     workers: int | None = None,
     replicate: int | None = None,
+    debug: bool = False,
+    progress: bool = False,
 ) -> CheckResult:
     """Run one claim and judge it (``overtensor check``).
 
@@ -247,16 +347,37 @@ def check(
     db : path
         Results database; stored runs with the same key are reused unless ``fresh``.
     workers : int, optional
-        Local worker processes (default: CPU count).
+        Local worker processes (default: CPU count); 0 is ``debug=True``.
     replicate : int, optional
         Also judge the claim on fresh seed block ``replicate`` (as ``--replicate K``; docs/math.md
         §7.9): the result's ``outcome.replication`` holds that verdict beside the original one.
+    debug : bool
+        Run everything in this process (``--debug``): no workers, nothing pickled, so
+        ``breakpoint()`` and debuggers work in the claim's code, and every failure of it prints its
+        full traceback on stderr.
+    progress : bool
+        Show a progress bar on stderr (default: nothing is printed).
+
+    Raises
+    ------
+    KeyError
+        ``claim_id`` selects no claim (the message offers the closest ids).
+    ValueError
+        Bad usage; :class:`reports.registry.ClaimDefinitionError` for a claim that cannot be built
+        (a config class that is not frozen, an unhashable field, ...), before anything runs.
     """
     _check_profile(profile)
     _check_replicate(replicate)
+    kind, workers = _run_mode("local", workers, debug)
+    bar = _progress_mode(progress)
     load_all(_targets(load))
     claim = select_one(claim_id)
-    with ResultStore(db) as store, make_executor("local", workers=workers) as (executor, info):
+    check_claims([claim], profile)
+    with (
+        showing_tracebacks(kind == INLINE),
+        ResultStore(db) as store,
+        make_executor(kind, workers=workers) as (executor, info),
+    ):
         outcome = run_claims(
             [claim],
             profile,
@@ -264,7 +385,7 @@ def check(
             executor=executor,
             blas_threads=info.blas_threads,
             fresh=fresh,
-            progress="none",
+            progress=bar,
         )[0]
         if replicate is not None:
             outcome = replicate_claims(
@@ -274,7 +395,7 @@ def check(
                 executor=executor,
                 blas_threads=info.blas_threads,
                 fresh=fresh,
-                progress="none",
+                progress=bar,
             )[0]
     return CheckResult(outcome)
 
@@ -292,6 +413,8 @@ def report(
     workers: int | None = None,
     scheduler: str | None = None,
     replicate: int | None = None,
+    debug: bool = False,
+    progress: bool = False,
 ) -> ReportResult:
     """Run claims and write the report directory ``out`` (``overtensor report``).
 
@@ -300,22 +423,26 @@ def report(
     (``"deflation and not order"``); ``claims=None`` runs every registered claim (after loading
     ``load``). Claims selected by an area, group, glob or keyword that lack ``profile`` are left
     out. The other parameters are those of :func:`check` plus the executor options of the command
-    line.
+    line (``debug=True`` needs ``executor="local"``).
     """
     start = time.perf_counter()
     _check_profile(profile)
     _check_replicate(replicate)
     if isinstance(claims, str):
         raise TypeError(f"claims must be a list of ids or None, got the string {claims!r}")
+    kind, workers = _run_mode(executor, workers, debug)
+    bar = _progress_mode(progress)
     load_all(_targets(load))
     chosen = _for_profile(select_claims(claims, keyword), profile, claims)
+    check_claims(chosen, profile)
     check_db_outside_out(out, db)  # as the command line: a report replaces out
     tmp = prepare_out_dir(out)
     try:
         with contextlib.ExitStack() as running:
+            running.enter_context(showing_tracebacks(kind == INLINE))
             # the executor first: a scheduler that does not answer leaves no database file
             pool, info = running.enter_context(
-                make_executor(executor, workers=workers, scheduler=scheduler)
+                make_executor(kind, workers=workers, scheduler=scheduler)
             )
             with ResultStore(db) as store:
                 outcomes = run_claims(
@@ -325,7 +452,7 @@ def report(
                     executor=pool,
                     blas_threads=info.blas_threads,
                     fresh=fresh,
-                    progress="none",
+                    progress=bar,
                 )
                 if replicate is not None:
                     outcomes = replicate_claims(
@@ -335,7 +462,7 @@ def report(
                         executor=pool,
                         blas_threads=info.blas_threads,
                         fresh=fresh,
-                        progress="none",
+                        progress=bar,
                     )
                 running.close()  # workers end before the figures are drawn
                 prov = collect_provenance(
@@ -346,7 +473,16 @@ def report(
                     fresh=fresh,
                 )
                 prov = with_loaded_sources(prov)
-                summary = write_report(outcomes, out, prov, tmp=tmp, store=store, reuse=not fresh)
+                with showing_tracebacks(kind == INLINE):
+                    summary = write_report(
+                        outcomes,
+                        out,
+                        prov,
+                        tmp=tmp,
+                        store=store,
+                        reuse=not fresh,
+                        figure_workers=1 if kind == INLINE else None,
+                    )
     except BaseException:
         import shutil
 

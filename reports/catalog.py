@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .failures import describe, is_interrupt, print_traceback
 from .loading import load_entry_points
 from .registry import REGISTRY, Claim
 
@@ -40,6 +41,7 @@ __all__ = [
     "all_claims",
     "claim_area",
     "claim_group",
+    "control_names",
     "get_claim",
     "parse_keyword",
     "select_claims",
@@ -87,6 +89,22 @@ def claim_group(claim: Claim) -> str:
     module = sys.modules.get(claim.module) if claim.module else None
     file = getattr(module, "__file__", None)
     return Path(file).parent.name if file else ""
+
+
+def control_names(claim: Claim) -> list[str] | str:
+    """Names of ``claim``'s negative controls over its profiles (an error text if they fail)."""
+    if claim.controls is None:
+        return []
+    names: list[str] = []
+    for prof in claim.profiles:
+        try:
+            names += [str(n) for n in claim.controls(prof) if str(n) not in names]
+        except BaseException as exc:  # claim code: even sys.exit is its failure
+            if is_interrupt(exc):
+                raise
+            print_traceback(f"claim {claim.id!r}: controls({prof!r}) failed", exc)
+            return f"error: {describe(exc)}"
+    return names
 
 
 def _is_glob(pattern: str) -> bool:

@@ -36,14 +36,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .catalog import SelectionError, UnknownClaimError, select_claims, select_one
-from .failures import describe, is_interrupt
+from .catalog import (
+    SelectionError,
+    UnknownClaimError,
+    control_names,
+    select_claims,
+    select_one,
+)
+from .failures import describe, is_interrupt, print_traceback, showing_tracebacks, tracebacks_wanted
 from .loading import with_loaded_sources
 from .outdir import OutDirError, check_db_outside_out
 from .paths import check_name_lengths, check_utf8
 from .procs import check_workers
 from .registered import registration
-from .registry import PROFILES, Claim
+from .registry import PROFILES, Claim, ClaimDefinitionError
 from .render import (
     CLOSE_MARGIN,
     EXIT_CODES,
@@ -56,6 +62,8 @@ from .render import (
 )
 from .runner import (
     EXECUTORS,
+    INLINE,
+    check_claims,
     check_scheduler_address,
     make_executor,
     replicate_claims,
@@ -83,6 +91,21 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _worker_count(text: str) -> int:
+    """``--workers``: a positive integer, or 0 for ``--debug``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer (or 0: --debug), got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer (or 0: --debug), got {text!r}"
+        )
     return value
 
 
@@ -153,9 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sp.add_argument(
             "--workers",
-            type=_positive_int,
+            type=_worker_count,
             default=None,
-            help="worker processes (default: CPU count)",
+            help="worker processes (default: CPU count); 0 is --debug",
+        )
+        sp.add_argument(
+            "--debug",
+            action="store_true",
+            help=(
+                "run everything in this process (no workers, nothing pickled: breakpoint() and "
+                "debuggers work) and print the full traceback of every failure of the claims' "
+                "code (configs, experiment, predict, judge, plot) on stderr"
+            ),
         )
 
     def replicate_opt(sp: argparse.ArgumentParser) -> None:
@@ -240,21 +272,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _control_names(c: Claim) -> list[str] | str:
-    """Names of the claim's negative controls over its profiles (an error text if they fail)."""
-    if c.controls is None:
-        return []
-    names: list[str] = []
-    for prof in c.profiles:
-        try:
-            names += [str(n) for n in c.controls(prof) if str(n) not in names]
-        except BaseException as exc:  # claim code: even sys.exit is its failure
-            if is_interrupt(exc):
-                raise
-            return f"error: {describe(exc)}"
-    return names
-
-
 def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
     out = []
     for c in claims:
@@ -267,6 +284,7 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
             except BaseException as exc:  # claim code: even sys.exit is its failure
                 if is_interrupt(exc):
                     raise
+                print_traceback(f"claim {c.id!r}: configs({prof!r}) failed", exc)
                 counts[prof] = f"error: {describe(exc)}"
         out.append(
             {
@@ -277,7 +295,7 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 "method": c.method,
                 "tolerance": c.tolerance,
                 "tolerance_source": c.tolerance_source,
-                "controls": _control_names(c),
+                "controls": control_names(c),
                 "no_control": c.no_control,
                 "profiles": list(c.profiles),
                 "model_choice": c.model_choice,
@@ -307,6 +325,19 @@ def _select(patterns: Sequence[str] | None, keyword: str | None) -> list[Claim]:
         return select_claims(patterns, keyword)
     except (UnknownClaimError, SelectionError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def _buildable(claims: Sequence[Claim], profile: str) -> None:
+    """:func:`reports.runner.check_claims` before anything is opened: a claim that cannot be built
+    is bad usage (exit 2), naming the claim, the part or field, and the fix."""
+    try:
+        check_claims(claims, profile)
+    except ClaimDefinitionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _executor_kind(args: argparse.Namespace) -> str:
+    return INLINE if args.debug else getattr(args, "executor", "local")
 
 
 def _open_store(path: str) -> ResultStore:
@@ -346,9 +377,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except (UnknownClaimError, SelectionError) as exc:
         raise UsageError(str(exc)) from None
     claim = _for_profile([picked], args.profile, named=[picked.id])[0]
+    _buildable([claim], args.profile)
     store = _open_store(args.db)
     try:
-        with make_executor("local", workers=args.workers) as (executor, info):
+        with make_executor(_executor_kind(args), workers=args.workers) as (executor, info):
             outcome = run_claims(
                 [claim],
                 args.profile,
@@ -455,10 +487,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if named is None and args.keyword is not None:
         named = []
     claims = _for_profile(_select(args.claims, args.keyword), args.profile, named)
+    _buildable(claims, args.profile)
     with contextlib.ExitStack() as running:
         try:  # the executor first: a scheduler that does not answer is refused before any file
             executor, info = running.enter_context(
-                make_executor(args.executor, workers=args.workers, scheduler=args.scheduler)
+                make_executor(_executor_kind(args), workers=args.workers, scheduler=args.scheduler)
             )
             tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
         except ValueError as exc:
@@ -499,7 +532,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 prov = with_loaded_sources(prov)  # claim files loaded with --load, with hashes
                 # figures and typeset math cached in the store (drawn again with --fresh)
                 summary = write_report(
-                    outcomes, args.out, prov, tmp=tmp, store=store, reuse=not args.fresh
+                    outcomes,
+                    args.out,
+                    prov,
+                    tmp=tmp,
+                    store=store,
+                    reuse=not args.fresh,
+                    figure_workers=1 if args.debug else None,  # --debug: plots in this process
                 )
             finally:
                 store.close()
@@ -535,9 +574,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     )
     if args.registered is not None and not args.write:
         raise UsageError("--registered names the file --write records into; add --write")
+    _buildable(claims, args.profile)
     store = _open_store(args.db)
     try:
-        with make_executor("local", workers=args.workers) as (executor, info):
+        with make_executor(_executor_kind(args), workers=args.workers) as (executor, info):
             outcomes = run_claims(
                 claims,
                 args.profile,
@@ -641,11 +681,20 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 def _check_run_args(args: argparse.Namespace) -> None:
     """Checks of ``check``/``report`` options made before anything runs (issue 15, items 2, 12)."""
-    if hasattr(args, "workers"):
-        try:
-            check_workers(args.workers, "--workers")
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    if args.workers == 0:  # --workers 0: the in-process mode
+        args.workers, args.debug = None, True
+    if args.debug and args.workers is not None:
+        raise UsageError(
+            f"--debug runs everything in this process: --workers {args.workers} does not apply"
+        )
+    if args.debug and getattr(args, "executor", "local") != "local":
+        raise UsageError(
+            f"--debug runs everything in this process: not with --executor {args.executor}"
+        )
+    try:
+        check_workers(args.workers, "--workers")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     db = getattr(args, "db", None)
     if db is not None and db.strip() in ("", ":memory:"):
         raise UsageError(
@@ -665,7 +714,7 @@ def _check_run_args(args: argparse.Namespace) -> None:
 
 def _internal_error(exc: BaseException) -> int:
     """One line on stderr (the traceback too with ``OVERTENSOR_TRACEBACK=1``); exit code 4."""
-    if os.environ.get("OVERTENSOR_TRACEBACK"):
+    if tracebacks_wanted():
         traceback.print_exception(exc, file=sys.stderr)
     text = " ".join(str(exc).split()) or "(no message)"
     if isinstance(exc, sqlite3.DatabaseError):
@@ -716,7 +765,8 @@ def _main(argv: Sequence[str] | None) -> int:
             _load_claims(getattr(args, "load", []))
         if args.command in ("check", "report", "calibrate"):
             _check_run_args(args)
-        code = handlers[args.command](args)
+        with showing_tracebacks(getattr(args, "debug", False)):
+            code = handlers[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
         return code
     except BrokenPipeError as exc:

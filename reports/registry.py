@@ -246,7 +246,10 @@ _PARTS: dict[str, tuple[bool, tuple[str, ...]]] = {
 }
 
 
-def _check_signature(claim_id: str, part: str, fn: Callable[..., Any]) -> None:
+def _check_signature(
+    claim_id: str, part: str, fn: Callable[..., Any], *, where_defined: bool = True
+) -> None:
+    """``fn`` callable as ``part``; ``where_defined``: an experiment must also be module-level."""
     params = _PARTS[part][1]
     shape = f"def {part}({', '.join(params)})"
     if not callable(fn):
@@ -264,13 +267,23 @@ def _check_signature(claim_id: str, part: str, fn: Callable[..., Any]) -> None:
             f"claim {claim_id!r}: {part} {getattr(fn, '__qualname__', fn)!r} has the signature "
             f"{sig}; it must be callable as {shape}"
         ) from None
-    if part == "experiment":
+    if part == "experiment" and where_defined:
         qualname = getattr(fn, "__qualname__", "")
         if "<locals>" in qualname or "<lambda>" in qualname:
             raise ClaimDefinitionError(
                 f"claim {claim_id!r}: experiment {qualname!r} must be a module-level function "
                 "(worker processes import it by name); move it to the top level of the file"
             )
+
+
+def check_parts(claim: Claim) -> None:
+    """:class:`ClaimDefinitionError` when one of ``claim``'s functions cannot be called as its part
+    must be (``configs(profile)``, ``judge(prediction, results)``, ...; a claim built by hand and
+    :func:`register`-ed was not checked by :func:`declare`)."""
+    for part in _PARTS:
+        fn = getattr(claim, part)
+        if fn is not None:
+            _check_signature(claim.id, part, fn, where_defined=False)
 
 
 class ClaimDeclaration:

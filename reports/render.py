@@ -641,12 +641,15 @@ def write_report(
     tmp: Path | None = None,
     store: ResultStore | None = None,
     reuse: bool = True,
+    figure_workers: int | None = None,
 ) -> dict[str, Any]:
     """Write the report directory ``out`` (see module docstring); returns the summary dict.
 
     ``tmp`` is a directory from :func:`prepare_out_dir` (made here when omitted). On any error the
     temporary directory is removed and ``out`` is left as it was. Figures and typeset formulas are
     cached in ``store`` (:mod:`reports.artifacts`); ``reuse=False`` draws them all again (``--fresh``).
+    ``figure_workers``: processes drawing the missing figures (default: CPU count; 1 draws them in
+    this process, as ``--debug`` does).
     """
     out = Path(out)
     tmp = prepare_out_dir(out) if tmp is None else tmp
@@ -657,6 +660,7 @@ def write_report(
             [(o.claim.id, o.claim.plot, o.prediction, o.results, o.claim.latex) for o in outcomes],
             store,
             reuse=reuse,
+            workers=figure_workers,
         )
         for o in outcomes:
             sid = _safe(o.claim.id)

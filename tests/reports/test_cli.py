@@ -67,7 +67,7 @@ def test_claims_lists_registry(capsys):
         (["check", "foundation.gram-identity", "--profile", "huge"], "invalid choice: 'huge'"),
         (["report", "--claims", "nope"], "unknown claim id 'nope'"),
         (["report", "--profile", "medium"], "invalid choice: 'medium'"),
-        (["report", "--workers", "0"], "must be a positive integer, got '0'"),
+        (["report", "--workers", "-1"], "must be a positive integer (or 0: --debug), got '-1'"),
         (["report", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --executor dask"),
         (["report", "--executor", "spark"], "invalid choice: 'spark'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
