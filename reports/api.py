@@ -34,6 +34,12 @@ from pathlib import Path
 from typing import Any, overload
 
 from .catalog import claim_group, control_names, select_claims, select_one
+from .expectations import (
+    ExpectationReport,
+    Expectations,
+    compare_outcomes,
+    load_expectations,
+)
 from .failures import showing_tracebacks
 from .loading import load_all, with_loaded_sources
 from .outdir import check_db_outside_out
@@ -118,6 +124,15 @@ def _progress_mode(progress: bool) -> str:
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     return "bar" if progress else "none"
+
+
+def _expectations(expect: str | os.PathLike[str] | None) -> Expectations | None:
+    """The ``expect=`` file, checked against every registered claim (ExpectationError: ValueError)."""
+    if expect is None:
+        return None
+    expectations = load_expectations(expect)
+    expectations.check_known(c.id for c in select_claims(None))
+    return expectations
 
 
 def _b64(png: bytes | None) -> str | None:
@@ -213,6 +228,8 @@ class CheckResult:
     """
 
     outcome: ClaimOutcome
+    expected: ExpectationReport | None = None
+    """The verdict against ``expect=`` (None without it)."""
 
     @property
     def claim(self) -> Claim:
@@ -229,13 +246,17 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        """What ``overtensor check`` would exit with (0 holds, 1 fails, 3 inconclusive)."""
+        """What ``overtensor check`` would exit with (0 holds, 1 fails, 3 inconclusive; with
+        ``expect=``: 0 as expected, 1 a mismatch)."""
+        if self.expected is not None:
+            return self.expected.exit_code
         return exit_code([self.outcome])
 
     @property
     def summary(self) -> dict[str, Any]:
         """The claim's JSON summary (as ``overtensor check --json`` prints it)."""
-        return outcome_summary(self.outcome)
+        found = None if self.expected is None else self.expected.for_claim(self.claim.id)
+        return {**outcome_summary(self.outcome), "expected": found and found.as_dict()}
 
     def figure_png(self) -> bytes | None:
         """The claim's figure as PNG bytes (None when its ``plot`` failed)."""
@@ -267,10 +288,14 @@ class ReportResult:
     out: Path
     summary: Mapping[str, Any]
     outcomes: tuple[ClaimOutcome, ...] = field(default_factory=tuple)
+    expected: ExpectationReport | None = None
+    """The verdicts against ``expect=`` (None without it); ``expected.mismatches`` lists them."""
 
     @property
     def exit_code(self) -> int:
-        """What ``overtensor report`` would exit with."""
+        """What ``overtensor report`` would exit with (with ``expect=``: 0 or 1)."""
+        if self.expected is not None:
+            return self.expected.exit_code
         return exit_code(self.outcomes)
 
     @property
@@ -332,6 +357,7 @@ def check(
     replicate: int | None = None,
     debug: bool = False,
     progress: bool = False,
+    expect: str | os.PathLike[str] | None = None,
 ) -> CheckResult:
     """Run one claim and judge it (``overtensor check``).
 
@@ -357,6 +383,9 @@ def check(
         full traceback on stderr.
     progress : bool
         Show a progress bar on stderr (default: nothing is printed).
+    expect : path, optional
+        A file of expected verdicts (as ``--expect``; docs/cli.md): the result's ``expected`` and
+        ``exit_code`` compare the verdict with it.
 
     Raises
     ------
@@ -373,6 +402,7 @@ def check(
     load_all(_targets(load))
     claim = select_one(claim_id)
     check_claims([claim], profile)
+    expectations = _expectations(expect)
     with (
         showing_tracebacks(kind == INLINE),
         ResultStore(db) as store,
@@ -397,7 +427,7 @@ def check(
                 fresh=fresh,
                 progress=bar,
             )[0]
-    return CheckResult(outcome)
+    return CheckResult(outcome, compare_outcomes(expectations, [outcome]))
 
 
 def report(
@@ -415,6 +445,7 @@ def report(
     replicate: int | None = None,
     debug: bool = False,
     progress: bool = False,
+    expect: str | os.PathLike[str] | None = None,
 ) -> ReportResult:
     """Run claims and write the report directory ``out`` (``overtensor report``).
 
@@ -423,7 +454,8 @@ def report(
     (``"deflation and not order"``); ``claims=None`` runs every registered claim (after loading
     ``load``). Claims selected by an area, group, glob or keyword that lack ``profile`` are left
     out. The other parameters are those of :func:`check` plus the executor options of the command
-    line (``debug=True`` needs ``executor="local"``).
+    line (``debug=True`` needs ``executor="local"``). ``expect``: a file of expected verdicts (as
+    ``--expect``), shown in the report; the result's ``exit_code`` is then 0 or 1.
     """
     start = time.perf_counter()
     _check_profile(profile)
@@ -435,6 +467,7 @@ def report(
     load_all(_targets(load))
     chosen = _for_profile(select_claims(claims, keyword), profile, claims)
     check_claims(chosen, profile)
+    expectations = _expectations(expect)
     check_db_outside_out(out, db)  # as the command line: a report replaces out
     tmp = prepare_out_dir(out)
     try:
@@ -473,6 +506,7 @@ def report(
                     fresh=fresh,
                 )
                 prov = with_loaded_sources(prov)
+                expected = compare_outcomes(expectations, outcomes)
                 with showing_tracebacks(kind == INLINE):
                     summary = write_report(
                         outcomes,
@@ -482,10 +516,11 @@ def report(
                         store=store,
                         reuse=not fresh,
                         figure_workers=1 if kind == INLINE else None,
+                        expected=expected,
                     )
     except BaseException:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ReportResult(Path(out), summary, tuple(outcomes))
+    return ReportResult(Path(out), summary, tuple(outcomes), expected)

@@ -39,9 +39,16 @@ from typing import Any
 from .catalog import (
     SelectionError,
     UnknownClaimError,
+    all_claims,
     control_names,
     select_claims,
     select_one,
+)
+from .expectations import (
+    ExpectationError,
+    Expectations,
+    compare_outcomes,
+    load_expectations,
 )
 from .failures import describe, is_interrupt, print_traceback, showing_tracebacks, tracebacks_wanted
 from .loading import with_loaded_sources
@@ -204,6 +211,20 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
 
+    def expect_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--expect",
+            metavar="FILE",
+            default=None,
+            help=(
+                "TOML file of expected verdicts, as pytest's strict xfail: '\"deflation.order\" = "
+                '"fails"\' or \'"beyond.*" = {verdict = "inconclusive", reason = "..."}\' '
+                "(ids or globs; the most specific key applies; a claim without one must hold). "
+                "Exit 0 when every verdict is the expected one, 1 otherwise (mismatches listed), "
+                "2 for a bad file (docs/cli.md)"
+            ),
+        )
+
     k = sub.add_parser("check", help="run one claim and print its verdict")
     k.add_argument(
         "claim_id",
@@ -212,12 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_opts(k)
     replicate_opt(k)
+    expect_opt(k)
     k.add_argument("--json", action="store_true", help="machine-readable output")
     load_opt(k)
 
     r = sub.add_parser("report", help="run claims and write an HTML/Markdown/JSON report")
     run_opts(r)
     replicate_opt(r)
+    expect_opt(r)
     r.add_argument("--out", default="report", help="report directory (default: ./report)")
     r.add_argument(
         "--claims",
@@ -336,6 +359,18 @@ def _buildable(claims: Sequence[Claim], profile: str) -> None:
         raise UsageError(str(exc)) from None
 
 
+def _expectations(path: str | None) -> Expectations | None:
+    """The ``--expect`` file, checked against every registered claim before anything runs."""
+    if path is None:
+        return None
+    try:
+        expectations = load_expectations(path)
+        expectations.check_known(c.id for c in all_claims())
+    except ExpectationError as exc:
+        raise UsageError(str(exc)) from None
+    return expectations
+
+
 def _executor_kind(args: argparse.Namespace) -> str:
     return INLINE if args.debug else getattr(args, "executor", "local")
 
@@ -378,6 +413,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     claim = _for_profile([picked], args.profile, named=[picked.id])[0]
     _buildable([claim], args.profile)
+    expectations = _expectations(args.expect)
     store = _open_store(args.db)
     try:
         with make_executor(_executor_kind(args), workers=args.workers) as (executor, info):
@@ -402,7 +438,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 )[0]
     finally:
         store.close()
+    expected = compare_outcomes(expectations, [outcome])
+    comparison = None if expected is None else expected.comparisons[0]
     summary = outcome_summary(outcome)
+    summary["expected"] = None if comparison is None else comparison.as_dict()
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -464,7 +503,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             if not r.ok:
                 first = ((r.error or "").strip().splitlines() or ["no metrics"])[0]
                 print(f"  failed run {r.config}: {first}")
-    return exit_code([outcome])
+        if comparison is not None:
+            said = "as expected" if comparison.matches else f"MISMATCH: got {comparison.actual}"
+            print(f"  expected:   {comparison.expected} ({comparison.why()}): {said}")
+    return exit_code([outcome]) if expected is None else expected.exit_code
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -488,6 +530,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         named = []
     claims = _for_profile(_select(args.claims, args.keyword), args.profile, named)
     _buildable(claims, args.profile)
+    expectations = _expectations(args.expect)
     with contextlib.ExitStack() as running:
         try:  # the executor first: a scheduler that does not answer is refused before any file
             executor, info = running.enter_context(
@@ -530,6 +573,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     fresh=args.fresh,
                 )
                 prov = with_loaded_sources(prov)  # claim files loaded with --load, with hashes
+                expected = compare_outcomes(expectations, outcomes)
                 # figures and typeset math cached in the store (drawn again with --fresh)
                 summary = write_report(
                     outcomes,
@@ -539,6 +583,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     store=store,
                     reuse=not args.fresh,
                     figure_workers=1 if args.debug else None,  # --debug: plots in this process
+                    expected=expected,
                 )
             finally:
                 store.close()
@@ -557,7 +602,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         f"report written to {Path(args.out).resolve()} ({c['holds']} hold, {c['fails']} fail, "
         f"{c['inconclusive']} inconclusive; {time.perf_counter() - start:.1f} s in all)"
     )
-    return exit_code(outcomes)
+    if expected is None:
+        return exit_code(outcomes)
+    print(f"--expect {expected.summary_line()}")
+    for mismatch in expected.mismatches:
+        print(f"  {mismatch.describe()}")
+    return expected.exit_code
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
