@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -44,6 +45,7 @@ from .catalog import (
     select_claims,
     select_one,
 )
+from .diff import MARGIN_THRESHOLD, DiffError, diff_summaries, read_summary
 from .expectations import (
     ExpectationError,
     Expectations,
@@ -287,6 +289,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="registered file to write (default: the package's reports/registered.toml)",
     )
     load_opt(cal)
+
+    d = sub.add_parser(
+        "diff",
+        help="compare two reports: verdict, margin and bar changes (exit 1 on a verdict regression)",
+        description=(
+            "Compare report A (the baseline) with report B: claims added and removed, verdict "
+            "changes (holds -> inconclusive -> fails is a regression, the other way an "
+            "improvement), margin changes larger than --margin-threshold, changed bars "
+            "(rates' and contrasts' thresholds, tolerances, registered bars and seed blocks), and "
+            "a warning when the profiles differ. Exit 0 without a verdict regression, 1 with one, "
+            "2 when A or B is not a report (docs/cli.md)."
+        ),
+    )
+    d.add_argument("a", metavar="A", help="summary.json, or a report directory holding one")
+    d.add_argument("b", metavar="B", help="summary.json, or a report directory holding one")
+    d.add_argument(
+        "--margin-threshold",
+        type=float,
+        default=MARGIN_THRESHOLD,
+        metavar="X",
+        help=f"report margin changes larger than X (default {MARGIN_THRESHOLD:g})",
+    )
+    d.add_argument("--json", action="store_true", help="machine-readable output")
 
     b = sub.add_parser(
         "bench", help="run the benchmarks (python -m benchmarks) of a source checkout"
@@ -659,6 +684,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 1 if short or any(o.n_failed for o in outcomes) else 0
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    threshold = args.margin_threshold
+    if not math.isfinite(threshold) or threshold < 0:
+        raise UsageError(f"--margin-threshold must be a finite number >= 0, got {threshold:g}")
+    try:
+        a, b = read_summary(args.a), read_summary(args.b)
+    except DiffError as exc:
+        raise UsageError(str(exc)) from None
+    result = diff_summaries(a, b, margin_threshold=threshold, paths=(args.a, args.b))
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.text())
+    return result.exit_code
+
+
 def _load_claims(targets: Sequence[str]) -> None:
     """Entry-point claims and ``--load`` targets; a problem is bad usage (exit 2)."""
     from .loading import LoadError, load_all
@@ -808,6 +846,7 @@ def _main(argv: Sequence[str] | None) -> int:
         "check": _cmd_check,
         "report": _cmd_report,
         "calibrate": _cmd_calibrate,
+        "diff": _cmd_diff,
         "bench": _cmd_bench,
     }
     try:
