@@ -1,22 +1,33 @@
 """The ``overtensor`` command line (also ``python -m reports``).
 
-Commands::
+Commands (docs/cli.md)::
 
-    overtensor claims [--json]
+    overtensor claims [PATTERN ...] [-k EXPR] [--json]
     overtensor check ID [--profile quick|full|scale] [--json] [--db PATH] [--fresh] [--workers N]
-    overtensor report [--profile quick|full|scale] [--out DIR] [--claims ID ...] [--executor local|dask]
-                      [--scheduler ADDR] [--workers N] [--fresh] [--db PATH]
+                     [--debug] [--expect FILE] [--replicate [K]]
+    overtensor report [--profile quick|full|scale] [--out DIR] [--claims PATTERN ...] [-k EXPR]
+                      [--executor local|dask] [--scheduler ADDR] [--workers N] [--debug]
+                      [--expect FILE] [--replicate [K]] [--fresh] [--db PATH]
+    overtensor calibrate PATTERN ... [-k EXPR] [--write] ...
+    overtensor diff A B [--margin-threshold X] [--json]
     overtensor bench [ARGS ...]
 
-``claims``, ``check`` and ``report`` take ``--load PATH|MODULE`` (repeatable): claims from a ``.py``
-file, a folder of them or a dotted module outside the package (see :mod:`reports.loading`).
+``claims``, ``check``, ``report`` and ``calibrate`` take ``--load PATH|MODULE`` (repeatable): claims
+from a ``.py`` file, a folder of them or a dotted module outside the package (see
+:mod:`reports.loading`). A PATTERN is a claim id, an area, a group or a glob over ids and ``-k`` a
+pytest-like keyword expression (:mod:`reports.catalog`); ``--debug`` (``--workers 0``) runs
+everything in this process with full tracebacks; ``--expect`` compares the verdicts with a file of
+expected ones (:mod:`reports.expectations`); ``diff`` compares two reports (:mod:`reports.diff`).
 
 Exit codes: 0 every checked claim holds; 1 some claim fails; 2 bad usage (unknown claim id, bad
-profile, unwritable ``--out``, ...: a message on stderr, nothing written); 3 no claim fails but some
-claim is inconclusive (a run failed, nothing was measured, or the judge could not decide) — a claim
-that could not be measured never gives 0; 4 internal error (a bug or an unreadable/foreign file): a
-one-line message on stderr (``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 interrupted by
-``SIGINT``, 143 terminated by ``SIGTERM`` (finished runs kept, no temporary directory left).
+profile, unwritable ``--out``, a claim that cannot be built, a bad ``--expect`` file, ...: a message
+on stderr, nothing written); 3 no claim fails but some claim is inconclusive (a run failed, nothing
+was measured, or the judge could not decide) — a claim that could not be measured never gives 0; 4
+internal error (a bug or an unreadable/foreign file): a one-line message on stderr
+(``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 interrupted by ``SIGINT``, 143 terminated by
+``SIGTERM`` (finished runs kept, no temporary directory left); 141 the reader of stdout went away (a
+closed pipe: nothing printed). With ``--expect``: 0 every verdict as expected, 1 a mismatch.
+``diff``: 0 no verdict regression, 1 a regression, 2 an unreadable report.
 """
 
 from __future__ import annotations
@@ -128,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "exit codes: 0 all checked claims hold, 1 a claim fails, 2 bad usage, "
             "3 no claim fails but some claim is inconclusive, 4 internal error, "
-            "130 interrupted, 143 terminated"
+            "130 interrupted, 141 closed pipe, 143 terminated; with --expect: 0 every verdict as "
+            "expected, 1 a mismatch; diff: 1 a verdict regression. docs/cli.md: selecting "
+            "claims, expected verdicts, comparing reports, debugging a claim"
         ),
     )
     p.add_argument("--version", action="version", version=f"overtensor {package_version()}")

@@ -255,8 +255,8 @@ def _bars(claim: Mapping[str, Any]) -> dict[str, tuple[Any, str | None]]:
                 out[f"registered bar {name!r}"] = (value, None)
             for name, value in (prof.get("tolerances") or {}).items():
                 out[f"registered tolerance {name!r} (profile)"] = (value, None)
-            for key in ("seeds", "calibration_seeds"):
-                out[f"registered {key.replace('_', ' ')}"] = (prof.get(key), None)
+            for key in ("seeds", "calibration_seeds"):  # "" for a deterministic claim: none
+                out[f"registered {key.replace('_', ' ')}"] = (prof.get(key) or None, None)
             for r in prof.get("rates") or []:
                 if isinstance(r, Mapping) and "name" in r:
                     out[f"registered rate {r['name']!r}"] = (_rate_bar(r, "bar"), None)
@@ -316,7 +316,7 @@ def diff_summaries(
         or not math.isfinite(margin_threshold)
         or margin_threshold < 0
     ):
-        raise ValueError(f"margin threshold must be a finite number >= 0, got {margin_threshold!r}")
+        raise ValueError(f"margin_threshold must be a finite number >= 0, got {margin_threshold!r}")
     ca = {c["id"]: c for c in a["claims"]}
     cb = {c["id"]: c for c in b["claims"]}
     warnings = []

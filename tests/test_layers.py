@@ -36,6 +36,7 @@ REPORTS_RANKS: dict[str, int] = {
     "reports.outdir": 1,  # output folder checks
     "reports.mathsvg": 0,  # LaTeX -> inline SVG
     "reports.expectations": 0,  # --expect files: expected verdicts, strict comparison
+    "reports.diff": 0,  # two summary.json files compared (overtensor diff)
     # the claims and the rules they are judged by
     "reports.registry": 1,  # declare/seal, Claim, Verdict, REGISTRY: claims only
     "reports.statistics": 2,  # evidence rules (docs/math.md §7) -> Verdict
