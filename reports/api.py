@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from .catalog import claim_group, control_names, select_claims, select_one
+from .catalog import claim_group, control_names, for_profile, select_claims, select_one
 from .expectations import (
     ExpectationReport,
     Expectations,
@@ -90,15 +90,6 @@ def _check_replicate(replicate: object) -> None:
 def _check_profile(profile: str) -> None:
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
-
-
-def _for_profile(chosen: Sequence[Claim], profile: str, named: Sequence[str] | None) -> list[Claim]:
-    """The chosen claims that have ``profile``; one named by its exact id that lacks it is a
-    ``ValueError`` (as on the command line)."""
-    lacking = [c.id for c in chosen if profile not in c.profiles and named and c.id in named]
-    if lacking:
-        raise ValueError(f"claim(s) without a {profile!r} profile: {', '.join(lacking)}")
-    return [c for c in chosen if profile in c.profiles]
 
 
 def _run_mode(executor: str, workers: int | None, debug: bool) -> tuple[str, int | None]:
@@ -465,7 +456,8 @@ def report(
     kind, workers = _run_mode(executor, workers, debug)
     bar = _progress_mode(progress)
     load_all(_targets(load))
-    chosen = _for_profile(select_claims(claims, keyword), profile, claims)
+    named = claims if claims is not None or keyword is None else []
+    chosen = for_profile(select_claims(claims, keyword), profile, named)
     check_claims(chosen, profile)
     expectations = _expectations(expect)
     check_db_outside_out(out, db)  # as the command line: a report replaces out

@@ -42,6 +42,7 @@ __all__ = [
     "claim_area",
     "claim_group",
     "control_names",
+    "for_profile",
     "get_claim",
     "parse_keyword",
     "select_claims",
@@ -322,6 +323,28 @@ def select_claims(
     if not kept:
         among = "the selected claims" if patterns is not None else "the registered claims"
         raise SelectionError(f"-k {keyword!r} matches none of {among} ({len(chosen)})")
+    return kept
+
+
+def for_profile(
+    claims: Sequence[Claim], profile: str, named: Sequence[str] | None = None
+) -> list[Claim]:
+    """The claims of a selection that have ``profile``.
+
+    ``named``: the patterns the selection was made from (None: every claim, no selection). A claim
+    named by its exact id that lacks the profile is a :class:`SelectionError`, and so is a selection
+    that leaves no claim with it; claims chosen by an area, group, glob or keyword that lack it are
+    left out.
+    """
+    lacking = [c.id for c in claims if profile not in c.profiles]
+    explicit = [cid for cid in lacking if named is not None and cid in named]
+    if explicit:
+        raise SelectionError(f"claim(s) without a {profile!r} profile: {', '.join(explicit)}")
+    kept = [c for c in claims if profile in c.profiles]
+    if lacking and not kept and named is not None:
+        raise SelectionError(
+            f"none of the selected claims has a {profile!r} profile: {', '.join(lacking)}"
+        )
     return kept
 
 

@@ -53,6 +53,7 @@ from .catalog import (
     UnknownClaimError,
     all_claims,
     control_names,
+    for_profile,
     select_claims,
     select_one,
 )
@@ -421,22 +422,11 @@ def _open_store(path: str) -> ResultStore:
 
 
 def _for_profile(claims: Sequence[Claim], profile: str, named: Sequence[str] | None) -> list[Claim]:
-    """The claims that have ``profile``.
-
-    ``named``: the patterns the user gave (None: every claim). A claim named by its exact id that
-    lacks the profile is a usage error, and so is a selection that leaves no claim with it; claims
-    selected by an area, group, glob or ``-k`` that lack it are left out.
-    """
-    lacking = [c.id for c in claims if profile not in c.profiles]
-    explicit = [cid for cid in lacking if named is not None and cid in named]
-    if explicit:
-        raise UsageError(f"claim(s) without a {profile!r} profile: {', '.join(explicit)}")
-    kept = [c for c in claims if profile in c.profiles]
-    if lacking and not kept and named is not None:
-        raise UsageError(
-            f"none of the selected claims has a {profile!r} profile: {', '.join(lacking)}"
-        )
-    return kept
+    """:func:`reports.catalog.for_profile`, its refusal as a usage error."""
+    try:
+        return for_profile(claims, profile, named)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _margin_text(margin: float | None) -> str:
