@@ -162,8 +162,9 @@ class Claim:
     profiles : tuple of str
         The profiles this claim has configs for (``"scale"`` only where the papers' regime is run).
     module : str
-        Dotted name of the module that declared the claim (set by :func:`declare`; empty for a claim
-        built by hand). Its folder is the claim's group (``paper1``, ``paper2``, ``classical`` for
+        Dotted name of the module that declared the claim (set by :func:`declare`, and by
+        :func:`register` from its caller; empty for a claim only built by hand). Its folder is the
+        claim's group (``paper1``, ``paper2``, ``classical`` for
         the built-in claims; :func:`reports.catalog.claim_group`).
     """
 
@@ -226,11 +227,17 @@ def _check_unique(claim_id: str) -> None:
 
 
 def register(claim: Claim) -> Claim:
-    """Add an already built ``claim`` to :data:`REGISTRY`; ids must be valid and unique."""
+    """Add an already built ``claim`` to :data:`REGISTRY`; ids must be valid and unique.
+
+    Returns the registered claim: ``claim`` itself, or a copy whose :attr:`Claim.module` is the
+    calling module when ``claim`` names none.
+    """
     if not isinstance(claim, Claim):
         raise TypeError(f"register takes a Claim, got {type(claim).__name__}")
     check_claim_id(claim.id)
     _check_unique(claim.id)
+    if not claim.module:  # the calling module declared it (its folder is the claim's group)
+        claim = dataclasses.replace(claim, module=sys._getframe(1).f_globals.get("__name__", ""))
     REGISTRY[claim.id] = claim
     return claim
 

@@ -28,6 +28,7 @@ from reports.catalog import (
 from reports.cli import EXIT_SIGPIPE, main
 from reports.registry import REGISTRY
 from tests.reports.fake_claims import make_claim
+from tests.reports.test_loading import clean_registry, write_claim  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -238,3 +239,13 @@ def test_a_closed_pipe_exits_quietly_with_141():
     proc.stderr.close()
     assert proc.wait(timeout=60) == EXIT_SIGPIPE == 141
     assert err == ""  # no BrokenPipeError traceback, no "Exception ignored" line
+
+
+def test_a_loaded_file_s_group_is_its_folder(tmp_path):
+    folder = tmp_path / "mygroup"
+    folder.mkdir()
+    write_claim(folder / "one.py", "ext.grouped")
+    reports.load(folder)
+    assert _ids(select_claims(["mygroup"])) == ["ext.grouped"]
+    assert _ids(select_claims(None, "mygroup")) == ["ext.grouped"]  # -k matches the group too
+    assert claim_group(get_claim("ext.grouped")) == "mygroup"
