@@ -85,7 +85,8 @@ def claim_area(claim_id: str) -> str:
 def claim_group(claim: Claim) -> str:
     """The folder of the file that declared ``claim`` (``"paper1"`` for ``reports/claims/paper1/x.py``).
 
-    Empty for a claim built by hand (:func:`reports.registry.register`) or whose module has no file.
+    Empty for a claim that names no module (built by hand and never :func:`reports.registry.register`-ed)
+    or whose module has no file.
     """
     module = sys.modules.get(claim.module) if claim.module else None
     file = getattr(module, "__file__", None)
