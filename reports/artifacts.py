@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .failures import print_traceback
 from .mathsvg import typeset_svg
 from .procs import terminate_pool, worker_init
 from .registry import RunResult
@@ -137,6 +138,7 @@ def draw_figure(plot: Plot, prediction: Mapping[str, Any], results: Sequence[Run
             fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=SAVE_PAD_INCHES)
             return Figure(buf.getvalue(), data, "")
         except Exception as exc:
+            print_traceback(f"plot {experiment_name(plot)} failed", exc)
             return Figure(None, {}, f"plot failed: {type(exc).__name__}: {exc}")
 
 

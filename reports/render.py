@@ -52,6 +52,7 @@ from markupsafe import Markup
 
 from . import numfmt, outdir
 from .artifacts import Figure, draw_figure, render_artifacts
+from .expectations import ExpectationReport
 from .grouping import GROUPS, OTHER, Group, group_of, reading_order
 from .mathsvg import labelled_svg
 from .registered import registration
@@ -796,6 +797,29 @@ def _commit_dir(tmp: Path, out: Path) -> None:
     outdir.commit_out_dir(tmp, Path(out))
 
 
+def _expected(expected: ExpectationReport | None, claim_id: str) -> dict[str, Any] | None:
+    """A claim's ``expected`` record in summary.json (None without ``--expect``)."""
+    found = None if expected is None else expected.for_claim(claim_id)
+    return None if found is None else found.as_dict()
+
+
+def _expected_views(page: dict[str, Any], expected: ExpectationReport | None) -> None:
+    """The templates' ``expectations`` (page) and ``expected`` (claim) fields: text only."""
+    page["expectations"] = (
+        None
+        if expected is None
+        else {
+            "file": expected.path,
+            "line": expected.summary_line(),
+            "mismatches": [
+                {"id": c.claim_id, "sid": _safe(c.claim_id)} for c in expected.mismatches
+            ],
+        }
+    )
+    for view in page["claims"]:
+        view["expected"] = _expected(expected, view["id"])
+
+
 def _runs_json(results: Sequence[Any]) -> list[dict[str, Any]]:
     return [
         {
@@ -817,12 +841,17 @@ def write_report(
     tmp: Path | None = None,
     store: ResultStore | None = None,
     reuse: bool = True,
+    figure_workers: int | None = None,
+    expected: ExpectationReport | None = None,
 ) -> dict[str, Any]:
     """Write the report directory ``out`` (see module docstring); returns the summary dict.
 
     ``tmp`` is a directory from :func:`prepare_out_dir` (made here when omitted). On any error the
     temporary directory is removed and ``out`` is left as it was. Figures and typeset formulas are
     cached in ``store`` (:mod:`reports.artifacts`); ``reuse=False`` draws them all again (``--fresh``).
+    ``figure_workers``: processes drawing the missing figures (default: CPU count; 1 draws them in
+    this process, as ``--debug`` does). ``expected``: the verdicts compared with ``--expect``
+    (:mod:`reports.expectations`), shown per claim and in ``summary.json``.
     """
     out = Path(out)
     tmp = prepare_out_dir(out) if tmp is None else tmp
@@ -833,6 +862,7 @@ def write_report(
             [(o.claim.id, o.claim.plot, o.prediction, o.results, o.claim.latex) for o in outcomes],
             store,
             reuse=reuse,
+            workers=figure_workers,
         )
         for o in outcomes:
             sid = _safe(o.claim.id)
@@ -858,11 +888,16 @@ def write_report(
                 s: sum(o.verdict.status == s for o in outcomes)
                 for s in ("holds", "fails", "inconclusive")
             },
-            "claims": [outcome_summary(o) for o in outcomes],
+            "claims": [
+                {**outcome_summary(o), "expected": _expected(expected, o.claim.id)}
+                for o in outcomes
+            ],
+            "expectations": None if expected is None else expected.as_dict(),
             "provenance": strict_json(dict(provenance)),
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
         page = _page(outcomes, figures, svgs, provenance)
+        _expected_views(page, expected)
         (tmp / "index.html").write_text(_html(page), encoding="utf-8")
         (tmp / "report.md").write_text(_markdown(page), encoding="utf-8")
         _commit_dir(tmp, out)
