@@ -500,6 +500,17 @@ SUMMARY_REASON_CHARACTERS = 170
 _CODE = re.compile(r"\*\*|\d\*[A-Za-z(]|[A-Za-z)]\*[A-Za-z]{2,}")
 
 
+SUMMARY_REFERENCE_CHARACTERS = 48
+"""The summary table shows a claim's reference up to its first ``": "`` (``"docs/math.md §3: the
+gradients ..."`` reads ``docs/math.md §3``), cut to about this many characters."""
+
+
+def _reference_cell(reference: str) -> str:
+    """A claim's reference as the summary table shows it (the whole of it is in the section)."""
+    where = reference.split(": ", 1)[0]
+    return numfmt.shorten(where, SUMMARY_REFERENCE_CHARACTERS)
+
+
 def _looks_like_code(text: str) -> bool:
     """True for a prediction printed as program text (sympy's ``str``: ``**``, ``4*a``)."""
     return bool(_CODE.search(text))
@@ -631,6 +642,7 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
         "md_anchor": Verbatim("#" + sid.replace(".", "")),  # GitHub's anchor of the heading
         "source": c.source,
         "reference": c.reference,
+        "reference_cell": _reference_cell(c.reference),
         "group": _group(c).key,
         "statement": c.statement,
         "latex": c.latex,

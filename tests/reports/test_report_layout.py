@@ -297,3 +297,14 @@ def test_nothing_forces_the_page_to_scroll_sideways(page):
         assert rule in css, rule
     for png in (page / "figures").glob("*.png"):
         assert _png_size(png.read_bytes())[0] >= 900, png.name
+
+
+def test_summary_shows_where_a_reference_points_not_all_of_it():
+    from reports.render import _reference_cell
+
+    assert (
+        _reference_cell("docs/math.md §3: the gradients of the three models") == "docs/math.md §3"
+    )
+    assert _reference_cell("Theorem 1") == "Theorem 1"
+    long = "abstract and " + "a very long description " * 5
+    assert len(_reference_cell(long)) <= 48 and _reference_cell(long).endswith(" …")
