@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import numfmt, outdir
 from .artifacts import Figure, draw_figure, render_artifacts
@@ -638,6 +638,8 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
         )
     return {
         "id": c.id,
+        # the id with a line-break opportunity after each dot (narrow summary column, contents)
+        "id_html": Markup(".<wbr>").join(escape(part) for part in c.id.split(".")),
         "sid": sid,
         "md_anchor": Verbatim("#" + sid.replace(".", "")),  # GitHub's anchor of the heading
         "source": c.source,

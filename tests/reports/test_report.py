@@ -44,7 +44,7 @@ class _Collector(HTMLParser):
             self.links.append(a["href"])
         elif tag == "table":
             self.tables += 1
-        if tag not in ("img", "meta", "br", "link"):
+        if tag not in ("img", "meta", "br", "wbr", "link"):
             self.stack.append(tag)
 
     def handle_endtag(self, tag):

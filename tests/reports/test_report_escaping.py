@@ -206,7 +206,7 @@ class _Page(HTMLParser):
         self.tags.append((tag, dict(attrs)))
         if tag in ("h2", "h3"):
             getattr(self, tag).append("")
-        if tag not in ("img", "meta", "br"):
+        if tag not in ("img", "meta", "br", "wbr"):
             self.stack.append(tag)
 
     def handle_endtag(self, tag):

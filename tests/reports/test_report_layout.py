@@ -214,7 +214,7 @@ class _Text(HTMLParser):
             self.table_parents.append((parent[0], parent[1].get("class")))
         if tag == "h2":
             self.h2.append("")
-        if tag not in ("img", "meta", "br"):
+        if tag not in ("img", "meta", "br", "wbr"):
             self.stack.append((tag, a))
 
     def handle_endtag(self, tag):
