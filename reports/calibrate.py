@@ -119,6 +119,17 @@ def _seed_blocks(claim: Any, profile: str) -> tuple[str, str]:
     return describe_seeds(judged), describe_seeds(calibration)
 
 
+def _spaced(text: str) -> str:
+    """One blank line before every table header (tomlkit appends new tables without one)."""
+    lines = text.splitlines()
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("[") and out and out[-1].strip() and not out[-1].startswith("#"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def write_calibration(
     outcomes: Sequence[ClaimOutcome],
     path: str | os.PathLike[str] | None = None,
@@ -149,9 +160,10 @@ def write_calibration(
         claim_table = doc.setdefault(o.claim.id, tomlkit.table(is_super_table=True))
         prof = claim_table.setdefault(o.profile, tomlkit.table())
         seeds, cal_seeds = _seed_blocks(o.claim, o.profile)
-        prof["seeds"] = seeds
-        prof["calibration_seeds"] = cal_seeds
-        stamp = f"{date}, commit {commit[:12]}, calibration seeds {cal_seeds}"
+        if seeds:  # a deterministic claim (no seed field) has no seed block
+            prof["seeds"] = seeds
+            prof["calibration_seeds"] = cal_seeds
+        stamp = f"{date}, commit {commit[:12]}, calibration seeds {cal_seeds or 'none'}"
         for rate in calibrated_rates([o]):
             if rate.control is None:
                 rates = prof.setdefault("rates", tomlkit.table(is_super_table=True))
@@ -182,6 +194,6 @@ def write_calibration(
                 f"power {rate.power:.3f}"
             )
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    tmp.write_text(_spaced(tomlkit.dumps(doc)), encoding="utf-8")
     os.replace(tmp, target)
     return changes

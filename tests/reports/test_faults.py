@@ -98,7 +98,10 @@ def _executions(marker_dir: Path) -> dict[int, int]:
 
 
 def _start(
-    tmp_path: Path, executor: str = "local", scheduler: str | None = None
+    tmp_path: Path,
+    executor: str = "local",
+    scheduler: str | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen[str], list[str]]:
     marker_dir = tmp_path / "marks"
     marker_dir.mkdir(exist_ok=True)
@@ -109,6 +112,7 @@ def _start(
     ]  # fmt: skip
     if scheduler is not None:
         argv += ["--scheduler", scheduler]
+    argv += list(extra)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -228,6 +232,38 @@ def test_sigterm_mid_report_on_a_scheduler(tmp_path):
         assert cluster_client.submit(pow, 3, 2).result(timeout=30) == 9  # the cluster still works
         cluster_client.close()
     _rerun_and_check(tmp_path, before)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", _executors())
+def test_sigterm_mid_replication(tmp_path, executor):
+    """``--replicate`` (docs/math.md §7.9): SIGTERM while the fresh seed block runs: exit 143, the
+    judged block and the finished replication runs kept; the rerun computes only what is missing."""
+    proc, _ = _start(tmp_path, executor, extra=("--replicate",))
+    db = tmp_path / "r.sqlite"
+    deadline = time.monotonic() + 120
+    try:
+        while len(_rows(db)) < N_RUNS + 2:  # the judged block, then two replication runs
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the replication block did not start within 120 s"
+            time.sleep(0.05)
+        before = _rows(db)
+        assert len(before) < 2 * N_RUNS  # really mid-replication
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only when an assertion failed above
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert not (tmp_path / "rep").exists()
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    rerun, _ = _start(tmp_path, extra=("--replicate",))
+    _, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    after = _rows(db)
+    assert len(after) == 2 * N_RUNS
+    assert all(after[k] == created for k, created in before.items())  # nothing lost or recomputed
 
 
 POOL_DRIVER = """
