@@ -123,7 +123,7 @@ def configs(profile: str) -> list[BudgetRun]:
 
 
 @claim.controls
-def controls(profile: str) -> dict[str, list[BudgetRun]]:
+def controls(profile: str) -> dict[str, list[EmbeddedRun]]:
     ds, _, n, epochs = GRID[profile]
     return {
         CONTROL: [
