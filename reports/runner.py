@@ -424,7 +424,9 @@ def _as_completed_with_heartbeat(
             if fut.running():
                 started.setdefault(fut, now)
         if not finished:
-            running = sorted((started[f], futures[f]) for f in pending if f in started)
+            running = sorted(
+                ((started[f], futures[f]) for f in pending if f in started), key=lambda x: x[0]
+            )
             if running:  # a local pool reports which runs have started
                 desc = "; ".join(
                     f"{t.claim_id} {t.config} for {now - t0:.0f} s" for t0, t in running[:3]
