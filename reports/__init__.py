@@ -3,21 +3,21 @@
 The notebook API (:mod:`reports.api`) is available at the top level, imported on first use::
 
     import reports
+    reports.list_claims(["deflation"])                 # like `overtensor claims deflation`
     reports.check("foundation.gram-identity")          # like `overtensor check ID`
-    reports.report(["foundation.gram-identity"], out="rep", load="my_claim.py")
-    reports.list_claims(load="my_claim.py")            # like `overtensor claims --load`
+    reports.report(["paper2"], out="rep", load="my_claim.py")
+
+``dir(reports)`` lists these public names (:data:`__all__`); the submodules are imported by name.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-_API = ("check", "report", "list_claims", "CheckResult", "ReportResult")
+_API = ("check", "report", "list_claims", "CheckResult", "ClaimList", "ReportResult")
 
 __all__ = [*_API, "load"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _API:
         from . import api
 
@@ -27,3 +27,8 @@ def __getattr__(name: str) -> Any:
 
         return load
     raise AttributeError(f"module 'reports' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API only (tab completion offers no ``annotations`` or helper names)."""
+    return sorted(__all__)

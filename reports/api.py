@@ -4,15 +4,22 @@
 command line                                     Python
 ===============================================  ============================================
 ``overtensor claims --load my.py``               ``reports.list_claims(load="my.py")``
+``overtensor claims deflation -k 'not order'``   ``reports.list_claims(["deflation"], keyword="not order")``
 ``overtensor check ID --profile quick``          ``reports.check("ID", profile="quick")``
+``overtensor check ID --debug``                  ``reports.check("ID", debug=True)``
 ``overtensor report --claims A B --out rep``     ``reports.report(["A", "B"], out="rep")``
+``overtensor report --claims 'lazy.*' -k x``     ``reports.report(["lazy.*"], keyword="x")``
+``overtensor report --expect FILE``              ``reports.report(expect="FILE")``
 ===============================================  ============================================
 
-:func:`check` returns a :class:`CheckResult` and :func:`report` a :class:`ReportResult`. In Jupyter
-both display as an HTML table (claim, prediction, measured, verdict, reason, runs) with the
-claim's figure embedded (``_repr_html_``); elsewhere their ``repr`` is one plain line per claim.
-Bad usage raises ``ValueError`` (an unknown claim id is a ``KeyError``; a claim file that cannot be
-loaded a :class:`reports.loading.LoadError`), where the command line would exit with code 2.
+:func:`list_claims` returns a :class:`ClaimList`, :func:`check` a :class:`CheckResult` and
+:func:`report` a :class:`ReportResult`. In Jupyter they display as HTML tables (the claims; or
+claim, prediction, measured, verdict, reason, runs with the claim's figure embedded:
+``_repr_html_``); elsewhere their ``repr`` is one plain line per claim. Nothing is printed on
+stdout; ``progress=True`` shows a progress bar on stderr. Bad usage raises ``ValueError`` (an
+unknown claim id is a ``KeyError``; a claim file that cannot be loaded a
+:class:`reports.loading.LoadError`; a claim that cannot be built a
+:class:`reports.registry.ClaimDefinitionError`), where the command line would exit with code 2.
 """
 
 from __future__ import annotations
@@ -24,9 +31,16 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
-from .catalog import all_claims, get_claim
+from .catalog import claim_group, control_names, for_profile, select_claims, select_one
+from .expectations import (
+    ExpectationReport,
+    Expectations,
+    compare_outcomes,
+    load_expectations,
+)
+from .failures import showing_tracebacks
 from .loading import load_all, with_loaded_sources
 from .outdir import check_db_outside_out
 from .registry import PROFILES, Claim, Verdict
@@ -40,11 +54,18 @@ from .render import (
     prepare_out_dir,
     write_report,
 )
-from .runner import ClaimOutcome, make_executor, replicate_claims, run_claims
+from .runner import (
+    INLINE,
+    ClaimOutcome,
+    check_claims,
+    make_executor,
+    replicate_claims,
+    run_claims,
+)
 from .store import ResultStore
 from .templating import html_environment
 
-__all__ = ["CheckResult", "ReportResult", "check", "list_claims", "report"]
+__all__ = ["CheckResult", "ClaimList", "ReportResult", "check", "list_claims", "report"]
 
 DEFAULT_DB = os.path.join(".overtensor-cache", "results.sqlite")
 
@@ -71,6 +92,40 @@ def _check_profile(profile: str) -> None:
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
 
 
+def _run_mode(executor: str, workers: int | None, debug: bool) -> tuple[str, int | None]:
+    """The executor kind and worker count: ``debug=True`` (or ``workers=0``) runs in this process."""
+    if not isinstance(debug, bool):
+        raise TypeError(f"debug must be True or False, got {debug!r}")
+    if workers == 0 and not isinstance(workers, bool):
+        workers, debug = None, True
+    if not debug:
+        return executor, workers
+    if workers is not None:
+        raise ValueError(
+            f"debug=True runs everything in this process: workers={workers!r} does not apply"
+        )
+    if executor != "local":
+        raise ValueError(
+            f"debug=True runs everything in this process: not with executor={executor!r}"
+        )
+    return INLINE, None
+
+
+def _progress_mode(progress: bool) -> str:
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    return "bar" if progress else "none"
+
+
+def _expectations(expect: str | os.PathLike[str] | None) -> Expectations | None:
+    """The ``expect=`` file, checked against every registered claim (ExpectationError: ValueError)."""
+    if expect is None:
+        return None
+    expectations = load_expectations(expect)
+    expectations.check_known(c.id for c in select_claims(None))
+    return expectations
+
+
 def _b64(png: bytes | None) -> str | None:
     return None if png is None else base64.b64encode(png).decode("ascii")
 
@@ -95,6 +150,64 @@ def _notebook_html(**page: Any) -> str:
     return html_environment().get_template("notebook.html.j2").render(page).strip()
 
 
+class ClaimList(Sequence[Claim]):
+    """Claims as :func:`list_claims` returns them: a sequence of :class:`Claim` (also indexed by
+    id), an HTML table in Jupyter (id, group, source, statement, profiles, controls) and one line
+    per claim as ``repr``."""
+
+    def __init__(self, claims: Sequence[Claim]) -> None:
+        self._claims = tuple(claims)
+
+    @overload
+    def __getitem__(self, index: int | str) -> Claim: ...
+    @overload
+    def __getitem__(self, index: slice) -> ClaimList: ...
+    def __getitem__(self, index: int | str | slice) -> Claim | ClaimList:
+        if isinstance(index, slice):
+            return ClaimList(self._claims[index])
+        if isinstance(index, str):
+            for c in self._claims:
+                if c.id == index:
+                    return c
+            raise KeyError(f"claim {index!r} is not in this list")
+        return self._claims[index]
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    @property
+    def ids(self) -> list[str]:
+        """The claims' ids, in order."""
+        return [c.id for c in self._claims]
+
+    def __repr__(self) -> str:
+        width = max((len(c.id) for c in self._claims), default=0)
+        lines = [f"ClaimList({len(self._claims)} claim(s))"]
+        for c in self._claims:
+            source = " ".join(c.source.split())
+            lines.append(f"  {c.id:<{width}}  {source[:70]}{'...' if len(source) > 70 else ''}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for c in self._claims:
+            controls = control_names(c)
+            rows.append(
+                {
+                    "id": c.id,
+                    "group": claim_group(c),
+                    "source": c.source,
+                    "statement": c.statement,
+                    "profiles": ", ".join(c.profiles),
+                    "controls": controls
+                    if isinstance(controls, str)
+                    else ", ".join(controls) or f"none: {c.no_control}",
+                }
+            )
+        env = html_environment()
+        return env.get_template("claims.html.j2").render(claims=rows).strip()
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One claim checked: the verdict, the runs, and the figure (see :func:`check`).
@@ -106,6 +219,8 @@ class CheckResult:
     """
 
     outcome: ClaimOutcome
+    expected: ExpectationReport | None = None
+    """The verdict against ``expect=`` (None without it)."""
 
     @property
     def claim(self) -> Claim:
@@ -122,13 +237,17 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        """What ``overtensor check`` would exit with (0 holds, 1 fails, 3 inconclusive)."""
+        """What ``overtensor check`` would exit with (0 holds, 1 fails, 3 inconclusive; with
+        ``expect=``: 0 as expected, 1 a mismatch)."""
+        if self.expected is not None:
+            return self.expected.exit_code
         return exit_code([self.outcome])
 
     @property
     def summary(self) -> dict[str, Any]:
         """The claim's JSON summary (as ``overtensor check --json`` prints it)."""
-        return outcome_summary(self.outcome)
+        found = None if self.expected is None else self.expected.for_claim(self.claim.id)
+        return {**outcome_summary(self.outcome), "expected": found and found.as_dict()}
 
     def figure_png(self) -> bytes | None:
         """The claim's figure as PNG bytes (None when its ``plot`` failed)."""
@@ -160,10 +279,14 @@ class ReportResult:
     out: Path
     summary: Mapping[str, Any]
     outcomes: tuple[ClaimOutcome, ...] = field(default_factory=tuple)
+    expected: ExpectationReport | None = None
+    """The verdicts against ``expect=`` (None without it); ``expected.mismatches`` lists them."""
 
     @property
     def exit_code(self) -> int:
-        """What ``overtensor report`` would exit with."""
+        """What ``overtensor report`` would exit with (with ``expect=``: 0 or 1)."""
+        if self.expected is not None:
+            return self.expected.exit_code
         return exit_code(self.outcomes)
 
     @property
@@ -202,10 +325,16 @@ class ReportResult:
         )
 
 
-def list_claims(load: LoadTargets = None) -> list[Claim]:
-    """Every registered claim, sorted by id, after loading ``load`` (``overtensor claims``)."""
+def list_claims(
+    claims: Sequence[str] | None = None, *, keyword: str | None = None, load: LoadTargets = None
+) -> ClaimList:
+    """The registered claims, sorted by id, after loading ``load`` (``overtensor claims``).
+
+    ``claims`` (ids, areas, groups or globs) and ``keyword`` (a ``-k`` expression) list a
+    selection, as :func:`reports.catalog.select_claims`.
+    """
     load_all(_targets(load))
-    return all_claims()
+    return ClaimList(select_claims(claims, keyword))
 
 
 def check(
@@ -217,13 +346,16 @@ def check(
     fresh: bool = False,
     workers: int | None = None,
     replicate: int | None = None,
+    debug: bool = False,
+    progress: bool = False,
+    expect: str | os.PathLike[str] | None = None,
 ) -> CheckResult:
     """Run one claim and judge it (``overtensor check``).
 
     Parameters
     ----------
     claim_id : str
-        A registered id (see :func:`list_claims`).
+        A registered id (see :func:`list_claims`), or a pattern that selects exactly one claim.
     profile : {"quick", "full"}
         Problem sizes.
     load : path, module name or a list of them, optional
@@ -232,16 +364,41 @@ def check(
     db : path
         Results database; stored runs with the same key are reused unless ``fresh``.
     workers : int, optional
-        Local worker processes (default: CPU count).
+        Local worker processes (default: CPU count); 0 is ``debug=True``.
     replicate : int, optional
         Also judge the claim on fresh seed block ``replicate`` (as ``--replicate K``; docs/math.md
         §7.9): the result's ``outcome.replication`` holds that verdict beside the original one.
+    debug : bool
+        Run everything in this process (``--debug``): no workers, nothing pickled, so
+        ``breakpoint()`` and debuggers work in the claim's code, and every failure of it prints its
+        full traceback on stderr.
+    progress : bool
+        Show a progress bar on stderr (default: nothing is printed).
+    expect : path, optional
+        A file of expected verdicts (as ``--expect``; docs/cli.md): the result's ``expected`` and
+        ``exit_code`` compare the verdict with it.
+
+    Raises
+    ------
+    KeyError
+        ``claim_id`` selects no claim (the message offers the closest ids).
+    ValueError
+        Bad usage; :class:`reports.registry.ClaimDefinitionError` for a claim that cannot be built
+        (a config class that is not frozen, an unhashable field, ...), before anything runs.
     """
     _check_profile(profile)
     _check_replicate(replicate)
+    kind, workers = _run_mode("local", workers, debug)
+    bar = _progress_mode(progress)
     load_all(_targets(load))
-    claim = get_claim(claim_id)
-    with ResultStore(db) as store, make_executor("local", workers=workers) as (executor, info):
+    claim = select_one(claim_id)
+    check_claims([claim], profile)
+    expectations = _expectations(expect)
+    with (
+        showing_tracebacks(kind == INLINE),
+        ResultStore(db) as store,
+        make_executor(kind, workers=workers) as (executor, info),
+    ):
         outcome = run_claims(
             [claim],
             profile,
@@ -249,7 +406,7 @@ def check(
             executor=executor,
             blas_threads=info.blas_threads,
             fresh=fresh,
-            progress="none",
+            progress=bar,
         )[0]
         if replicate is not None:
             outcome = replicate_claims(
@@ -259,15 +416,16 @@ def check(
                 executor=executor,
                 blas_threads=info.blas_threads,
                 fresh=fresh,
-                progress="none",
+                progress=bar,
             )[0]
-    return CheckResult(outcome)
+    return CheckResult(outcome, compare_outcomes(expectations, [outcome]))
 
 
 def report(
     claims: Sequence[str] | None = None,
     profile: str = "quick",
     *,
+    keyword: str | None = None,
     out: str | Path = "report",
     load: LoadTargets = None,
     db: str | Path = DEFAULT_DB,
@@ -276,26 +434,40 @@ def report(
     workers: int | None = None,
     scheduler: str | None = None,
     replicate: int | None = None,
+    debug: bool = False,
+    progress: bool = False,
+    expect: str | os.PathLike[str] | None = None,
 ) -> ReportResult:
     """Run claims and write the report directory ``out`` (``overtensor report``).
 
-    ``claims=None`` runs every registered claim (after loading ``load``); the other parameters are
-    those of :func:`check` plus the executor options of the command line.
+    ``claims`` are ids, areas (``"deflation"``), groups (``"paper1"``) or globs
+    (``"deflation.*"``), as ``--claims``; ``keyword`` is a ``-k`` expression
+    (``"deflation and not order"``); ``claims=None`` runs every registered claim (after loading
+    ``load``). Claims selected by an area, group, glob or keyword that lack ``profile`` are left
+    out. The other parameters are those of :func:`check` plus the executor options of the command
+    line (``debug=True`` needs ``executor="local"``). ``expect``: a file of expected verdicts (as
+    ``--expect``), shown in the report; the result's ``exit_code`` is then 0 or 1.
     """
     start = time.perf_counter()
     _check_profile(profile)
     _check_replicate(replicate)
     if isinstance(claims, str):
         raise TypeError(f"claims must be a list of ids or None, got the string {claims!r}")
+    kind, workers = _run_mode(executor, workers, debug)
+    bar = _progress_mode(progress)
     load_all(_targets(load))
-    chosen = all_claims() if claims is None else [get_claim(cid) for cid in claims]
+    named = claims if claims is not None or keyword is None else []
+    chosen = for_profile(select_claims(claims, keyword), profile, named)
+    check_claims(chosen, profile)
+    expectations = _expectations(expect)
     check_db_outside_out(out, db)  # as the command line: a report replaces out
     tmp = prepare_out_dir(out)
     try:
         with contextlib.ExitStack() as running:
+            running.enter_context(showing_tracebacks(kind == INLINE))
             # the executor first: a scheduler that does not answer leaves no database file
             pool, info = running.enter_context(
-                make_executor(executor, workers=workers, scheduler=scheduler)
+                make_executor(kind, workers=workers, scheduler=scheduler)
             )
             with ResultStore(db) as store:
                 outcomes = run_claims(
@@ -305,7 +477,7 @@ def report(
                     executor=pool,
                     blas_threads=info.blas_threads,
                     fresh=fresh,
-                    progress="none",
+                    progress=bar,
                 )
                 if replicate is not None:
                     outcomes = replicate_claims(
@@ -315,7 +487,7 @@ def report(
                         executor=pool,
                         blas_threads=info.blas_threads,
                         fresh=fresh,
-                        progress="none",
+                        progress=bar,
                     )
                 running.close()  # workers end before the figures are drawn
                 prov = collect_provenance(
@@ -326,10 +498,21 @@ def report(
                     fresh=fresh,
                 )
                 prov = with_loaded_sources(prov)
-                summary = write_report(outcomes, out, prov, tmp=tmp, store=store, reuse=not fresh)
+                expected = compare_outcomes(expectations, outcomes)
+                with showing_tracebacks(kind == INLINE):
+                    summary = write_report(
+                        outcomes,
+                        out,
+                        prov,
+                        tmp=tmp,
+                        store=store,
+                        reuse=not fresh,
+                        figure_workers=1 if kind == INLINE else None,
+                        expected=expected,
+                    )
     except BaseException:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ReportResult(Path(out), summary, tuple(outcomes))
+    return ReportResult(Path(out), summary, tuple(outcomes), expected)

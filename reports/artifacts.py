@@ -7,9 +7,10 @@ from (:func:`figure_key`, :func:`math_key`):
 
 * figure: the claim id, the plot function's name and code version (:func:`reports.store.code_version`:
   the claim modules it uses, :mod:`numerics`, :mod:`theory`, the package version), the prediction, every
-  run's config, metrics, error and wall time, the figure size and resolution, the matplotlib version
-  and settings (``rcParams``), the package's data files a claim may read (:func:`claim_data_digest`),
-  and this module's source (how a figure is drawn and saved);
+  run's config, metrics, error and wall time, the figure size and resolution, the drawing settings
+  (:data:`FIGURE_RC`, the smallest font sizes), the matplotlib version and settings (``rcParams``),
+  the package's data files a claim may read (:func:`claim_data_digest`), and this module's source
+  (how a figure is drawn and saved);
 * math: the LaTeX, the font size, the matplotlib version and settings, and :mod:`reports.mathsvg`'s
   source.
 
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .failures import print_traceback
 from .mathsvg import typeset_svg
 from .procs import terminate_pool, worker_init
 from .registry import RunResult
@@ -44,7 +46,10 @@ from .store import ResultStore, code_version, config_json, experiment_name, to_j
 
 __all__ = [
     "FIGURE_DPI",
+    "FIGURE_RC",
     "FIGURE_SIZE",
+    "MIN_FONTSIZE",
+    "MIN_LEGEND_FONTSIZE",
     "MATH_FONTSIZE",
     "Figure",
     "draw_figure",
@@ -53,9 +58,29 @@ __all__ = [
     "render_artifacts",
 ]
 
-FIGURE_SIZE = (6.4, 4.0)
-"""Evidence figures' size in inches."""
+FIGURE_SIZE = (10.0, 5.6)
+"""Evidence figures' size in inches: 1000 x 560 pixels at :data:`FIGURE_DPI`, the report's text width
+(a figure is shown at its own size, so its 10-point text reads like the page's)."""
 FIGURE_DPI = 100
+FIGURE_RC: dict[str, Any] = {
+    "font.size": 10.0,
+    "axes.titlesize": 11.0,
+    "axes.labelsize": 10.0,
+    "xtick.labelsize": 9.0,
+    "ytick.labelsize": 9.0,
+    "legend.fontsize": 9.0,
+    "figure.titlesize": 12.0,
+    "figure.constrained_layout.use": True,
+}
+"""matplotlib settings every figure is drawn with (on top of the defaults): legible text, and a
+constrained layout so titles, labels and legends are never clipped."""
+MIN_FONTSIZE = 8.0
+"""Smallest font size (points) of any text in a figure: smaller sizes a plot asks for are raised."""
+MIN_LEGEND_FONTSIZE = 9.0
+"""Smallest font size (points) of legend text."""
+SAVE_PAD_INCHES = 0.08
+"""White border kept around the drawn content when saving (the box is the content's, so nothing
+that sticks out of the axes is cut)."""
 MATH_FONTSIZE = 13.0
 """Font size (points) of the typeset claim formulas."""
 
@@ -71,27 +96,50 @@ class Figure:
     error: str
 
 
+def enforce_min_fontsizes(fig: Any) -> None:
+    """Raise every text of ``fig`` below :data:`MIN_FONTSIZE` to it, legend text to
+    :data:`MIN_LEGEND_FONTSIZE` (claims' plots ask for 6-point tick labels and legends)."""
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+
+    legend_texts = {
+        id(t) for legend in fig.findobj(Legend) for t in [*legend.get_texts(), legend.get_title()]
+    }
+    for text in fig.findobj(Text):
+        floor = MIN_LEGEND_FONTSIZE if id(text) in legend_texts else MIN_FONTSIZE
+        if text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+
+
 def draw_figure(plot: Plot, prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Figure:
-    """Call the claim's ``plot`` on a fresh Agg figure; a plot that raises gives ``Figure(None, {}, why)``."""
+    """Call the claim's ``plot`` on a fresh Agg figure drawn with :data:`FIGURE_RC`; a plot that
+    raises gives ``Figure(None, {}, why)``.
+
+    Text smaller than :data:`MIN_FONTSIZE` (legends: :data:`MIN_LEGEND_FONTSIZE`) is enlarged; the
+    layout is constrained and the PNG is saved with the drawn content's bounding box, so no title,
+    label or legend is clipped.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=FIGURE_SIZE, dpi=FIGURE_DPI)
-    try:
-        data = plot(prediction, results, fig)
-        if not isinstance(data, Mapping):
-            raise TypeError(f"plot returned {type(data).__name__}, expected a dict of columns")
-        data = {str(k): list(to_jsonable(list(v))) for k, v in data.items()}
-        if not any(r.ok for r in results):
-            fig.text(0.5, 0.5, "no successful runs", ha="center", va="center", color="#cf222e")
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return Figure(buf.getvalue(), data, "")
-    except Exception as exc:
-        return Figure(None, {}, f"plot failed: {type(exc).__name__}: {exc}")
+    with matplotlib.rc_context(FIGURE_RC):  # type: ignore[arg-type]  # keys are rcParams names
+        fig = MplFigure(figsize=FIGURE_SIZE, dpi=FIGURE_DPI)
+        try:
+            data = plot(prediction, results, fig)
+            if not isinstance(data, Mapping):
+                raise TypeError(f"plot returned {type(data).__name__}, expected a dict of columns")
+            data = {str(k): list(to_jsonable(list(v))) for k, v in data.items()}
+            if not any(r.ok for r in results):
+                fig.text(0.5, 0.5, "no successful runs", ha="center", va="center", color="#cf222e")
+            enforce_min_fontsizes(fig)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=SAVE_PAD_INCHES)
+            return Figure(buf.getvalue(), data, "")
+        except Exception as exc:
+            print_traceback(f"plot {experiment_name(plot)} failed", exc)
+            return Figure(None, {}, f"plot failed: {type(exc).__name__}: {exc}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +201,8 @@ def figure_key(
             "renderer": _source_digest(__file__),
             "data": claim_data_digest(),
             "matplotlib": _matplotlib_digest(),
-            "size": [*FIGURE_SIZE, FIGURE_DPI],
+            "size": [*FIGURE_SIZE, FIGURE_DPI, SAVE_PAD_INCHES],
+            "style": [sorted(FIGURE_RC.items()), MIN_FONTSIZE, MIN_LEGEND_FONTSIZE],
             "prediction": to_jsonable(prediction),
             "runs": runs,
         }

@@ -1,22 +1,33 @@
 """The ``overtensor`` command line (also ``python -m reports``).
 
-Commands::
+Commands (docs/cli.md)::
 
-    overtensor claims [--json]
+    overtensor claims [PATTERN ...] [-k EXPR] [--json]
     overtensor check ID [--profile quick|full|scale] [--json] [--db PATH] [--fresh] [--workers N]
-    overtensor report [--profile quick|full|scale] [--out DIR] [--claims ID ...] [--executor local|dask]
-                      [--scheduler ADDR] [--workers N] [--fresh] [--db PATH]
+                     [--debug] [--expect FILE] [--replicate [K]]
+    overtensor report [--profile quick|full|scale] [--out DIR] [--claims PATTERN ...] [-k EXPR]
+                      [--executor local|dask] [--scheduler ADDR] [--workers N] [--debug]
+                      [--expect FILE] [--replicate [K]] [--fresh] [--db PATH]
+    overtensor calibrate PATTERN ... [-k EXPR] [--write] ...
+    overtensor diff A B [--margin-threshold X] [--json]
     overtensor bench [ARGS ...]
 
-``claims``, ``check`` and ``report`` take ``--load PATH|MODULE`` (repeatable): claims from a ``.py``
-file, a folder of them or a dotted module outside the package (see :mod:`reports.loading`).
+``claims``, ``check``, ``report`` and ``calibrate`` take ``--load PATH|MODULE`` (repeatable): claims
+from a ``.py`` file, a folder of them or a dotted module outside the package (see
+:mod:`reports.loading`). A PATTERN is a claim id, an area, a group or a glob over ids and ``-k`` a
+pytest-like keyword expression (:mod:`reports.catalog`); ``--debug`` (``--workers 0``) runs
+everything in this process with full tracebacks; ``--expect`` compares the verdicts with a file of
+expected ones (:mod:`reports.expectations`); ``diff`` compares two reports (:mod:`reports.diff`).
 
 Exit codes: 0 every checked claim holds; 1 some claim fails; 2 bad usage (unknown claim id, bad
-profile, unwritable ``--out``, ...: a message on stderr, nothing written); 3 no claim fails but some
-claim is inconclusive (a run failed, nothing was measured, or the judge could not decide) — a claim
-that could not be measured never gives 0; 4 internal error (a bug or an unreadable/foreign file): a
-one-line message on stderr (``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 interrupted by
-``SIGINT``, 143 terminated by ``SIGTERM`` (finished runs kept, no temporary directory left).
+profile, unwritable ``--out``, a claim that cannot be built, a bad ``--expect`` file, ...: a message
+on stderr, nothing written); 3 no claim fails but some claim is inconclusive (a run failed, nothing
+was measured, or the judge could not decide) — a claim that could not be measured never gives 0; 4
+internal error (a bug or an unreadable/foreign file): a one-line message on stderr
+(``OVERTENSOR_TRACEBACK=1`` adds the traceback); 130 interrupted by ``SIGINT``, 143 terminated by
+``SIGTERM`` (finished runs kept, no temporary directory left); 141 the reader of stdout went away (a
+closed pipe: nothing printed). With ``--expect``: 0 every verdict as expected, 1 a mismatch.
+``diff``: 0 no verdict regression, 1 a regression, 2 an unreadable report.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -36,14 +48,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .catalog import all_claims, get_claim
-from .failures import describe, is_interrupt
+from .catalog import (
+    SelectionError,
+    UnknownClaimError,
+    all_claims,
+    control_names,
+    for_profile,
+    select_claims,
+    select_one,
+)
+from .diff import MARGIN_THRESHOLD, DiffError, diff_summaries, read_summary
+from .expectations import (
+    ExpectationError,
+    Expectations,
+    compare_outcomes,
+    load_expectations,
+)
+from .failures import describe, is_interrupt, print_traceback, showing_tracebacks, tracebacks_wanted
 from .loading import with_loaded_sources
 from .outdir import OutDirError, check_db_outside_out
 from .paths import check_name_lengths, check_utf8
 from .procs import check_workers
 from .registered import registration
-from .registry import PROFILES, Claim
+from .registry import PROFILES, Claim, ClaimDefinitionError
 from .render import (
     CLOSE_MARGIN,
     EXIT_CODES,
@@ -56,6 +83,8 @@ from .render import (
 )
 from .runner import (
     EXECUTORS,
+    INLINE,
+    check_claims,
     check_scheduler_address,
     make_executor,
     replicate_claims,
@@ -86,6 +115,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _worker_count(text: str) -> int:
+    """``--workers``: a positive integer, or 0 for ``--debug``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer (or 0: --debug), got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer (or 0: --debug), got {text!r}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="overtensor",
@@ -96,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "exit codes: 0 all checked claims hold, 1 a claim fails, 2 bad usage, "
             "3 no claim fails but some claim is inconclusive, 4 internal error, "
-            "130 interrupted, 143 terminated"
+            "130 interrupted, 141 closed pipe, 143 terminated; with --expect: 0 every verdict as "
+            "expected, 1 a mismatch; diff: 1 a verdict regression. docs/cli.md: selecting "
+            "claims, expected verdicts, comparing reports, debugging a claim"
         ),
     )
     p.add_argument("--version", action="version", version=f"overtensor {package_version()}")
@@ -114,7 +160,30 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
 
-    c = sub.add_parser("claims", help="list the registered claims")
+    def keyword_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "-k",
+            dest="keyword",
+            default=None,
+            metavar="EXPR",
+            help=(
+                "only claims matching EXPR, as pytest's -k: words joined with and/or/not and "
+                "parentheses; a word matches a substring of a claim's id or group, in any case "
+                "(e.g. -k 'deflation and not order')"
+            ),
+        )
+
+    select_help = (
+        "claim ids, areas (deflation), groups (paper1, paper2, classical) or globs over ids "
+        "('deflation.*', '*.order'; quote them for the shell)"
+    )
+    c = sub.add_parser(
+        "claims",
+        help="list the registered claims (or a selection of them)",
+        description="List the registered claims; PATTERNs and -k list a selection (docs/cli.md).",
+    )
+    c.add_argument("patterns", nargs="*", metavar="PATTERN", help=select_help + "; default: all")
+    keyword_opt(c)
     c.add_argument("--json", action="store_true", help="machine-readable output")
     load_opt(c)
 
@@ -130,9 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sp.add_argument(
             "--workers",
-            type=_positive_int,
+            type=_worker_count,
             default=None,
-            help="worker processes (default: CPU count)",
+            help="worker processes (default: CPU count); 0 is --debug",
+        )
+        sp.add_argument(
+            "--debug",
+            action="store_true",
+            help=(
+                "run everything in this process (no workers, nothing pickled: breakpoint() and "
+                "debuggers work) and print the full traceback of every failure of the claims' "
+                "code (configs, experiment, predict, judge, plot) on stderr"
+            ),
         )
 
     def replicate_opt(sp: argparse.ArgumentParser) -> None:
@@ -149,18 +227,45 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
 
+    def expect_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--expect",
+            metavar="FILE",
+            default=None,
+            help=(
+                "TOML file of expected verdicts, as pytest's strict xfail: '\"deflation.order\" = "
+                '"fails"\' or \'"beyond.*" = {verdict = "inconclusive", reason = "..."}\' '
+                "(ids or globs; the most specific key applies; a claim without one must hold). "
+                "Exit 0 when every verdict is the expected one, 1 otherwise (mismatches listed), "
+                "2 for a bad file (docs/cli.md)"
+            ),
+        )
+
     k = sub.add_parser("check", help="run one claim and print its verdict")
-    k.add_argument("claim_id", metavar="ID", help="claim id (see `overtensor claims`)")
+    k.add_argument(
+        "claim_id",
+        metavar="ID",
+        help="claim id (see `overtensor claims`), or a pattern that selects exactly one claim",
+    )
     run_opts(k)
     replicate_opt(k)
+    expect_opt(k)
     k.add_argument("--json", action="store_true", help="machine-readable output")
     load_opt(k)
 
     r = sub.add_parser("report", help="run claims and write an HTML/Markdown/JSON report")
     run_opts(r)
     replicate_opt(r)
+    expect_opt(r)
     r.add_argument("--out", default="report", help="report directory (default: ./report)")
-    r.add_argument("--claims", nargs="+", metavar="ID", default=None, help="only these claim ids")
+    r.add_argument(
+        "--claims",
+        nargs="+",
+        metavar="PATTERN",
+        default=None,
+        help="only these claims: " + select_help,
+    )
+    keyword_opt(r)
     load_opt(r)
     r.add_argument(
         "--executor", default="local", choices=EXECUTORS, help="local process pool or dask"
@@ -183,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
             "(docs/math.md §7.8). Exit 0 when every rate reaches its target, 1 otherwise."
         ),
     )
-    cal.add_argument("claims", nargs="+", metavar="ID", help="claim ids")
+    cal.add_argument("claims", nargs="*", metavar="PATTERN", help=select_help)
+    keyword_opt(cal)
     run_opts(cal)
     cal.add_argument(
         "--write",
@@ -198,26 +304,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load_opt(cal)
 
+    d = sub.add_parser(
+        "diff",
+        help="compare two reports: verdict, margin and bar changes (exit 1 on a verdict regression)",
+        description=(
+            "Compare report A (the baseline) with report B: claims added and removed, verdict "
+            "changes (holds -> inconclusive -> fails is a regression, the other way an "
+            "improvement), margin changes larger than --margin-threshold, changed bars "
+            "(rates' and contrasts' thresholds, tolerances, registered bars and seed blocks), and "
+            "a warning when the profiles differ. Exit 0 without a verdict regression, 1 with one, "
+            "2 when A or B is not a report (docs/cli.md)."
+        ),
+    )
+    d.add_argument("a", metavar="A", help="summary.json, or a report directory holding one")
+    d.add_argument("b", metavar="B", help="summary.json, or a report directory holding one")
+    d.add_argument(
+        "--margin-threshold",
+        type=float,
+        default=MARGIN_THRESHOLD,
+        metavar="X",
+        help=f"report margin changes larger than X (default {MARGIN_THRESHOLD:g})",
+    )
+    d.add_argument("--json", action="store_true", help="machine-readable output")
+
     b = sub.add_parser(
         "bench", help="run the benchmarks (python -m benchmarks) of a source checkout"
     )
     b.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m benchmarks")
     return p
-
-
-def _control_names(c: Claim) -> list[str] | str:
-    """Names of the claim's negative controls over its profiles (an error text if they fail)."""
-    if c.controls is None:
-        return []
-    names: list[str] = []
-    for prof in c.profiles:
-        try:
-            names += [str(n) for n in c.controls(prof) if str(n) not in names]
-        except BaseException as exc:  # claim code: even sys.exit is its failure
-            if is_interrupt(exc):
-                raise
-            return f"error: {describe(exc)}"
-    return names
 
 
 def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
@@ -232,6 +346,7 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
             except BaseException as exc:  # claim code: even sys.exit is its failure
                 if is_interrupt(exc):
                     raise
+                print_traceback(f"claim {c.id!r}: configs({prof!r}) failed", exc)
                 counts[prof] = f"error: {describe(exc)}"
         out.append(
             {
@@ -242,7 +357,7 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 "method": c.method,
                 "tolerance": c.tolerance,
                 "tolerance_source": c.tolerance_source,
-                "controls": _control_names(c),
+                "controls": control_names(c),
                 "no_control": c.no_control,
                 "profiles": list(c.profiles),
                 "model_choice": c.model_choice,
@@ -254,7 +369,7 @@ def _claims_json(claims: Sequence[Claim]) -> list[dict[str, Any]]:
 
 
 def _cmd_claims(args: argparse.Namespace) -> int:
-    claims = all_claims()
+    claims = _select(args.patterns or None, args.keyword)
     if args.json:
         print(json.dumps(_claims_json(claims), indent=2))
         return 0
@@ -266,14 +381,37 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve(ids: Sequence[str]) -> list[Claim]:
-    out = []
-    for cid in ids:
-        try:
-            out.append(get_claim(cid))
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
-    return out
+def _select(patterns: Sequence[str] | None, keyword: str | None) -> list[Claim]:
+    """:func:`reports.catalog.select_claims`, its errors as usage errors."""
+    try:
+        return select_claims(patterns, keyword)
+    except (UnknownClaimError, SelectionError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _buildable(claims: Sequence[Claim], profile: str) -> None:
+    """:func:`reports.runner.check_claims` before anything is opened: a claim that cannot be built
+    is bad usage (exit 2), naming the claim, the part or field, and the fix."""
+    try:
+        check_claims(claims, profile)
+    except ClaimDefinitionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _expectations(path: str | None) -> Expectations | None:
+    """The ``--expect`` file, checked against every registered claim before anything runs."""
+    if path is None:
+        return None
+    try:
+        expectations = load_expectations(path)
+        expectations.check_known(c.id for c in all_claims())
+    except ExpectationError as exc:
+        raise UsageError(str(exc)) from None
+    return expectations
+
+
+def _executor_kind(args: argparse.Namespace) -> str:
+    return INLINE if args.debug else getattr(args, "executor", "local")
 
 
 def _open_store(path: str) -> ResultStore:
@@ -283,12 +421,12 @@ def _open_store(path: str) -> ResultStore:
         raise UsageError(f"--db {path!r}: {exc}") from None
 
 
-def _for_profile(claims: Sequence[Claim], profile: str, explicit: bool) -> list[Claim]:
-    """Claims that have ``profile``; naming one that lacks it is a usage error."""
-    lacking = [c.id for c in claims if profile not in c.profiles]
-    if explicit and lacking:
-        raise UsageError(f"claim(s) without a {profile!r} profile: {', '.join(lacking)}")
-    return [c for c in claims if profile in c.profiles]
+def _for_profile(claims: Sequence[Claim], profile: str, named: Sequence[str] | None) -> list[Claim]:
+    """:func:`reports.catalog.for_profile`, its refusal as a usage error."""
+    try:
+        return for_profile(claims, profile, named)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _margin_text(margin: float | None) -> str:
@@ -297,10 +435,16 @@ def _margin_text(margin: float | None) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    claim = _for_profile(_resolve([args.claim_id]), args.profile, explicit=True)[0]
+    try:
+        picked = select_one(args.claim_id)
+    except (UnknownClaimError, SelectionError) as exc:
+        raise UsageError(str(exc)) from None
+    claim = _for_profile([picked], args.profile, named=[picked.id])[0]
+    _buildable([claim], args.profile)
+    expectations = _expectations(args.expect)
     store = _open_store(args.db)
     try:
-        with make_executor("local", workers=args.workers) as (executor, info):
+        with make_executor(_executor_kind(args), workers=args.workers) as (executor, info):
             outcome = run_claims(
                 [claim],
                 args.profile,
@@ -322,7 +466,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 )[0]
     finally:
         store.close()
+    expected = compare_outcomes(expectations, [outcome])
+    comparison = None if expected is None else expected.comparisons[0]
     summary = outcome_summary(outcome)
+    summary["expected"] = None if comparison is None else comparison.as_dict()
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -384,7 +531,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             if not r.ok:
                 first = ((r.error or "").strip().splitlines() or ["no metrics"])[0]
                 print(f"  failed run {r.config}: {first}")
-    return exit_code([outcome])
+        if comparison is not None:
+            said = "as expected" if comparison.matches else f"MISMATCH: got {comparison.actual}"
+            print(f"  expected:   {comparison.expected} ({comparison.why()}): {said}")
+    return exit_code([outcome]) if expected is None else expected.exit_code
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -403,14 +553,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
             check_scheduler_address(args.scheduler)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    if args.claims is None:
-        claims = _for_profile(all_claims(), args.profile, explicit=False)
-    else:
-        claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
+    named: Sequence[str] | None = args.claims  # None: every claim, no selection
+    if named is None and args.keyword is not None:
+        named = []
+    claims = _for_profile(_select(args.claims, args.keyword), args.profile, named)
+    _buildable(claims, args.profile)
+    expectations = _expectations(args.expect)
     with contextlib.ExitStack() as running:
         try:  # the executor first: a scheduler that does not answer is refused before any file
             executor, info = running.enter_context(
-                make_executor(args.executor, workers=args.workers, scheduler=args.scheduler)
+                make_executor(_executor_kind(args), workers=args.workers, scheduler=args.scheduler)
             )
             tmp = prepare_out_dir(args.out)  # fail before any work when --out is unwritable
         except ValueError as exc:
@@ -449,9 +601,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     fresh=args.fresh,
                 )
                 prov = with_loaded_sources(prov)  # claim files loaded with --load, with hashes
+                expected = compare_outcomes(expectations, outcomes)
                 # figures and typeset math cached in the store (drawn again with --fresh)
                 summary = write_report(
-                    outcomes, args.out, prov, tmp=tmp, store=store, reuse=not args.fresh
+                    outcomes,
+                    args.out,
+                    prov,
+                    tmp=tmp,
+                    store=store,
+                    reuse=not args.fresh,
+                    figure_workers=1 if args.debug else None,  # --debug: plots in this process
+                    expected=expected,
                 )
             finally:
                 store.close()
@@ -470,19 +630,32 @@ def _cmd_report(args: argparse.Namespace) -> int:
         f"report written to {Path(args.out).resolve()} ({c['holds']} hold, {c['fails']} fail, "
         f"{c['inconclusive']} inconclusive; {time.perf_counter() - start:.1f} s in all)"
     )
-    return exit_code(outcomes)
+    if expected is None:
+        return exit_code(outcomes)
+    print(f"--expect {expected.summary_line()}")
+    for mismatch in expected.mismatches:
+        print(f"  {mismatch.describe()}")
+    return expected.exit_code
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrated_rates, format_calibration, write_calibration
     from .registered import CALIBRATION_OFFSET, POWER_TARGET, RegistrationError
 
-    claims = _for_profile(_resolve(args.claims), args.profile, explicit=True)
+    if not args.claims and args.keyword is None:
+        raise UsageError(
+            "calibrate needs the claims to calibrate: ids, areas, groups or globs ('*' for all), "
+            "or -k EXPR"
+        )
+    claims = _for_profile(
+        _select(args.claims or None, args.keyword), args.profile, args.claims or []
+    )
     if args.registered is not None and not args.write:
         raise UsageError("--registered names the file --write records into; add --write")
+    _buildable(claims, args.profile)
     store = _open_store(args.db)
     try:
-        with make_executor("local", workers=args.workers) as (executor, info):
+        with make_executor(_executor_kind(args), workers=args.workers) as (executor, info):
             outcomes = run_claims(
                 claims,
                 args.profile,
@@ -512,6 +685,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         )
     short = [r for r in rates if r.power < POWER_TARGET[r.profile]]
     return 1 if short or any(o.n_failed for o in outcomes) else 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    threshold = args.margin_threshold
+    if not math.isfinite(threshold) or threshold < 0:
+        raise UsageError(f"--margin-threshold must be a finite number >= 0, got {threshold:g}")
+    try:
+        a, b = read_summary(args.a), read_summary(args.b)
+    except DiffError as exc:
+        raise UsageError(str(exc)) from None
+    result = diff_summaries(a, b, margin_threshold=threshold, paths=(args.a, args.b))
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.text())
+    return result.exit_code
 
 
 def _load_claims(targets: Sequence[str]) -> None:
@@ -547,6 +733,32 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 EXIT_INTERNAL = 4
 #: Exit codes after SIGINT / SIGTERM (128 + signal number, the shell convention).
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+#: Exit code when the reader of stdout went away (``overtensor claims | head -2``): 128 + SIGPIPE,
+#: what a program killed by SIGPIPE gives (as ``git log | head``); nothing is printed.
+EXIT_SIGPIPE = 141
+
+
+def _stdout_closed() -> bool:
+    """True when stdout is a pipe whose reading end is closed (poll reports an error on it)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        events = poller.poll(0)
+    except (AttributeError, OSError, ValueError):  # no poll, no file descriptor (captured)
+        return False
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in events)
+
+
+def _quiet_closed_stdout() -> int:
+    """Send what is left of stdout to /dev/null (the interpreter's last flush must not fail
+    again) and return :data:`EXIT_SIGPIPE`."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_SIGPIPE
 
 
 class _Terminated(KeyboardInterrupt):
@@ -560,18 +772,25 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 def _check_run_args(args: argparse.Namespace) -> None:
     """Checks of ``check``/``report`` options made before anything runs (issue 15, items 2, 12)."""
-    if hasattr(args, "workers"):
-        try:
-            check_workers(args.workers, "--workers")
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    if args.workers == 0:  # --workers 0: the in-process mode
+        args.workers, args.debug = None, True
+    if args.debug and args.workers is not None:
+        raise UsageError(
+            f"--debug runs everything in this process: --workers {args.workers} does not apply"
+        )
+    if args.debug and getattr(args, "executor", "local") != "local":
+        raise UsageError(
+            f"--debug runs everything in this process: not with --executor {args.executor}"
+        )
+    try:
+        check_workers(args.workers, "--workers")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     db = getattr(args, "db", None)
     if db is not None and db.strip() in ("", ":memory:"):
         raise UsageError(
             f"--db must be a database file path, got {db!r} (results would be thrown away)"
         )
-    if getattr(args, "claims", None):
-        args.claims = list(dict.fromkeys(args.claims))  # a repeated id is checked once
     try:
         if db is not None:
             check_utf8(db, "--db")
@@ -586,7 +805,7 @@ def _check_run_args(args: argparse.Namespace) -> None:
 
 def _internal_error(exc: BaseException) -> int:
     """One line on stderr (the traceback too with ``OVERTENSOR_TRACEBACK=1``); exit code 4."""
-    if os.environ.get("OVERTENSOR_TRACEBACK"):
+    if tracebacks_wanted():
         traceback.print_exception(exc, file=sys.stderr)
     text = " ".join(str(exc).split()) or "(no message)"
     if isinstance(exc, sqlite3.DatabaseError):
@@ -630,6 +849,7 @@ def _main(argv: Sequence[str] | None) -> int:
         "check": _cmd_check,
         "report": _cmd_report,
         "calibrate": _cmd_calibrate,
+        "diff": _cmd_diff,
         "bench": _cmd_bench,
     }
     try:
@@ -637,7 +857,14 @@ def _main(argv: Sequence[str] | None) -> int:
             _load_claims(getattr(args, "load", []))
         if args.command in ("check", "report", "calibrate"):
             _check_run_args(args)
-        return handlers[args.command](args)
+        with showing_tracebacks(getattr(args, "debug", False)):
+            code = handlers[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError as exc:
+        if _stdout_closed():
+            return _quiet_closed_stdout()
+        return _internal_error(exc)  # another pipe (a worker's, a socket): not the reader's doing
     except (UsageError, StoreError) as exc:  # StoreError: the database changed under the run
         print(f"overtensor: error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]

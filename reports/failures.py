@@ -17,15 +17,39 @@ Callers catch ``BaseException`` and re-raise what :func:`is_interrupt` says::
         if is_interrupt(exc):
             raise
         problem = describe(exc)
+        print_traceback(f"claim {claim.id!r}: predict failed", exc)
+
+A failure is recorded in one line; its full traceback goes to stderr (:func:`print_traceback`) when
+:func:`tracebacks_wanted`: with ``OVERTENSOR_TRACEBACK=1`` in the environment (inherited by worker
+processes) or inside :func:`showing_tracebacks` (``--debug``, ``debug=True``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO, TypeVar
 
-__all__ = ["ClaimCodeExit", "describe", "guarded", "is_interrupt", "message"]
+__all__ = [
+    "TRACEBACK_ENV",
+    "ClaimCodeExit",
+    "describe",
+    "guarded",
+    "is_interrupt",
+    "message",
+    "print_traceback",
+    "showing_tracebacks",
+    "tracebacks_wanted",
+]
+
+TRACEBACK_ENV = "OVERTENSOR_TRACEBACK"
+"""Environment variable: set to anything but ``""`` or ``"0"``, failures print their traceback."""
+
+_SHOWING: list[bool] = [False]  # set by showing_tracebacks (this process only)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,3 +114,33 @@ def guarded(fn: F, convert: Callable[[Any], Any] | None = None) -> F:
 
     call.__overtensor_guarded__ = True  # type: ignore[attr-defined]
     return call  # type: ignore[return-value]
+
+
+def tracebacks_wanted() -> bool:
+    """Whether failures of claim code print their full traceback (module docstring)."""
+    return _SHOWING[-1] or os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def showing_tracebacks(on: bool = True) -> Iterator[None]:
+    """Inside this block (this process), :func:`tracebacks_wanted` is true when ``on``."""
+    _SHOWING.append(on or _SHOWING[-1])
+    try:
+        yield
+    finally:
+        _SHOWING.pop()
+
+
+def print_traceback(what: str, exc: BaseException, stream: TextIO | None = None) -> None:
+    """``overtensor: <what>:`` and the full traceback of ``exc`` on stderr, if wanted."""
+    if not tracebacks_wanted():
+        return
+    out = stream if stream is not None else sys.stderr
+    try:
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    except BaseException as inner:  # a hostile __str__ inside the chain
+        if is_interrupt(inner):
+            raise
+        lines = [f"{describe(exc)} (its traceback cannot be printed)\n"]
+    out.write(f"overtensor: {what}:\n{''.join(lines)}")
+    out.flush()

@@ -14,7 +14,7 @@ One versioned file in the package, ``reports/registered.toml``, holds for every 
   reason, and whether judged results had been seen (``results_seen``): the report prints it and marks
   "changed after results".
 
-Seed blocks: a judged config's seeds are its fields whose names contain ``seed``. The calibration block
+Seed blocks: a judged config's seeds are its integer fields named ``seed``, ``seed_*`` or ``*_seed``. The calibration block
 moves each by :data:`CALIBRATION_OFFSET`, replication block ``K`` by ``K·``:data:`REPLICATION_OFFSET`
 (:func:`shift_seeds`); registered blocks stay below :data:`CALIBRATION_OFFSET`, so the three are
 disjoint by construction (a registry test checks it).
@@ -358,20 +358,25 @@ def registration(claim_id: str, path: str | os.PathLike[str] | None = None) -> R
 
 
 # ---------------------------------------------------------------------------------------- seed blocks
+def _is_seed_name(name: str) -> bool:
+    """``seed``, ``seed_*``, ``*_seed`` (``target_seed``): a seed field; ``n_seeds`` is a count."""
+    return name == "seed" or name.startswith("seed_") or name.endswith("_seed")
+
+
 def _seed_fields(config: Any) -> list[str]:
     if not dataclasses.is_dataclass(config) or isinstance(config, type):
         raise TypeError(f"config must be a dataclass instance, got {config!r}")
     return [
         f.name
         for f in dataclasses.fields(config)
-        if "seed" in f.name
+        if _is_seed_name(f.name)
         and isinstance(getattr(config, f.name), int)
         and not isinstance(getattr(config, f.name), bool)
     ]
 
 
 def seed_values(configs: Iterable[Any]) -> list[int]:
-    """Every integer seed of ``configs`` (fields whose names contain ``seed``), sorted, unique."""
+    """Every integer seed of ``configs`` (fields ``seed``, ``seed_*``, ``*_seed``), sorted, unique."""
     return sorted({getattr(c, name) for c in configs for name in _seed_fields(c)})
 
 

@@ -161,6 +161,18 @@ class Claim:
         For a claim without controls (identities, exact formulas): why none is sensible.
     profiles : tuple of str
         The profiles this claim has configs for (``"scale"`` only where the papers' regime is run).
+    reference : str
+        Where in the paper the statement is: a theorem, lemma, section or figure (``"Theorem 2"``,
+        ``"§4.1, Lemma 3"``), ``"abstract"`` when that is all there is, or empty (shown in reports).
+    caption : str
+        One line under the claim's figure saying what to look for in it; empty: the report writes
+        one from the verdict's deciding part.
+    module : str
+        Dotted name of the module that declared the claim (set by :func:`declare`, and by
+        :func:`register` from its caller; empty for a claim only built by hand). Its folder is the
+        claim's group (``paper1``, ``paper2``, ``classical`` for
+        the built-in claims; :func:`reports.catalog.claim_group`); the report's sections follow it
+        (:mod:`reports.grouping`).
     """
 
     id: str
@@ -179,6 +191,9 @@ class Claim:
     controls: Callable[[str], Mapping[str, Sequence[Any]]] | None = None
     no_control: str = ""
     profiles: tuple[str, ...] = DEFAULT_PROFILES
+    reference: str = ""
+    caption: str = ""
+    module: str = ""
 
 
 CLAIM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
@@ -221,11 +236,17 @@ def _check_unique(claim_id: str) -> None:
 
 
 def register(claim: Claim) -> Claim:
-    """Add an already built ``claim`` to :data:`REGISTRY`; ids must be valid and unique."""
+    """Add an already built ``claim`` to :data:`REGISTRY`; ids must be valid and unique.
+
+    Returns the registered claim: ``claim`` itself, or a copy whose :attr:`Claim.module` is the
+    calling module when ``claim`` names none.
+    """
     if not isinstance(claim, Claim):
         raise TypeError(f"register takes a Claim, got {type(claim).__name__}")
     check_claim_id(claim.id)
     _check_unique(claim.id)
+    if not claim.module:  # the calling module declared it (its folder is the claim's group)
+        claim = dataclasses.replace(claim, module=sys._getframe(1).f_globals.get("__name__", ""))
     REGISTRY[claim.id] = claim
     return claim
 
@@ -241,7 +262,10 @@ _PARTS: dict[str, tuple[bool, tuple[str, ...]]] = {
 }
 
 
-def _check_signature(claim_id: str, part: str, fn: Callable[..., Any]) -> None:
+def _check_signature(
+    claim_id: str, part: str, fn: Callable[..., Any], *, where_defined: bool = True
+) -> None:
+    """``fn`` callable as ``part``; ``where_defined``: an experiment must also be module-level."""
     params = _PARTS[part][1]
     shape = f"def {part}({', '.join(params)})"
     if not callable(fn):
@@ -259,13 +283,23 @@ def _check_signature(claim_id: str, part: str, fn: Callable[..., Any]) -> None:
             f"claim {claim_id!r}: {part} {getattr(fn, '__qualname__', fn)!r} has the signature "
             f"{sig}; it must be callable as {shape}"
         ) from None
-    if part == "experiment":
+    if part == "experiment" and where_defined:
         qualname = getattr(fn, "__qualname__", "")
         if "<locals>" in qualname or "<lambda>" in qualname:
             raise ClaimDefinitionError(
                 f"claim {claim_id!r}: experiment {qualname!r} must be a module-level function "
                 "(worker processes import it by name); move it to the top level of the file"
             )
+
+
+def check_parts(claim: Claim) -> None:
+    """:class:`ClaimDefinitionError` when one of ``claim``'s functions cannot be called as its part
+    must be (``configs(profile)``, ``judge(prediction, results)``, ...; a claim built by hand and
+    :func:`register`-ed was not checked by :func:`declare`)."""
+    for part in _PARTS:
+        fn = getattr(claim, part)
+        if fn is not None:
+            _check_signature(claim.id, part, fn, where_defined=False)
 
 
 class ClaimDeclaration:
@@ -344,7 +378,7 @@ class ClaimDeclaration:
                 "reason: keep one"
             )
         fields: dict[str, Any] = {**self._texts, **self._parts}
-        return Claim(**fields)
+        return Claim(**fields, module=self.module)
 
     def __repr__(self) -> str:
         return f"<claim declaration {self.id!r} ({', '.join(self._parts) or 'no parts yet'})>"
@@ -365,11 +399,14 @@ def declare(
     model_choice: str = "",
     no_control: str = "",
     profiles: Sequence[str] = DEFAULT_PROFILES,
+    reference: str = "",
+    caption: str = "",
 ) -> ClaimDeclaration:
     """Declare a claim at the top of its file; attach its functions with the returned decorators.
 
-    The texts are those of :class:`Claim`. The claim is built and added to :data:`REGISTRY` by
-    :func:`seal` once its file has been imported (the built-in claims' discovery and
+    The texts are those of :class:`Claim` (``reference``: the paper's theorem or section;
+    ``caption``: what to look for in the figure; both optional). The claim is built and added to
+    :data:`REGISTRY` by :func:`seal` once its file has been imported (the built-in claims' discovery and
     :mod:`reports.loading` call it).
 
     Raises
@@ -386,7 +423,13 @@ def declare(
         if not isinstance(value, str) or not value.strip():
             raise ClaimDefinitionError(f"claim {id!r}: {name} must be a non-empty string")
         texts[name] = value
-    for name, value in (("model_choice", model_choice), ("no_control", no_control)):
+    optional = (
+        ("model_choice", model_choice),
+        ("no_control", no_control),
+        ("reference", reference),
+        ("caption", caption),
+    )
+    for name, value in optional:
         if not isinstance(value, str):
             raise ClaimDefinitionError(f"claim {id!r}: {name} must be a string, got {value!r}")
         texts[name] = value

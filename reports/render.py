@@ -10,12 +10,17 @@ Layout of a report directory::
     DIR/data/<id>.json      the prediction, every run's config, metrics or error (the claim's and
                             each negative control's), and the verdict
 
-The report opens with a summary table (id, source, prediction, measured, verdict, margin, tolerance
-source, time), then one section per claim (statement, LaTeX, source, method, tolerance and its
-source, parameters, [model choice] note, figure, verdict with margin and reason, the evidence — rates
-with exact intervals, paired contrasts, checks, negative controls with their verdicts — numbers,
-failed runs), and ends with provenance (package versions, git commit, seeds, machine, executor,
-wall time). ``summary.json``'s per-claim fields are documented in README.md ("summary.json").
+The report opens with a table of contents and a summary table (id and paper reference, prediction,
+measured, verdict, margin, the reason cut to its deciding part, tolerance source, time), grouped by
+paper (:mod:`reports.grouping`: paper 1, paper 2, the classical checks, other claims) and in each
+group in reading order. Then one section per group and in it one per claim (statement, LaTeX, paper
+reference, source, method, tolerance and its source, parameters, [model choice] note, the deciding
+part of the verdict, the figure with a caption saying what to look for, verdict with margin and
+reason, the evidence — rates with exact intervals, paired contrasts, checks, negative controls with
+their verdicts — numbers, failed runs), and it ends with provenance (package versions, git commit,
+seeds, machine, executor, wall time). Numbers are shown for people (:mod:`reports.numfmt`: a few
+significant digits, ``∞`` for sentinels, one-sided intervals as ``[a, ∞)``); ``summary.json`` keeps
+them exact. ``summary.json``'s per-claim fields are documented in README.md ("summary.json").
 
 This module prepares the data; ``index.html`` and ``report.md`` are rendered from the Jinja2
 templates in ``reports/templates/`` (:mod:`reports.templating`: autoescaped HTML, and one Markdown
@@ -32,8 +37,10 @@ import base64
 import csv
 import datetime as _dt
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -41,10 +48,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from . import outdir
+from . import numfmt, outdir
 from .artifacts import Figure, draw_figure, render_artifacts
+from .expectations import ExpectationReport
+from .grouping import GROUPS, OTHER, Group, group_of, reading_order
 from .mathsvg import labelled_svg
 from .registered import registration
 from .runner import ClaimOutcome, ExecutorInfo
@@ -277,18 +286,26 @@ def _param_table(configs: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
             if k not in cols:
                 cols.append(k)
     return cols, [
-        [json.dumps(r.get(k)) if not isinstance(r.get(k), str) else r[k] for k in cols]
+        [
+            json.dumps(r.get(k), ensure_ascii=False) if not isinstance(r.get(k), str) else r[k]
+            for k in cols
+        ]
         for r in rows
     ]
 
 
+NUMBER_CELL_CHARACTERS = 240
+"""A value in a claim's numbers table is cut after this many characters (all of it is in
+data/<id>.json and summary.json)."""
+
+
 def _fmt_number(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (list, dict)):
-        text = json.dumps(v)
-        return text if len(text) <= 120 else text[:117] + "..."
-    return str(v)
+    """One of a verdict's numbers for people (:func:`reports.numfmt.value`); nested data is cut when
+    very long (a text the judge wrote is shown whole)."""
+    text = numfmt.value(v)
+    if isinstance(v, str) or len(text) <= NUMBER_CELL_CHARACTERS:
+        return text
+    return text[: NUMBER_CELL_CHARACTERS - 1].rstrip(", ") + " …"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,10 +316,8 @@ CLOSE_MARGIN = 0.1
 
 
 def format_margin(margin: float | None) -> str:
-    """``+0.12`` / ``-1.1e+04``; ``n/a`` when nothing could be judged (None or NaN)."""
-    if margin is None or margin != margin:
-        return "n/a"
-    return f"{margin:+.2f}" if abs(margin) < 100 else f"{margin:+.2g}"
+    """``+0.12`` / ``-1.1e+04`` / ``-∞``; ``n/a`` when nothing could be judged (None or NaN)."""
+    return numfmt.margin(margin)
 
 
 def _is_close(margin: float | None) -> bool:
@@ -334,7 +349,7 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
                 [
                     str(r.get("name", "")),
                     f"{r.get('successes')}/{r.get('trials')}",
-                    f"[{lo:.3f}, {hi:.3f}]",
+                    f"[{numfmt.interval(lo, hi, 3, sep=', ')}]",
                     f"{op} {_fmt_p(r.get('threshold'))}",
                     _planned(r),
                     str(r.get("status", "")),
@@ -382,7 +397,7 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
         rows = [
             [
                 str(x.get("name", "")),
-                str(x.get("detail", "")),
+                numfmt.tidy(x.get("detail", "")),
                 str(x.get("status", "")),
                 format_margin(x.get("margin")),
             ]
@@ -396,7 +411,7 @@ def _evidence_tables(v: Any) -> list[tuple[str, list[str], list[list[str]]]]:
                 str(x.get("verdict", "")),
                 format_margin(x.get("margin")),
                 f"{x.get('runs', 0)} ({x.get('runs_failed', 0)} failed)",
-                str(x.get("reason", "")),
+                numfmt.tidy(x.get("reason", "")),
             ]
             for x in v.controls
         ]
@@ -474,9 +489,126 @@ def _controls_line(o: ClaimOutcome) -> str:
 def _measured_cell(v: Any) -> str:
     """The summary table's "measured" text; the verdict reason when nothing was measured."""
     if v.measured.strip() and v.measured.strip() != "n/a":
-        return str(v.measured)
-    reason = " ".join(str(v.reason).split())
-    return "n/a: " + (reason if len(reason) <= 160 else reason[:157] + "...")
+        return numfmt.tidy(v.measured)
+    return "n/a: " + numfmt.shorten(numfmt.tidy(v.reason), SUMMARY_REASON_CHARACTERS)
+
+
+SUMMARY_REASON_CHARACTERS = 170
+"""The summary table's reason is cut to about this many characters (the whole is in the section)."""
+
+# sympy's str(): delta0**2, 4*a, q*delta0 (but not the notation m*(r), m*_ε, O*(r^{2.5l}))
+_CODE = re.compile(r"\*\*|\d\*[A-Za-z(]|[A-Za-z)]\*[A-Za-z]{2,}")
+
+
+SUMMARY_REFERENCE_CHARACTERS = 48
+"""The summary table shows a claim's reference up to its first ``": "`` (``"docs/math.md §3: the
+gradients ..."`` reads ``docs/math.md §3``), cut to about this many characters."""
+
+
+def _reference_cell(reference: str) -> str:
+    """A claim's reference as the summary table shows it (the whole of it is in the section)."""
+    where = reference.split(": ", 1)[0]
+    return numfmt.shorten(where, SUMMARY_REFERENCE_CHARACTERS)
+
+
+def _looks_like_code(text: str) -> bool:
+    """True for a prediction printed as program text (sympy's ``str``: ``**``, ``4*a``)."""
+    return bool(_CODE.search(text))
+
+
+_STATUS_RANK = {"fails": 0, "inconclusive": 1, "holds": 2}
+
+
+def _parts(v: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    return (
+        [("rate", r) for r in v.rates]
+        + [("contrast", x) for x in v.contrasts]
+        + [("check", x) for x in v.checks]
+    )
+
+
+def _part_text(kind: str, x: Mapping[str, Any]) -> str:
+    """One part of a verdict in words, numbers for people (the reason lists every part so)."""
+    name, status = str(x.get("name", "")), str(x.get("status", ""))
+    if kind == "rate":
+        lo, hi = x.get("ci95", [float("nan")] * 2)
+        op = "<=" if x.get("direction") == "at_most" else ">="
+        return (
+            f"{name}: {x.get('successes')}/{x.get('trials')} (95% CI {numfmt.interval(lo, hi)}) "
+            f"{op} {_fmt_p(x.get('threshold'))}: {status}"
+        )
+    if kind == "contrast":
+        return (
+            f"{name}: only-a {x.get('discordant_a')}, only-b {x.get('discordant_b')} of "
+            f"{x.get('pairs')} pairs, McNemar p = {_fmt_p(x.get('p_value'))} (<= "
+            f"{_fmt_p(x.get('threshold'))}): {status}"
+        )
+    return f"{name}: {numfmt.tidy(x.get('detail', ''))}: {status}"
+
+
+def _deciding(o: ClaimOutcome) -> dict[str, Any] | None:
+    """What decided the verdict: the part with the worst status and then the smallest margin; or,
+    when the runner overruled the parts (failed runs, a control that did not fail, a design fault),
+    its reason. None for a verdict with no parts (a judge without :class:`Evidence`)."""
+    v = o.verdict
+    parts = _parts(v)
+    if not parts:
+        return None
+    statuses = [str(x.get("status", "")) for _, x in parts]
+    worst = min(statuses, key=lambda s: _STATUS_RANK.get(s, 1))
+    if _STATUS_RANK.get(v.status, 1) < _STATUS_RANK.get(worst, 1):  # overruled by the runner
+        return {
+            "kind": "runner",
+            "name": "",
+            "label": f"why it does not hold ({len(parts)} part(s) judged: {worst})",
+            "text": numfmt.shorten(numfmt.tidy(v.reason), SUMMARY_REASON_CHARACTERS),
+            "status": v.status,
+            "margin": format_margin(v.margin),
+            "badge_color": _BADGE.get(v.status, "#656d76"),
+        }
+
+    def key(item: tuple[str, Mapping[str, Any]]) -> tuple[int, float]:
+        m = item[1].get("margin")
+        margin = float(m) if isinstance(m, int | float) and m == m else math.inf
+        return (_STATUS_RANK.get(str(item[1].get("status")), 1), margin)
+
+    kind, part = min(parts, key=key)
+    held = statuses.count("holds")
+    if len(parts) == 1:
+        label = "the only part"
+    elif held == len(parts):
+        label = f"closest of {len(parts)} parts (all hold)"
+    else:
+        label = f"deciding part ({held} of {len(parts)} hold)"
+    return {
+        "kind": kind,
+        "name": str(part.get("name", "")),
+        "label": label,
+        "text": _part_text(kind, part),
+        "status": str(part.get("status", "")),
+        "margin": format_margin(part.get("margin")),
+        "badge_color": _BADGE.get(str(part.get("status", "")), "#656d76"),
+    }
+
+
+def _reason_cell(o: ClaimOutcome, deciding: Mapping[str, Any] | None) -> str:
+    """The summary table's reason: the deciding part, or the reason cut at a clause boundary."""
+    if deciding is not None and deciding["kind"] != "runner":
+        prefix = "closest part: " if o.verdict.status == "holds" else ""
+        return numfmt.shorten(prefix + deciding["text"], SUMMARY_REASON_CHARACTERS)
+    return numfmt.shorten(numfmt.tidy(o.verdict.reason), SUMMARY_REASON_CHARACTERS)
+
+
+def _caption(o: ClaimOutcome, deciding: Mapping[str, Any] | None) -> str:
+    """One line under the figure: the claim's own caption, else what decided the verdict."""
+    if o.claim.caption.strip():
+        return " ".join(o.claim.caption.split())
+    if deciding is None or not deciding["name"]:
+        return "What to look for: the measurement against the prediction stated above."
+    return (
+        f"What to look for: {deciding['name']} — the part that decided the verdict "
+        f"({deciding['status']}, margin {deciding['margin']})."
+    )
 
 
 MAX_FAILED_SHOWN = 20
@@ -489,10 +621,12 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
     c, v = o.claim, o.verdict
     sid = _safe(c.id)  # file and HTML-anchor name
     failed = [r for r in o.results if not r.ok]
+    deciding = _deciding(o)
+    predicted = numfmt.tidy(v.predicted)
     cols, rows = _param_table(o.configs)
     shown = []
     for r in failed[:MAX_FAILED_SHOWN]:
-        config = json.dumps(to_jsonable(r.config))
+        config = json.dumps(to_jsonable(r.config), ensure_ascii=False)
         error = r.error or "no metrics"
         shown.append(
             {
@@ -504,9 +638,14 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
         )
     return {
         "id": c.id,
+        # the id with a line-break opportunity after each dot (narrow summary column, contents)
+        "id_html": Markup(".<wbr>").join(escape(part) for part in c.id.split(".")),
         "sid": sid,
         "md_anchor": Verbatim("#" + sid.replace(".", "")),  # GitHub's anchor of the heading
         "source": c.source,
+        "reference": c.reference,
+        "reference_cell": _reference_cell(c.reference),
+        "group": _group(c).key,
         "statement": c.statement,
         "latex": c.latex,
         # the typeset LaTeX as an inline SVG element; None: mathtext cannot parse it
@@ -518,14 +657,18 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
         "tolerance": c.tolerance,
         "tolerance_source": c.tolerance_source or "not stated",
         "tolerance_kind": _source_kind(c.tolerance_source),
-        "predicted": v.predicted,
-        "measured": v.measured,
+        "predicted": predicted,
+        "predicted_is_code": _looks_like_code(predicted),
+        "measured": numfmt.tidy(v.measured),
         "measured_cell": _measured_cell(v),
+        "reason_cell": _reason_cell(o, deciding),
+        "deciding": deciding,
+        "caption": _caption(o, deciding),
         "status": v.status,
         "badge_color": _BADGE.get(v.status, "#656d76"),
         "margin": format_margin(v.margin),
         "close": _is_close(v.margin),
-        "reason": v.reason,
+        "reason": numfmt.tidy(v.reason),
         "runs": len(o.results),
         "n_cached": o.n_cached,
         "n_failed": o.n_failed,
@@ -556,6 +699,52 @@ def _claim_view(o: ClaimOutcome, fig: Figure, svg: str | None) -> dict[str, Any]
     }
 
 
+def _github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, characters other than letters,
+    digits, ``-``, ``_`` and spaces dropped, spaces as ``-``."""
+    kept = "".join(ch for ch in heading.lower() if ch.isalnum() or ch in "-_ ")
+    return kept.replace(" ", "-")
+
+
+def _group(claim: Any) -> Group:
+    """The report group of ``claim``: by the module that declared it (a claim built in code: its
+    judge's module)."""
+    module = claim.module or getattr(claim.judge, "__module__", "") or ""
+    return group_of(module)
+
+
+def _groups(claims: Sequence[Mapping[str, Any]], outcomes: Sequence[ClaimOutcome]) -> list[dict]:
+    """The claims' views by group (papers, classical, other), each group in reading order; groups
+    without claims are left out."""
+    by_key: dict[str, list[tuple[Any, Mapping[str, Any]]]] = {}
+    for view, o in zip(claims, outcomes, strict=True):
+        group = _group(o.claim)
+        order = reading_order(group, o.claim.id, o.claim.source, o.claim.reference)
+        by_key.setdefault(group.key, []).append((order, view))
+    out = []
+    for group in (*GROUPS, OTHER):
+        members = [view for _, view in sorted(by_key.get(group.key, []), key=lambda x: x[0])]
+        if not members:
+            continue
+        out.append(
+            {
+                "key": group.key,
+                "title": group.title,
+                "citation": group.citation,
+                "url": group.url,
+                "md_url": Verbatim(group.url),
+                "md_anchor": Verbatim("#" + _github_anchor(group.title)),
+                "blurb": group.blurb,
+                "claims": members,
+                "counts": {
+                    s: sum(v["status"] == s for v in members)
+                    for s in ("holds", "fails", "inconclusive")
+                },
+            }
+        )
+    return out
+
+
 def _page(
     outcomes: Sequence[ClaimOutcome],
     figures: Mapping[str, Figure],
@@ -569,6 +758,7 @@ def _page(
             val = ", ".join(f"{kk} {vv}" for kk, vv in val.items() if vv not in ("", None))
         provenance.append((str(k), str(val)))
     profile = str(prov["profile"])
+    claims = [_claim_view(o, figures[o.claim.id], svgs.get(o.claim.latex)) for o in outcomes]
     return {
         "profile": profile,
         "headline": PROFILE_HEADLINES.get(profile, ""),
@@ -580,7 +770,8 @@ def _page(
             for s in ("holds", "fails", "inconclusive")
         },
         "close_margin": f"{CLOSE_MARGIN:g}",
-        "claims": [_claim_view(o, figures[o.claim.id], svgs.get(o.claim.latex)) for o in outcomes],
+        "claims": claims,
+        "groups": _groups(claims, outcomes),
         "provenance": provenance,
         "seeds": [(o.claim.id, ", ".join(map(str, _seeds(o))) or "none") for o in outcomes],
     }
@@ -620,6 +811,29 @@ def _commit_dir(tmp: Path, out: Path) -> None:
     outdir.commit_out_dir(tmp, Path(out))
 
 
+def _expected(expected: ExpectationReport | None, claim_id: str) -> dict[str, Any] | None:
+    """A claim's ``expected`` record in summary.json (None without ``--expect``)."""
+    found = None if expected is None else expected.for_claim(claim_id)
+    return None if found is None else found.as_dict()
+
+
+def _expected_views(page: dict[str, Any], expected: ExpectationReport | None) -> None:
+    """The templates' ``expectations`` (page) and ``expected`` (claim) fields: text only."""
+    page["expectations"] = (
+        None
+        if expected is None
+        else {
+            "file": expected.path,
+            "line": expected.summary_line(),
+            "mismatches": [
+                {"id": c.claim_id, "sid": _safe(c.claim_id)} for c in expected.mismatches
+            ],
+        }
+    )
+    for view in page["claims"]:
+        view["expected"] = _expected(expected, view["id"])
+
+
 def _runs_json(results: Sequence[Any]) -> list[dict[str, Any]]:
     return [
         {
@@ -641,12 +855,17 @@ def write_report(
     tmp: Path | None = None,
     store: ResultStore | None = None,
     reuse: bool = True,
+    figure_workers: int | None = None,
+    expected: ExpectationReport | None = None,
 ) -> dict[str, Any]:
     """Write the report directory ``out`` (see module docstring); returns the summary dict.
 
     ``tmp`` is a directory from :func:`prepare_out_dir` (made here when omitted). On any error the
     temporary directory is removed and ``out`` is left as it was. Figures and typeset formulas are
     cached in ``store`` (:mod:`reports.artifacts`); ``reuse=False`` draws them all again (``--fresh``).
+    ``figure_workers``: processes drawing the missing figures (default: CPU count; 1 draws them in
+    this process, as ``--debug`` does). ``expected``: the verdicts compared with ``--expect``
+    (:mod:`reports.expectations`), shown per claim and in ``summary.json``.
     """
     out = Path(out)
     tmp = prepare_out_dir(out) if tmp is None else tmp
@@ -657,6 +876,7 @@ def write_report(
             [(o.claim.id, o.claim.plot, o.prediction, o.results, o.claim.latex) for o in outcomes],
             store,
             reuse=reuse,
+            workers=figure_workers,
         )
         for o in outcomes:
             sid = _safe(o.claim.id)
@@ -682,11 +902,16 @@ def write_report(
                 s: sum(o.verdict.status == s for o in outcomes)
                 for s in ("holds", "fails", "inconclusive")
             },
-            "claims": [outcome_summary(o) for o in outcomes],
+            "claims": [
+                {**outcome_summary(o), "expected": _expected(expected, o.claim.id)}
+                for o in outcomes
+            ],
+            "expectations": None if expected is None else expected.as_dict(),
             "provenance": strict_json(dict(provenance)),
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
         page = _page(outcomes, figures, svgs, provenance)
+        _expected_views(page, expected)
         (tmp / "index.html").write_text(_html(page), encoding="utf-8")
         (tmp / "report.md").write_text(_markdown(page), encoding="utf-8")
         _commit_dir(tmp, out)

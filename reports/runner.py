@@ -33,16 +33,16 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .failures import describe, guarded, is_interrupt
+from .failures import describe, guarded, is_interrupt, print_traceback
 from .planning import check_against_registration, replication_record
 from .procs import check_workers, terminate_pool, worker_init
 from .registered import REPLICATION_OFFSET, describe_seeds, registration, seed_values, shift_seeds
-from .registry import PROFILES, Claim, RunResult, Verdict
+from .registry import PROFILES, Claim, ClaimDefinitionError, RunResult, Verdict, check_parts
 from .statistics import ControlResult
 from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
 
@@ -51,7 +51,9 @@ __all__ = [
     "replicate_claims",
     "ClaimOutcome",
     "ExecutorInfo",
+    "InlineExecutor",
     "apply_controls",
+    "check_claims",
     "enforce_verdict",
     "make_executor",
     "run_claims",
@@ -59,6 +61,8 @@ __all__ = [
 ]
 
 EXECUTORS = ("local", "dask")
+"""The executors of ``--executor``; :func:`make_executor` also takes ``"inline"`` (``--debug``)."""
+INLINE = "inline"
 
 
 RUN_BLAS_THREADS = 1
@@ -105,10 +109,51 @@ def _execute(
     except BaseException as exc:  # a failed run is data, not a crash
         if is_interrupt(exc):
             raise
+        print_traceback(f"experiment {experiment_name(experiment)} failed on {_shown(config)}", exc)
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         tail = "".join(tb[-3:]).strip()
         error = f"{describe(exc)}\n--- traceback (last frames) ---\n{tail}"
         return None, error, time.perf_counter() - start, worker
+
+
+def _shown(config: Any) -> str:
+    """``repr(config)``, or its class name when its ``repr`` fails (claim code)."""
+    try:
+        return repr(config)
+    except BaseException as exc:
+        if is_interrupt(exc):
+            raise
+        return f"a {type(config).__name__} config"
+
+
+class InlineExecutor(Executor):
+    """A :class:`concurrent.futures.Executor` that runs every call in this process, at ``submit``.
+
+    Nothing is pickled and nothing runs in another process, so a debugger, ``breakpoint()`` and
+    full tracebacks reach the claim's code (``--debug``, ``--workers 0``). The returned future is
+    already done; ``KeyboardInterrupt`` propagates from ``submit``.
+    """
+
+    def __init__(self) -> None:
+        self._shutdown = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self._shutdown:
+            raise RuntimeError("cannot submit to an InlineExecutor after shutdown")
+        future: Future[Any] = Future()
+        future.set_running_or_notify_cancel()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._shutdown = True
 
 
 @contextlib.contextmanager
@@ -119,8 +164,9 @@ def make_executor(
 
     Parameters
     ----------
-    kind : {"local", "dask"}
-        ``"local"``: :class:`ProcessPoolExecutor`; ``"dask"``: ``dask.distributed`` (extra ``dask``).
+    kind : {"local", "dask", "inline"}
+        ``"local"``: :class:`ProcessPoolExecutor`; ``"dask"``: ``dask.distributed`` (extra ``dask``);
+        ``"inline"``: :class:`InlineExecutor`, every run in this process (``--debug``; no workers).
     workers : int, optional
         Worker processes (default: ``os.cpu_count()``, at most :func:`reports.procs.max_workers`);
         for a remote scheduler, the cluster's thread count is recorded instead. Local pool workers
@@ -129,11 +175,17 @@ def make_executor(
         Address of a running Dask scheduler (``kind="dask"`` only); a ``LocalCluster`` on loopback
         is started otherwise.
     """
-    if kind not in EXECUTORS:
-        raise ValueError(f"executor must be one of {list(EXECUTORS)}, got {kind!r}")
+    if kind not in (*EXECUTORS, INLINE):
+        raise ValueError(f"executor must be one of {[*EXECUTORS, INLINE]}, got {kind!r}")
     workers = check_workers(workers)  # bounded before anything is spawned
     if scheduler is not None and kind != "dask":
         raise ValueError(f"scheduler={scheduler!r} needs executor 'dask', got {kind!r}")
+    if kind == INLINE:
+        if workers is not None:
+            raise ValueError(f"the inline executor runs in this process: workers={workers} given")
+        with InlineExecutor() as inline:
+            yield inline, ExecutorInfo(INLINE, 1, RUN_BLAS_THREADS)
+        return
     n = workers or os.cpu_count() or 1
     if kind == "local":
         info = ExecutorInfo("local", n, RUN_BLAS_THREADS)
@@ -372,7 +424,9 @@ def _as_completed_with_heartbeat(
             if fut.running():
                 started.setdefault(fut, now)
         if not finished:
-            running = sorted((started[f], futures[f]) for f in pending if f in started)
+            running = sorted(
+                ((started[f], futures[f]) for f in pending if f in started), key=lambda x: x[0]
+            )
             if running:  # a local pool reports which runs have started
                 desc = "; ".join(
                     f"{t.claim_id} {t.config} for {now - t0:.0f} s" for t0, t in running[:3]
@@ -452,31 +506,38 @@ def run_sweep(
     if len(done):
         bar.log(f"{desc}: {len(done)} of {len(items)} runs reused from {store.path}")
     futures: dict[Future[Any], _Task] = {}
+
+    def record(fut: Future[Any], t: _Task) -> None:
+        worker: dict[str, Any] | None = None
+        try:
+            metrics, error, wall, worker = fut.result()
+        except BaseException as exc:  # worker lost, pickling error, cancelled ...
+            if is_interrupt(exc):
+                raise
+            metrics, error, wall = None, f"{describe(exc)} (in the executor)", 0.0
+        store.put(
+            t.key,
+            claim_id=t.claim_id,
+            experiment=experiment_name(t.experiment),
+            config=t.config_json,
+            version=t.version,
+            metrics=metrics,
+            error=error,
+            wall_time=wall,
+            worker=worker,
+        )
+        done[t.key] = RunResult(t.config, metrics, error, wall, cached=False)
+        bar.update(error is None)
+
     try:
         for t in todo.values():
-            futures[executor.submit(_execute, t.experiment, t.config, blas_threads)] = t
+            fut = executor.submit(_execute, t.experiment, t.config, blas_threads)
+            if fut.done():  # an inline executor ran it already: stored now, before the next one
+                record(fut, t)
+            else:
+                futures[fut] = t
         for fut in _as_completed_with_heartbeat(futures, bar, heartbeat):
-            t = futures[fut]
-            worker: dict[str, Any] | None = None
-            try:
-                metrics, error, wall, worker = fut.result()
-            except BaseException as exc:  # worker lost, pickling error, cancelled ...
-                if is_interrupt(exc):
-                    raise
-                metrics, error, wall = None, f"{describe(exc)} (in the executor)", 0.0
-            store.put(
-                t.key,
-                claim_id=t.claim_id,
-                experiment=experiment_name(t.experiment),
-                config=t.config_json,
-                version=t.version,
-                metrics=metrics,
-                error=error,
-                wall_time=wall,
-                worker=worker,
-            )
-            done[t.key] = RunResult(t.config, metrics, error, wall, cached=False)
-            bar.update(error is None)
+            record(fut, futures[fut])
     except BaseException:
         for fut in futures:
             fut.cancel()
@@ -616,8 +677,122 @@ def _judge(
             raise
         ok = [r for r in res if r.ok]
         probs.append(f"judge failed{what}: {describe(exc)}")
+        print_traceback(f"claim {claim.id!r}: judge failed{what}", exc)
         verdict = _inconclusive(f"{probs[-1]} ({len(ok)} of {len(res)} runs had metrics)")
     return enforce_verdict(verdict, res)
+
+
+# ---------------------------------------------------------------------------------------------
+# configs: what a claim must return before anything runs
+# ---------------------------------------------------------------------------------------------
+_HASHABLE_INSTEAD = {
+    list: "a tuple",
+    dict: "a tuple of (key, value) pairs",
+    set: "a frozenset",
+    bytearray: "bytes",
+}
+
+
+def _check_config(claim_id: str, where: str, config: Any) -> None:
+    """:class:`ClaimDefinitionError` naming the claim, the config or field, and the fix, when
+    ``config`` is not a frozen dataclass instance of hashable, JSON-writable fields."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        shown = _shown(config)
+        raise ClaimDefinitionError(
+            f"claim {claim_id!r}: {where} is a {type(config).__name__} "
+            f"({shown[:60]}{'...' if len(shown) > 60 else ''}), not a config: return instances of "
+            "a @dataclass(frozen=True) class that carries its seed"
+        )
+    cls = type(config)
+    name = cls.__qualname__
+    if not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        raise ClaimDefinitionError(
+            f"claim {claim_id!r}: config class {name} ({where}) is not frozen: declare it "
+            "@dataclass(frozen=True) (a run is stored under a key made from its config, which "
+            "must be hashable and must not change)"
+        )
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        kind = type(value).__name__
+        try:
+            hash(value)
+        except TypeError:
+            instead = next(
+                (v for t, v in _HASHABLE_INSTEAD.items() if isinstance(value, t)),
+                "a frozen dataclass" if dataclasses.is_dataclass(value) else "a hashable value",
+            )
+            raise ClaimDefinitionError(
+                f"claim {claim_id!r}: field {f.name!r} of config class {name} ({where}) holds a "
+                f"{kind}, which is not hashable: use {instead}"
+            ) from None
+        try:
+            to_jsonable(value)
+        except (TypeError, ValueError, RecursionError):
+            raise ClaimDefinitionError(
+                f"claim {claim_id!r}: field {f.name!r} of config class {name} ({where}) holds a "
+                f"{kind}, which cannot be written as JSON (runs are keyed and reported by their "
+                "config): use numbers, strings, booleans, None, tuples of them or a frozen dataclass"
+            ) from None
+    config_json(config)
+    hash(config)
+
+
+def _config_tuple(claim_id: str, where: str, value: Any) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ClaimDefinitionError(
+            f"claim {claim_id!r}: {where} returned a {type(value).__name__}: return a list of "
+            "configs (instances of a @dataclass(frozen=True) class)"
+        )
+    items = tuple(value)
+    for i, cfg in enumerate(items):
+        _check_config(claim_id, f"{where}[{i}]", cfg)
+    return items
+
+
+def _claim_configs(
+    claim: Claim, profile: str, seed_offset: int
+) -> tuple[tuple[Any, ...], dict[str, tuple[Any, ...]]]:
+    """The claim's configs and controls for ``profile``, seeds moved by ``seed_offset``.
+
+    :class:`ClaimDefinitionError` when their shape is wrong (:func:`check_claims`); whatever the
+    claim's own code raises propagates (the caller records it as the claim's failure).
+    """
+    configs = _config_tuple(claim.id, f"configs({profile!r})", claim.configs(profile))
+    raw = claim.controls(profile) if claim.controls is not None else {}
+    if not isinstance(raw, Mapping):
+        raise ClaimDefinitionError(
+            f"claim {claim.id!r}: controls({profile!r}) returned a {type(raw).__name__}: return a "
+            "dict {name: [config, ...]}"
+        )
+    controls = {
+        str(name): _config_tuple(claim.id, f"controls({profile!r})[{str(name)!r}]", cfgs)
+        for name, cfgs in raw.items()
+    }
+    return (
+        tuple(shift_seeds(c, seed_offset) for c in configs),
+        {n: tuple(shift_seeds(c, seed_offset) for c in cfgs) for n, cfgs in controls.items()},
+    )
+
+
+def check_claims(claims: Sequence[Claim], profile: str) -> None:
+    """Refuse, before anything runs, a claim that cannot be built for ``profile``.
+
+    :class:`~reports.registry.ClaimDefinitionError` (a ``ValueError``; the command line's exit 2)
+    naming the claim, the part, config or field, and the fix: a function that cannot be called as
+    its part must be (:func:`reports.registry.check_parts`), ``configs``/``controls`` returning
+    something else than configs, a config class that is not a dataclass or not frozen, a field
+    that is not hashable or cannot be written as JSON. A ``configs`` that raises is not refused
+    here: :func:`run_claims` records it as the claim's failure (an inconclusive verdict).
+    """
+    for claim in claims:
+        check_parts(claim)
+        try:
+            _claim_configs(claim, profile, 0)
+        except ClaimDefinitionError:
+            raise
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
 
 
 def run_claims(
@@ -651,19 +826,16 @@ def run_claims(
     problems: dict[str, list[str]] = {c.id: [] for c in claims}
     tasks: list[tuple[str, Callable[[Any], Mapping[str, Any]], Any]] = []
     for claim in claims:
+        check_parts(claim)
         try:
-            configs = tuple(shift_seeds(c, seed_offset) for c in claim.configs(profile))
-            controls = {
-                str(name): tuple(shift_seeds(c, seed_offset) for c in cfgs)
-                for name, cfgs in (claim.controls(profile) if claim.controls else {}).items()
-            }
-            for cfg in (*configs, *(c for cfgs in controls.values() for c in cfgs)):
-                config_json(cfg)
-                hash(cfg)
+            configs, controls = _claim_configs(claim, profile, seed_offset)
+        except ClaimDefinitionError:
+            raise  # a claim that cannot be built: bad usage, before any run
         except BaseException as exc:
             if is_interrupt(exc):
                 raise
             problems[claim.id].append(f"configs({profile!r}) failed: {describe(exc)}")
+            print_traceback(f"claim {claim.id!r}: configs({profile!r}) failed", exc)
             configs, controls = (), {}
         per_claim[claim.id] = configs
         per_control[claim.id] = controls
@@ -698,6 +870,7 @@ def run_claims(
                 if is_interrupt(exc):
                     raise
                 probs.append(f"predict failed: {describe(exc)}")
+                print_traceback(f"claim {claim.id!r}: predict({profile!r}) failed", exc)
                 verdict = _inconclusive(probs[-1])
         control_results: list[ControlResult] = []
         plan = registration(claim.id)

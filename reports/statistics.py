@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from scipy import stats
 
+from . import numfmt
+
 if TYPE_CHECKING:
     from .registry import Verdict
 
@@ -226,7 +228,7 @@ class Rate:
         lo, hi = self.ci95
         op = ">=" if self.direction == "at_least" else "<="
         return (
-            f"{self.name}: {self.successes}/{self.trials} (95% CI {lo:.2f}–{hi:.2f}) {op} "
+            f"{self.name}: {self.successes}/{self.trials} (95% CI {numfmt.interval(lo, hi)}) {op} "
             f"{self.threshold:g}: {self.status}"
         )
 
@@ -502,7 +504,7 @@ class Check:
             raise ValueError(f"check {self.name!r} fails with non-negative margin {self.margin}")
 
     def describe(self) -> str:
-        return f"{self.name}: {self.detail}: {self.status} (margin {self.margin:+.2f})"
+        return f"{self.name}: {self.detail}: {self.status} (margin {numfmt.margin(self.margin)})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -511,6 +513,12 @@ class Check:
             "margin": self.margin,
             "detail": self.detail,
         }
+
+
+def _value(x: float) -> str:
+    """A measured value in a check's detail: 6 significant digits; ``∞`` at sentinel size (a claim's
+    ``min(x, 1e300)`` for "never reached")."""
+    return numfmt.number(x) if abs(x) >= numfmt.SENTINEL else f"{x:.6g}"
 
 
 def _nan_check(name: str, what: str) -> Check:
@@ -554,7 +562,7 @@ def at_most(name: str, value: float, bound: float) -> Check:
     if not math.isfinite(value):
         return _nan_check(name, "the value")
     status: Status = "holds" if value <= bound else "fails"
-    return Check(name, status, (bound - value) / abs(bound), f"{value:.6g} <= {bound:g}")
+    return Check(name, status, (bound - value) / abs(bound), f"{_value(value)} <= {bound:g}")
 
 
 def at_least(name: str, value: float, bound: float) -> Check:
@@ -566,7 +574,7 @@ def at_least(name: str, value: float, bound: float) -> Check:
     if not math.isfinite(value):
         return _nan_check(name, "the value")
     status: Status = "holds" if value >= bound else "fails"
-    return Check(name, status, (value - bound) / abs(bound), f"{value:.6g} >= {bound:g}")
+    return Check(name, status, (value - bound) / abs(bound), f"{_value(value)} >= {bound:g}")
 
 
 def interval_within(name: str, ci: tuple[float, float], predicted: float, tol: float) -> Check:
@@ -584,7 +592,7 @@ def interval_within(name: str, ci: tuple[float, float], predicted: float, tol: f
     if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(predicted)):
         return _nan_check(name, "the interval or prediction")
     band_lo, band_hi = predicted - tol, predicted + tol
-    detail = f"95% CI [{lo:.4g}, {hi:.4g}] vs {predicted:.4g} ± {tol:g}"
+    detail = f"95% CI [{numfmt.interval_sig(lo, hi)}] vs {predicted:.4g} ± {tol:g}"
     if hi < band_lo or lo > band_hi:
         gap = band_lo - hi if hi < band_lo else lo - band_hi
         return Check(name, "fails", -max(gap, 1e-300) / tol, detail)
@@ -610,7 +618,7 @@ def interval_beyond(
     lo, hi = _interval(ci)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return _nan_check(name, "the interval")
-    detail = f"95% CI [{lo:.4g}, {hi:.4g}] {'>=' if side == 'above' else '<='} {bound:g}"
+    detail = f"95% CI [{numfmt.interval_sig(lo, hi)}] {'>=' if side == 'above' else '<='} {bound:g}"
     scale = abs(bound)
     if side == "above":
         if lo >= bound:

@@ -4,7 +4,10 @@ The templates live in ``reports/templates/`` (package data). Both environments u
 :class:`jinja2.StrictUndefined` (a misspelt field is an error, not an empty string).
 
 * **HTML** (:func:`html_environment`): autoescaping on. Pre-formatted HTML (the typeset math, an
-  SVG made by :mod:`reports.mathsvg`) is passed in as :class:`markupsafe.Markup`.
+  SVG made by :mod:`reports.mathsvg`) is passed in as :class:`markupsafe.Markup`. The filter
+  ``mathtext`` (:func:`html_math_text`) shows the sub- and superscripts of plain text
+  (``e_1^{⊗4}``, ``δ0``) as ``<sub>``/``<sup>``: it escapes the text first and only then adds those
+  two elements, so it is as safe as autoescaping.
 * **Markdown** (:func:`markdown_environment`): every ``{{ ... }}`` goes through :func:`md_escape`
   (the environment's ``finalize``), so no template can forget it and no field — claim id,
   statement, LaTeX, error message — can open a heading, a table cell, a list, code, a link or raw
@@ -20,10 +23,12 @@ import re
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 __all__ = [
     "Verbatim",
     "html_environment",
+    "html_math_text",
     "markdown_environment",
     "md_code",
     "md_escape",
@@ -98,14 +103,47 @@ def md_fenced(text: str, info: str = "") -> Verbatim:
     return Verbatim(f"{fence}{info}\n{body}\n{fence}")
 
 
+# sub- and superscripts of plain-text math, matched in text that is already HTML-escaped (so "&",
+# "<", ">" and quotes are entities and no "^" or "_" belongs to markup)
+_SUP_BRACED = re.compile(r"\^\{([^{}]*)\}")  # x^{⊗4}, r^{2.5l}
+_SUB_BRACED = re.compile(r"_\{([^{}]*)\}")  # a_{k+1}
+_BASE = r"(?<=[^\W_]|[\u0300-\u036f)\]])"  # a letter or digit (w̄'s combining bar too), ")" or "]"
+_SUP_ATOM = re.compile(_BASE + r"\^(\d+(?:\.\d+)?|[A-Za-z*])(?![0-9A-Za-z_])")  # d^l, (1/ε)^0.06
+_SUB_ATOM = re.compile(  # a_k, e_1, w̄_i, P_l(ρ); never snake_case names (gradient_flow)
+    r"(?<=[^\W\d_]|[\u0300-\u036f])_(\d+|[A-Za-z])(?![0-9A-Za-z_])"
+)
+_GREEK_INDEX = re.compile(
+    r"(?<![0-9A-Za-z_])([\u03b1-\u03c9\u0391-\u03a9])(\d)(?![0-9A-Za-z_.])"
+)  # δ0
+
+
+def html_math_text(value: Any) -> Markup:
+    """``value`` as HTML text whose plain-text sub- and superscripts are typeset.
+
+    ``x^{...}``/``x_{...}``, ``x^k``/``x_k`` (one letter or a number) and a Greek letter followed by
+    one digit (``δ0``) become ``<sup>``/``<sub>``. The text is escaped first; the captured parts are
+    escaped text too, so nothing but those two elements can enter the page. ``Markup`` passes
+    unchanged (it is HTML already).
+    """
+    if isinstance(value, Markup):
+        return value
+    text = str(escape(str(value)))
+    text = _SUP_BRACED.sub(r"<sup>\1</sup>", text)
+    text = _SUB_BRACED.sub(r"<sub>\1</sub>", text)
+    text = _SUP_ATOM.sub(r"<sup>\1</sup>", text)
+    text = _SUB_ATOM.sub(r"<sub>\1</sub>", text)
+    text = _GREEK_INDEX.sub(r"\1<sub>\2</sub>", text)
+    return Markup(text)
+
+
 def _loader() -> jinja2.BaseLoader:
     return jinja2.PackageLoader("reports", "templates")
 
 
 @functools.cache
 def html_environment() -> jinja2.Environment:
-    """The HTML templates' environment: autoescaping on, strict undefined fields."""
-    return jinja2.Environment(
+    """The HTML templates' environment: autoescaping on, strict undefined fields, ``mathtext``."""
+    env = jinja2.Environment(
         loader=_loader(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -113,6 +151,8 @@ def html_environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["mathtext"] = html_math_text
+    return env
 
 
 @functools.cache

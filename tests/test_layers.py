@@ -35,6 +35,10 @@ REPORTS_RANKS: dict[str, int] = {
     "reports.procs": 0,  # worker processes
     "reports.outdir": 1,  # output folder checks
     "reports.mathsvg": 0,  # LaTeX -> inline SVG
+    "reports.numfmt": 0,  # numbers and short texts for people (reasons, report cells)
+    "reports.grouping": 0,  # the report's groups (papers, classical, other) and reading order
+    "reports.expectations": 0,  # --expect files: expected verdicts, strict comparison
+    "reports.diff": 0,  # two summary.json files compared (overtensor diff)
     # the claims and the rules they are judged by
     "reports.registry": 1,  # declare/seal, Claim, Verdict, REGISTRY: claims only
     "reports.statistics": 2,  # evidence rules (docs/math.md §7) -> Verdict

@@ -18,6 +18,7 @@ from .beyond import (  # noqa: E402,F401
     plain_descent_baseline,
     refine_critical_point,
     relative_error,
+    residual_direction,
     target_scale,
 )
 from .deflation import DeflationResult, EpochRecord, modified_gradient_flow  # noqa: F401

@@ -62,6 +62,7 @@ __all__ = [
     "refine_critical_point",
     "fit_succeeded",
     "hessian_min_eigenvalue",
+    "residual_direction",
     "plain_descent_baseline",
     "relative_error",
     "target_scale",
@@ -901,6 +902,115 @@ def _newton_round(
     return Wk, value, grad, it
 
 
+def residual_direction(
+    W: Any,
+    target: Tensor,
+    row: int,
+    *,
+    model: str,
+    n_random: int = 16,
+    iterations: int = 300,
+    rng: RNGLike = None,
+) -> tuple[np.ndarray, float]:
+    """The unit ``v`` that maximises ``R(v^{⊗l})`` for the residual without row ``row``.
+
+    ``R = T* − Σ_{j≠row} T(w_j)`` is what the other rows leave unfitted. When row ``row`` is zero,
+    putting it at ``t·v`` changes the model by exactly ``t^k v^{⊗l}`` (``k = l`` plain, ``k = 2``
+    homogeneous), so ``f(t) = f(0) − t^k R(v^{⊗l}) + t^{2k}/2``: a maximum ``R(v^{⊗l}) > 0`` is a
+    descent direction, and the point is not a local minimum (docs/math.md §10.3, **[derived]**).
+
+    The maximum over the unit sphere lies in the span of the target's components and the other rows
+    (``R`` sees only the projection of ``v`` on it, and a positive value grows when ``v`` is rescaled
+    to unit length there), so it is searched in that subspace by the shifted symmetric higher-order
+    power method (Kolda and Mayo 2011; the shift ``(l-1)·Σ|weights|`` makes every step ascend) from the
+    components, the rows, their negatives and ``n_random`` random starts.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+    target : LowRankTensor or DenseTensor
+    row : int
+        The row left out (``0 <= row < m``).
+    model : {"plain", "homogeneous"}
+    n_random : int
+        Random starts besides the components and rows.
+    iterations : int
+        Power iterations per start.
+    rng : Generator, int or None
+
+    Returns
+    -------
+    (v, value) : (ndarray of shape (d,), float)
+        The best unit vector found and ``R(v^{⊗l})``.
+    """
+    target = _check_tensor(target, "target")
+    model = check_choice(model, "model", BEYOND_MODELS)
+    W_in, _, _ = validate_problem(W, target, model, 0.0)
+    m, d = W_in.shape
+    row = check_int(row, "row", minimum=0)
+    if row >= m:
+        raise ValueError(f"row must be < m = {m}, got {row}")
+    n_random = check_int(n_random, "n_random", minimum=0)
+    iterations = check_int(iterations, "iterations")
+    gen = as_rng(rng)
+    order = target.order
+    others = np.delete(np.asarray(W_in, dtype=float), row, axis=0)
+    fitted = model_tensor(others, order, model=model) if others.shape[0] else None
+    if isinstance(target, LowRankTensor):
+        span = [np.asarray(target.components, dtype=float)]
+        weight = float(
+            np.sum(np.abs(target.coeffs) * np.linalg.norm(target.components, axis=1) ** order)
+        )
+    else:
+        span = [np.eye(d)]
+        weight = target.norm()
+    if fitted is not None:
+        span.append(np.asarray(fitted.components, dtype=float))
+        weight += float(
+            np.sum(np.abs(fitted.coeffs) * np.linalg.norm(fitted.components, axis=1) ** order)
+        )
+    basis, sv, _ = np.linalg.svd(np.vstack(span).T, full_matrices=False)
+    basis = basis[:, sv > 1e-12 * max(sv.max(), 1e-300)]  # (d, k) orthonormal
+
+    def value_and_grad(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = V @ basis.T  # rows in R^d
+        val, con = target.evaluate_and_contract(X)
+        if fitted is not None:
+            fv, fc = fitted.evaluate_and_contract(X)
+            val, con = val - fv, con - fc
+        return np.asarray(val, float), np.asarray(con, float) @ basis
+
+    starts = [np.vstack(span) @ basis]
+    starts.append(-starts[0])
+    starts.append(gen.standard_normal((n_random, basis.shape[1])))
+    V = np.vstack(starts)
+    norms = np.linalg.norm(V, axis=1)
+    V = V[norms > 0] / norms[norms > 0, None]
+    shift = (order - 1) * weight
+    for _ in range(iterations):
+        _, g = value_and_grad(V)
+        step = g + shift * V  # SS-HOPM: ascent for a shift above the curvature bound
+        V = step / np.maximum(np.linalg.norm(step, axis=1, keepdims=True), 1e-300)
+    values, _ = value_and_grad(V)
+    best = int(np.argmax(values))
+    return V[best] @ basis.T, float(values[best])
+
+
+def _escape_steps(value: float, c0: float, unit: float, order: int, model: str, eta: float) -> int:
+    """Gradient steps to leave a zero row along a residual direction with ``R(v^{⊗l}) = value``.
+
+    Along ``w = c·v``: plain ``f = f0 − c^l R + …``, so ``dc/dt = l·R·c^{l-1}`` and ``c`` grows from ``c0``
+    to order ``unit`` by ``t = c0^{2-l}/(l(l-2)R)`` (``l >= 3``); homogeneous ``f = f0 − c²R + …``:
+    ``dc/dt = 2Rc``, ``t = ln(unit/c0)/(2R)``. Four times that over the step ``eta``, at most 200000
+    (docs/math.md §10.3, **[derived]**).
+    """
+    if model == "plain" and order >= 3:
+        t = c0 ** (2 - order) / (order * (order - 2) * value)
+    else:
+        t = math.log(max(unit / c0, math.e)) / (2.0 * value)
+    return int(min(4.0 * t / eta, 200_000))
+
+
 @dataclass(frozen=True)
 class EndPointClassification:
     """Result of :func:`classify_end_point`.
@@ -921,7 +1031,8 @@ class EndPointClassification:
     null_dim : int
         Number of Hessian eigenvalues with ``|λ| <= null_tol`` (relative): degenerate directions.
     escape : str
-        Which perturbation escaped: ``"negative-curvature"``, ``"null-space"``, ``"random"`` or ``""``.
+        Which perturbation escaped: ``"residual"``, ``"negative-curvature"``, ``"null-space"``,
+        ``"random"`` or ``""``.
     escape_drop : float
         Largest loss decrease found, relative to ``½||T*||²`` (0 when nothing escaped).
     escape_error : float
@@ -964,7 +1075,11 @@ def classify_end_point(
     2. Relative error ``<= eps`` (before or after the refinement): ``"success"`` (an end point that
        already fits is not refined; its ``hessian_min`` is then ``nan``).
     3. Otherwise an **escape test**: from the refined ``W*`` perturb by ``rho·ν`` (``ν`` the natural
-       component norm) along (a) the eigenvectors of negative Hessian eigenvalues, (b) the Hessian's
+       component norm): (0) every row of norm ``<= rho·ν`` is replaced by ``rho·ν·v`` along the
+       residual direction ``v`` of :func:`residual_direction` when ``R(v^{⊗l}) > 0`` (a descent
+       direction certified by the exact expansion at a zero row, docs/math.md §10.3), with descent
+       long enough to leave the order-``l`` saddle (four times the derived escape time); then along
+       (a) the eigenvectors of negative Hessian eigenvalues, (b) the Hessian's
        null space (``|λ| <= null_tol`` relative: the higher-order test — at a degenerate saddle the
        descent direction has zero curvature and shows only in the cubic/quartic terms, so both signs
        ``±v`` are tried), (c) ``n_random`` random unit directions; from each perturbed point run
@@ -1017,7 +1132,13 @@ def classify_end_point(
             "success", err, g_rel, float(v0), math.nan, 0, "", 0.0, math.nan,
             np.array(W_in, dtype=float), 0,
         )  # fmt: skip
-    cp = refine_critical_point(W_in, target, model=model, gtol=gtol)
+    try:
+        cp = refine_critical_point(W_in, target, model=model, gtol=gtol)
+    except ArithmeticError:  # the refinement slid off along a flat odd-order valley: undecided
+        return EndPointClassification(
+            "unresolved", err, math.nan, math.nan, math.nan, 0, "", 0.0,
+            math.nan, np.array(W_in, dtype=float), 0,
+        )  # fmt: skip
     Ws = cp.W
     err = relative_error(model_tensor(Ws, order, model=model), target)
     evals, evecs = np.linalg.eigh(_dense_hessian(Ws, target, model))
@@ -1036,19 +1157,43 @@ def classify_end_point(
         return result("success")
     if not cp.converged:
         return result("unresolved")
-    directions: list[tuple[str, np.ndarray]] = []
+    eta = 0.05 / curv
+    # (start point, descent steps) of each escape attempt, certified residual directions first
+    attempts: list[tuple[str, np.ndarray, int]] = []
+    for i in np.flatnonzero(np.linalg.norm(Ws, axis=1) <= rho * unit):
+        v, value = residual_direction(Ws, target, int(i), model=model, rng=gen)
+        # R(v^{⊗l}) above the rounding of the Gram-form evaluation (relative to the scale s)
+        if value > 1e-10 * target_scale(target):
+            start = np.array(Ws, copy=True)
+            start[i] = rho * unit * v
+            steps = max(descent_steps, _escape_steps(value, rho * unit, unit, order, model, eta))
+            attempts.append(("residual", start, steps))
     for j in np.flatnonzero(rel < -null_tol):
-        directions += [("negative-curvature", evecs[:, j]), ("negative-curvature", -evecs[:, j])]
+        for sign in (1.0, -1.0):
+            attempts.append(
+                (
+                    "negative-curvature",
+                    Ws + sign * rho * unit * evecs[:, j].reshape(Ws.shape),
+                    descent_steps,
+                )
+            )
     for j in np.flatnonzero(np.abs(rel) <= null_tol):
-        directions += [("null-space", evecs[:, j]), ("null-space", -evecs[:, j])]
+        for sign in (1.0, -1.0):
+            attempts.append(
+                (
+                    "null-space",
+                    Ws + sign * rho * unit * evecs[:, j].reshape(Ws.shape),
+                    descent_steps,
+                )
+            )
     for _ in range(n_random):
         v = gen.standard_normal(Ws.size)
-        directions.append(("random", v / np.linalg.norm(v)))
-    eta = 0.05 / curv
+        attempts.append(
+            ("random", Ws + rho * unit * (v / np.linalg.norm(v)).reshape(Ws.shape), descent_steps)
+        )
     best = ("", 0.0, math.nan)
-    for name, v in directions:
-        start = Ws + rho * unit * v.reshape(Ws.shape)
-        traj = gradient_descent(start, target, step=eta, n_steps=descent_steps, model=model)
+    for name, start, steps in attempts:
+        traj = gradient_descent(start, target, step=eta, n_steps=steps, model=model)
         if not traj.success:
             continue
         drop = (cp.loss - float(_loss_and_grad(traj.W, target, model, 0.0, False)[0])) / half_norm

@@ -7,6 +7,7 @@ Helpers shared only by the claims of one paper live beside them (``paper1/_*.py`
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "no_runs",
     "ok_runs",
     "slope_with_interval",
+    "sympy_text",
 ]
 
 
@@ -83,15 +85,24 @@ def exact_check(name: str, n_ok: int, n: int, robustness: float, detail: str) ->
     return Check(name, "holds", float(min(max(robustness, 0.0), 1.0)), detail)
 
 
+LEGEND_MIN_FONTSIZE = 9.0
+"""Smallest legend font size (points) :func:`legend` draws: smaller requests are raised to it."""
+
+
 def legend(ax: Any, **kwargs: Any) -> None:
     """``ax.legend(**kwargs)`` when the axes has labelled artists; nothing on an empty figure.
 
     A claim's ``plot`` must render even when no run succeeded; matplotlib warns on a legend
-    without labelled artists, so the legend is left out then.
+    without labelled artists, so the legend is left out then. A numeric ``fontsize`` below
+    :data:`LEGEND_MIN_FONTSIZE` is raised to it (the report's figures are read at 1:1 on a page).
     """
     handles, _ = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(**kwargs)
+    if not handles:
+        return
+    size = kwargs.get("fontsize")
+    if isinstance(size, int | float) and not isinstance(size, bool):
+        kwargs["fontsize"] = max(float(size), LEGEND_MIN_FONTSIZE)
+    ax.legend(**kwargs)
 
 
 def check_profile(profile: str, profiles: Sequence[str] = ("quick", "full")) -> str:
@@ -104,3 +115,18 @@ def check_profile(profile: str, profiles: Sequence[str] = ("quick", "full")) -> 
 def columns(*names: str) -> dict[str, list[Any]]:
     """An empty ``{column: []}`` table, the data a ``plot`` fills and returns (written as CSV)."""
     return {name: [] for name in names}
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SYMPY_NAMES = {"delta0": "δ0", "rho": "ρ", "sigma": "σ", "lambda": "λ", "gamma": "γ", "log": "ln"}
+
+
+def sympy_text(expr: object) -> str:
+    """A sympy expression (or its ``str``) as a formula for people: ``delta0**2*(q - 1)`` reads
+    ``δ0²·(q - 1)`` (integer powers as superscripts, ``*`` as ``·``, the symbols' Greek names,
+    ``log`` as ``ln``). For the texts a verdict shows; the exact expression stays in the prediction.
+    """
+    text = re.sub(r"\b(" + "|".join(_SYMPY_NAMES) + r")\b", lambda m: _SYMPY_NAMES[m[1]], str(expr))
+    text = re.sub(r"\*\*(\d+)", lambda m: m[1].translate(_SUPERSCRIPT_DIGITS), text)
+    text = re.sub(r"\*\*\(([^()]+)\)", r"^(\1)", text)
+    return text.replace("*", "·")

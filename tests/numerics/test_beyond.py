@@ -17,7 +17,7 @@ from numerics.algorithms import (
     relative_error,
     target_scale,
 )
-from numerics.models import hessian_vector_product, loss_and_grad, model_tensor
+from numerics.models import hessian_vector_product, loss, loss_and_grad, model_tensor
 from numerics.tensors import (
     DenseTensor,
     LowRankTensor,
@@ -395,3 +395,60 @@ def test_two_components_on_one_direction_is_a_spurious_minimum_for_even_order() 
     assert res.kind == "spurious_minimum"
     assert res.escape_drop <= 1e-12 and res.grad_norm <= 1e-10
     assert res.hessian_min >= -1e-12 and res.null_dim >= 1
+
+
+# ---------------------------------------------------------------------------------------------
+# residual direction of a vanishing component (docs/math.md §10.3): a certified descent direction
+# ---------------------------------------------------------------------------------------------
+from numerics.algorithms import residual_direction  # noqa: E402
+
+
+@pytest.mark.parametrize("order", [3, 4])
+@pytest.mark.parametrize("model", ["plain", "homogeneous"])
+def test_residual_direction_of_a_zero_row_is_the_missing_component(order, model):
+    # T* = e1 + e2 + e3 (order l), rows fitting e1 and e2 exactly, row 2 zero: R = e3^{⊗l}, whose
+    # maximum over the sphere is R(e3^{⊗l}) = 1 at v = ±e3 (exactly; the sign is + for odd l)
+    t = orthogonal_tensor(np.ones(3), 6, order)
+    W = np.zeros((3, 6))
+    W[0, 0] = W[1, 1] = 1.0
+    v, value = residual_direction(W, t, 2, model=model, rng=0)
+    # power iterations converge to the fixed point to rounding: |v3| = 1 within 1e-12
+    assert value == pytest.approx(1.0, abs=1e-12)
+    assert abs(abs(v[2]) - 1.0) <= 1e-12 and (order % 2 == 0 or v[2] > 0)
+    # the exact expansion: f(t·v in row 2) = f(0) - t^k R + t^{2k}/2 (k = l plain, 2 homogeneous)
+    k = order if model == "plain" else 2
+    f0 = loss(W, t, model=model)
+    for s in (0.1, 0.3):
+        W2 = W.copy()
+        W2[2] = s * v
+        # both losses are Gram sums of O(1) terms: rounding <= 1e-14
+        assert loss(W2, t, model=model) == pytest.approx(f0 - s**k + s ** (2 * k) / 2, abs=1e-13)
+
+
+def test_residual_direction_dense_target_agrees_with_low_rank():
+    t = orthogonal_tensor(np.array([1.0, 0.7]), 4, 3)
+    dense = DenseTensor(t.dense())
+    W = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    v, value = residual_direction(W, t, 1, model="plain", rng=0)
+    assert value == pytest.approx(0.7, abs=1e-12)
+    # the dense target is searched over all of R^d instead of the components' span: same maximum
+    v2, value2 = residual_direction(W, dense, 1, model="plain", rng=0)
+    assert value2 == pytest.approx(value, abs=1e-10)
+
+
+def test_residual_direction_rejects_a_bad_row():
+    t = orthogonal_tensor(np.ones(2), 3, 3)
+    with pytest.raises(ValueError, match="row"):
+        residual_direction(np.eye(3)[:2], t, 2, model="plain")
+
+
+def test_a_zero_row_at_even_order_is_a_saddle_not_a_minimum():
+    # l = 4, w3 = 0 and e3 missing: f decreases like -t^4 along e3 in row 3, so the point is a
+    # saddle; the quartic descent is invisible to the Hessian (cubic null-space test) and slow
+    # (escape time ~ c0^{-2}/(8R)), which the residual direction with its derived budget resolves
+    t = orthogonal_tensor(np.ones(3), 6, 4)
+    W = np.zeros((3, 6))
+    W[0, 0] = W[1, 1] = 1.0
+    res = classify_end_point(W, t, model="plain", rng=0)
+    assert res.kind == "saddle" and res.escape == "residual"
+    assert res.escape_error < 0.05  # the descent from there fits the missing direction

@@ -7,7 +7,9 @@ work, raise, call ``sys.exit``, raise another ``BaseException`` or return the wr
 :func:`expected_exit` says, from the behaviours alone (not from the code under test), which exit
 code the command line must give for such a file (docs: reports/cli.py, "Exit codes"):
 
-* 2: the file cannot be loaded (its import fails, or its id is refused);
+* 2: the file cannot be loaded (its import fails, or its id is refused), or its claim cannot be
+  built: configs that are not dataclass instances, or hold an unhashable field (refused before
+  any run, naming the claim, the field and the fix);
 * 1: the judge says "fails" and the claim's configs and prediction worked (a judge's "fails"
   survives failed runs);
 * 3: anything else that broke: a failed run, broken configs/controls/prediction/judge, no runs;
@@ -204,7 +206,7 @@ def claim_source(cid: str, behaviours: Mapping[str, str] | None = None) -> str:
 def expected_exit(behaviours: Mapping[str, str], *, valid_id: bool = True) -> int:
     """The exit code ``overtensor check``/``report`` must give for a file with ``behaviours``."""
     b = {**GOOD, **behaviours}
-    if not valid_id or b["import"] != "ok":
+    if not valid_id or b["import"] != "ok" or b["configs"] in ("not-dataclass", "unhashable"):
         return 2
     setup_ok = (
         b["configs"] in ("ok", "empty", "nan-field")

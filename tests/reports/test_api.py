@@ -87,3 +87,48 @@ def test_report_with_load_writes_the_same_directory(tmp_path):
     assert out.resolve().as_uri() in page
     # list_claims mirrors `overtensor claims --load`
     assert "ext.notebook" in [c.id for c in reports.list_claims(load=f)]
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook use: dir(), the claim list's views, nothing on stdout unless asked
+# ---------------------------------------------------------------------------------------------
+def test_dir_lists_the_public_api():
+    names = dir(reports)
+    assert names == sorted(reports.__all__)
+    assert {"check", "report", "list_claims", "load", "ClaimList", "CheckResult"} <= set(names)
+    assert "Any" not in names and "annotations" not in names
+    for name in names:
+        assert getattr(reports, name) is not None
+
+
+def test_list_claims_views():
+    claims = reports.list_claims()
+    assert isinstance(claims, reports.ClaimList) and len(claims) == len(REGISTRY)
+    assert claims["deflation.order"].id == "deflation.order" and claims[0].id == claims.ids[0]
+    assert claims[1:3].ids == claims.ids[1:3]
+    with pytest.raises(KeyError, match="not in this list"):
+        claims["no.such"]
+    text = repr(claims)
+    lines = text.splitlines()
+    assert lines[0] == f"ClaimList({len(REGISTRY)} claim(s))" and len(lines) == len(REGISTRY) + 1
+    assert all(len(line) < 140 for line in lines)  # one short line per claim, no function reprs
+    page = claims._repr_html_()
+    assert page.startswith("<table>") and page.count("<tr>") == len(REGISTRY) + 1
+    for header in ("claim", "source", "statement", "profiles", "controls"):
+        assert f">{header}</th>" in page
+    assert "rademacher initialisation" in page  # theory.expected-kernel's control
+    assert "&lt;" not in claims[0].id and "<script" not in page  # escaped by the engine
+
+
+def test_the_api_prints_nothing_unless_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(REGISTRY, "fake.quiet", make_claim("fake.quiet"))
+    reports.report(["fake.quiet"], out=tmp_path / "r", db=tmp_path / "db.sqlite", workers=1)
+    reports.check("fake.quiet", db=tmp_path / "db.sqlite", workers=1, fresh=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    reports.check("fake.quiet", db=tmp_path / "db.sqlite", workers=1, fresh=True, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "4/4" in captured.err  # tqdm's bar on stderr
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        reports.check("fake.quiet", db=tmp_path / "db.sqlite", progress="yes")

@@ -2,7 +2,8 @@
 
 Every claim: a unique dotted id, non-empty texts (source, statement, LaTeX, method, tolerance),
 both profiles give a non-empty list of frozen, hashable dataclass configs with a canonical JSON form,
-every config carries a seed (a field whose name contains ``seed``) unless its class declares
+every config carries a seed (an integer field ``seed``, ``seed_*`` or ``*_seed``, as
+:mod:`reports.registered` moves them for calibration and replication) unless its class declares
 ``deterministic = True``, and ``plot`` returns the data behind the figure even with no runs.
 Evidence rules (docs/math.md §7): a derived or calibrated tolerance source; a negative control for
 every claim citing paper 1 or 2, with configs distinct from the judged ones; a reason for every
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from reports.catalog import all_claims
+from reports.registered import seed_values
 from reports.registry import PROFILES, REGISTRY, Claim, Verdict
 from reports.store import config_json
 
@@ -75,7 +77,7 @@ def test_configs_hashable_and_seeded(claim: Claim, profile: str):
         assert params is not None and params.frozen, f"{claim.id}: {type(cfg).__name__} not frozen"
         hash(cfg)
         config_json(cfg)  # JSON-serialisable, so it can key the store
-        seeded = any("seed" in f.name for f in dataclasses.fields(cfg))
+        seeded = bool(seed_values([cfg]))
         assert seeded or getattr(type(cfg), "deterministic", False), (
             f"{claim.id}: config {cfg} has no seed field (declare deterministic = True if it "
             "draws no random numbers)"

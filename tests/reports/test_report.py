@@ -27,34 +27,35 @@ class _Collector(HTMLParser):
         super().__init__()
         self.images: list[dict[str, str | None]] = []
         self.h2: list[str] = []
+        self.h3: list[str] = []
         self.links: list[str] = []
         self.tables = 0
-        self._in_h2 = False
+        self._in: str | None = None
         self.stack: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "img":
             self.images.append(a)
-        elif tag == "h2":
-            self._in_h2 = True
-            self.h2.append("")
+        elif tag in ("h2", "h3"):
+            self._in = tag
+            getattr(self, tag).append("")
         elif tag == "a" and a.get("href"):
             self.links.append(a["href"])
         elif tag == "table":
             self.tables += 1
-        if tag not in ("img", "meta", "br", "link"):
+        if tag not in ("img", "meta", "br", "wbr", "link"):
             self.stack.append(tag)
 
     def handle_endtag(self, tag):
-        if tag == "h2":
-            self._in_h2 = False
+        if tag in ("h2", "h3"):
+            self._in = None
         assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}> after {self.stack[-3:]}"
         self.stack.pop()
 
     def handle_data(self, data):
-        if self._in_h2:
-            self.h2[-1] += data
+        if self._in is not None:
+            getattr(self, self._in)[-1] += data
 
 
 CLAIMS = [
@@ -110,8 +111,10 @@ def test_html_parses_embeds_figures_and_lists_every_claim(report_dir):
         assert base64.b64decode(s.split(",", 1)[1]).startswith(PNG_MAGIC)
     for cid in EXPECTED:
         assert f"#{cid}" in parser.links  # summary table row
-        assert any(h.startswith(cid) for h in parser.h2)  # its section
-    assert parser.h2[0] == "Summary" and parser.h2[-1] == "Provenance"
+        assert any(h.startswith(cid) for h in parser.h3)  # its section
+    # claims from outside the package's paper folders form one group
+    assert parser.h2 == ["Summary", "Other claims", "Provenance"]
+    assert {"#summary", "#group-other", "#provenance"} <= set(parser.links)  # the contents
     assert "plot failed: RuntimeError: plot is broken" in text
     assert "[model choice]" in text and "a reconstructed variant" in text
     assert "simulated divergence at x=2" in text  # the failed run is shown with its error
@@ -136,7 +139,8 @@ def test_summary_json_verdicts(report_dir):
 
 def test_markdown_and_figure_data(report_dir):
     md = (report_dir / "report.md").read_text()
-    assert md.index("## Summary") < md.index("## fake.alpha") < md.index("## Provenance")
+    assert md.index("## Summary") < md.index("## Other claims") < md.index("### fake.alpha")
+    assert md.index("### fake.alpha") < md.index("## Provenance")
     for cid in ("fake.alpha", "fake.beta", "fake.gamma"):
         assert f"![evidence for {cid}](figures/{cid}.png)" in md
     with (report_dir / "data" / "fake.gamma.csv").open() as fh:
@@ -249,7 +253,7 @@ def test_html_and_markdown_show_margin_source_and_controls(evidence_report):
     parser.feed(html_text)
     parser.close()
     assert parser.stack == []
-    assert "<th>margin</th><th>tolerance</th>" in html_text
+    assert "<th>margin</th><th>reason</th><th>tolerance</th>" in html_text
     assert "derived: test fixture" in html_text  # the section's tolerance source
     for text in (
         "4/4",
@@ -262,7 +266,7 @@ def test_html_and_markdown_show_margin_source_and_controls(evidence_report):
     ):
         assert text in html_text, text
     md = (evidence_report / "report.md").read_text()
-    assert "| margin | tolerance |" in md
+    assert "| margin | reason | tolerance |" in md
     row = next(line for line in md.splitlines() if line.startswith("| [fake.ev]"))
     assert "| derived |" in row and "**holds**" in row
     assert "- **tolerance source:** derived: test fixture" in md
@@ -304,7 +308,7 @@ def test_cached_report_draws_nothing_and_writes_the_same_files(tmp_path, monkeyp
 
     def body(out):  # the claims' sections (provenance, timings and reuse counts differ)
         page = (out / "index.html").read_text()
-        page = page[page.index('<h2 id="fake.alpha">') : page.index('<h2 id="provenance">')]
+        page = page[page.index('<h3 id="fake.alpha">') : page.index('<h2 id="provenance">')]
         return re.sub(r"\(\d+ reused from the store", "(N reused from the store", page)
 
     assert body(tmp_path / "first") == body(tmp_path / "second")

@@ -32,6 +32,9 @@ HOSTILE = (
 ERROR = "# error | `x` <script>alert(4)</script> *b* [l](http://z.test) $y$"  # a run's (one line)
 BAD_ID = "fake.hostile\n# id heading | x | `c` <b>"
 FIELDS = ("source", "statement", "latex", "method", "tolerance", "tolerance_source")
+OPTIONAL_FIELDS = ("reference", "caption")  # declare(..., reference=, caption=)
+OWN_HTML_ANCHORS = {"#summary", "#group-other", "#provenance"}  # the contents and summary table
+OWN_MD_ANCHORS = {"#summary", "#other-claims", "#provenance"}
 
 
 def _text(name: str) -> str:
@@ -56,7 +59,7 @@ def _hostile_judge(prediction, results: list[RunResult]) -> Verdict:
 CLAIMS = [
     make_claim(
         BAD_ID,
-        texts={name: _text(name) for name in FIELDS},
+        texts={name: _text(name) for name in (*FIELDS, *OPTIONAL_FIELDS)},
         model_choice=_text("model choice"),
         judge=_hostile_judge,
         failing=[1],
@@ -116,15 +119,16 @@ def test_markdown_has_only_the_reports_own_structure(report):
                 assert child.attrGet("src").startswith("figures/fake."), child
             if child.type == "code_inline":  # only the failed runs' configs
                 assert child.content.startswith('{"x": 1,'), child.content
-            if child.type == "link_open":  # summary anchors and the data files, nothing else
+            if child.type == "link_open":  # the report's anchors and data files, nothing else
                 href = child.attrGet("href")
-                assert href.startswith(("#fake", "data/fake.")), href
+                assert href.startswith(("#fake", "data/fake.")) or href in OWN_MD_ANCHORS, href
     headings = [
         _inline_texts([tokens[i + 1]])[0] for i, t in enumerate(tokens) if t.type == "heading_open"
     ]
     assert headings == [
         "overtensor verification report",
         "Summary",
+        "Other claims",  # the group of claims from outside the package's paper folders
         _one_line(BAD_ID),
         "fake.hostile-plot",
         "fake.hostile-predict",
@@ -162,7 +166,13 @@ def test_markdown_tables_keep_their_shape(report):
     "text",
     [
         _text(name)
-        for name in (*[f for f in FIELDS if f != "latex"], "reason", "predicted", "measured")
+        for name in (
+            *[f for f in FIELDS if f != "latex"],
+            *OPTIONAL_FIELDS,
+            "reason",
+            "predicted",
+            "measured",
+        )
     ]
     + [
         _text(name)
@@ -189,13 +199,14 @@ class _Page(HTMLParser):
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.data: list[str] = []
         self.h2: list[str] = []
+        self.h3: list[str] = []
         self.stack: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
-        if tag == "h2":
-            self.h2.append("")
-        if tag not in ("img", "meta", "br"):
+        if tag in ("h2", "h3"):
+            getattr(self, tag).append("")
+        if tag not in ("img", "meta", "br", "wbr"):
             self.stack.append(tag)
 
     def handle_endtag(self, tag):
@@ -204,8 +215,9 @@ class _Page(HTMLParser):
 
     def handle_data(self, data):
         self.data.append(data)
-        if "h2" in self.stack:
-            self.h2[-1] += data
+        for heading in ("h2", "h3"):
+            if heading in self.stack:
+                getattr(self, heading)[-1] += data
 
 
 def test_html_has_only_the_reports_own_elements(report):
@@ -220,13 +232,13 @@ def test_html_has_only_the_reports_own_elements(report):
         if tag == "img":
             assert (attrs["src"] or "").startswith("data:image/png;base64,")
         if tag == "a":
-            assert (attrs["href"] or "").startswith("#fake")
-    assert [h.split(" holds")[0].split(" inconclusive")[0] for h in page.h2] == [
-        "Summary",
+            href = attrs["href"] or ""
+            assert href.startswith("#fake") or href in OWN_HTML_ANCHORS, href
+    assert page.h2 == ["Summary", "Other claims", "Provenance"]
+    assert [h.split(" holds")[0].split(" inconclusive")[0] for h in page.h3] == [
         BAD_ID,
         "fake.hostile-plot",
         "fake.hostile-predict",
-        "Provenance",
     ]
     boxes = [a for tag, a in page.tags if tag == "div" and a.get("class") in ("math", "latex")]
     assert [a["class"] for a in boxes] == ["latex", "math", "math"]  # mathtext cannot parse it
@@ -235,7 +247,10 @@ def test_html_has_only_the_reports_own_elements(report):
 
 @pytest.mark.parametrize(
     "text",
-    [_text(name) for name in (*FIELDS, "reason", "predicted", "measured", "model choice")]
+    [
+        _text(name)
+        for name in (*FIELDS, *OPTIONAL_FIELDS, "reason", "predicted", "measured", "model choice")
+    ]
     + [_text(name) for name in ("number key", "number value", "check", "detail", "control")]
     + [_text("plot error"), _text("predict error")],
 )

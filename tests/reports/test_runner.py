@@ -55,7 +55,7 @@ def test_judge_predict_and_config_errors_are_inconclusive(tmp_path):
     bad_predict = make_claim("fake.bad-predict")
     object.__setattr__(bad_predict, "predict", lambda profile: {}["missing"])
     bad_configs = make_claim("fake.bad-configs")
-    object.__setattr__(bad_configs, "configs", lambda profile: [{"x": 1}])
+    object.__setattr__(bad_configs, "configs", lambda profile: 1 / 0)
     outs = _run([good, bad_judge, bad_predict, bad_configs], tmp_path)
     status = {o.claim.id: o.verdict.status for o in outs}
     assert status == {
@@ -67,7 +67,7 @@ def test_judge_predict_and_config_errors_are_inconclusive(tmp_path):
     reasons = {o.claim.id: o.verdict.reason for o in outs}
     assert "judge failed: ZeroDivisionError" in reasons["fake.bad-judge"]
     assert "predict failed: KeyError" in reasons["fake.bad-predict"]
-    assert "config must be a dataclass instance" in reasons["fake.bad-configs"]
+    assert "configs('quick') failed: ZeroDivisionError" in reasons["fake.bad-configs"]
     assert exit_code(outs) == 3
     assert exit_code(outs[:1]) == 0
     assert exit_code([]) == 3  # nothing checked is not "all hold"

@@ -53,6 +53,13 @@ claim = declare(
         "1/(a - x^l) = 1/a + x^l/(a(a - x^l)), escape_experiment's docstring; docs/math.md §6), "
         "plus 1e-4 for DOP853 at rtol 1e-10 and its event location"
     ),
+    reference=(
+        "docs/math.md §6: blow-up time of the reduced 1-D flow dx/dt = l a x^{l-1} (plain model)"
+    ),
+    caption=(
+        "Right: each case's relative deviation of the fit time from t* (black) must lie inside "
+        "its grey derived band; left: the same times on the diagonal."
+    ),
 )
 
 
@@ -168,7 +175,7 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    data = columns("l", "a", "x0", "t_star", "t_fit", "lower", "upper")
+    data = columns("l", "a", "x0", "t_star", "t_fit", "lower", "upper", "rel_dev")
     for c, m, t, b in predicted_rows(results, prediction, "t_star", "bounds"):
         for key in ("l", "a", "x0"):
             data[key].append(getattr(c, key))
@@ -176,7 +183,8 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
         data["t_fit"].append(m["t_fit"])
         data["lower"].append(b[0])
         data["upper"].append(b[1])
-    ax = fig.add_subplot(1, 1, 1)
+        data["rel_dev"].append((m["t_fit"] - t) / t)
+    ax, ax2 = fig.subplots(1, 2)
     for l in sorted(set(data["l"])):
         idx = [i for i, v in enumerate(data["l"]) if v == l]
         ax.scatter(
@@ -187,8 +195,24 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="t_fit = t*")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("t* = 1/(l(l-2) a x0^{l-2})  (sympy.dsolve)")
+    ax.tick_params(which="minor", labelbottom=False, labelleft=False)  # crowded in half a figure
+    ax.set_xlabel(r"$t^* = 1/(l(l-2)\,a\,x_0^{l-2})$  (sympy.dsolve)")
     ax.set_ylabel("fit time of the integrated flow")
     ax.set_title("Plain-model escape time (docs/math.md §6)")
-    legend(ax, fontsize=7)
+    legend(ax)
+    # the judged quantity: each case's relative deviation inside its derived band
+    cases = range(len(data["rel_dev"]))
+    ax2.vlines(cases, data["lower"], data["upper"], color="0.6", lw=6, label="derived band")
+    ax2.scatter(cases, data["rel_dev"], color="k", zorder=3, label="(t_fit - t*)/t*")
+    ax2.axhline(0.0, color="k", lw=0.5)
+    ax2.set_xticks(
+        list(cases),
+        [
+            f"l={l}\na={a:g}\nx0={x:g}"
+            for l, a, x in zip(data["l"], data["a"], data["x0"], strict=True)
+        ],
+    )
+    ax2.set_ylabel("relative deviation of the fit time from t*")
+    ax2.set_title("Judged: each deviation inside its band")
+    legend(ax2)
     return data

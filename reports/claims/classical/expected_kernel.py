@@ -19,7 +19,7 @@ from theory.kernel import RHO, SIGMA, M
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
-from .._shared import check_profile, columns, legend, no_runs
+from .._shared import check_profile, columns, legend, no_runs, sympy_text
 from ._common import by_config, predicted_rows
 
 REGISTERED = registration("theory.expected-kernel")  # tolerances fixed in reports/registered.toml
@@ -49,6 +49,11 @@ claim = declare(
         f"derived: CLT for a Monte Carlo mean; P(|Z| > {KERNEL_N_SE}) = 6.8e-6 per case, below 3.3e-4 "
         "over the full profile's 48 cases (union bound)"
     ),
+    reference=(
+        "docs/math.md §4: the expected lazy-regime kernel, from Gaussian moments "
+        "(Isserlis'/Wick's theorem)"
+    ),
+    caption=("Every case's Monte Carlo error, in standard errors, must stay below the dashed bar."),
 )
 
 
@@ -148,7 +153,7 @@ def predict(profile: str) -> dict[str, Any]:
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     predicted = "E K = m l² σ^{2(l-1)} ρ P_l(ρ), " + ", ".join(
-        f"P_{k} = {v}" for k, v in prediction["P_l"].items()
+        f"P_{k} = {sympy_text(v)}" for k, v in prediction["P_l"].items()
     )
     pairs = predicted_rows(results, prediction, "expected")
     if not pairs:
@@ -178,7 +183,7 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    data = columns("l", "rho", "seed", "exact", "mc_mean", "mc_se")
+    data = columns("l", "rho", "seed", "exact", "mc_mean", "mc_se", "z")
     for c, m, e in predicted_rows(results, prediction, "expected"):
         data["l"].append(c.l)
         data["rho"].append(c.rho)
@@ -186,27 +191,17 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
         data["exact"].append(e)
         data["mc_mean"].append(m["mc_mean"])
         data["mc_se"].append(m["mc_se"])
+        data["z"].append(abs(m["mc_mean"] - e) / m["mc_se"] if m["mc_se"] > 0 else 0.0)
     ax = fig.add_subplot(1, 1, 1)
+    cases = list(range(len(data["z"])))
     for l in sorted(set(data["l"])):
-        idx = [i for i, v in enumerate(data["l"]) if v == l]
-        scale = [abs(data["exact"][i]) + data["mc_se"][i] for i in idx]
-        ax.errorbar(
-            [data["rho"][i] for i in idx],
-            [data["mc_mean"][i] / s for i, s in zip(idx, scale, strict=True)],
-            yerr=[
-                prediction["n_se"] * data["mc_se"][i] / s for i, s in zip(idx, scale, strict=True)
-            ],
-            fmt="o",
-            label=f"MC, l={l}",
-        )
-        ax.scatter(
-            [data["rho"][i] for i in idx],
-            [data["exact"][i] / s for i, s in zip(idx, scale, strict=True)],
-            marker="x",
-            color="k",
-        )
-    ax.set_xlabel("ρ = x·y")
-    ax.set_ylabel("E K / (|exact| + se)  (x: exact; bars: ±n_se·se)")
-    ax.set_title("Expected NTK vs Monte Carlo (docs/math.md §4)")
-    legend(ax, fontsize=7)
+        idx = [i for i in cases if data["l"][i] == l]
+        ax.scatter(idx, [data["z"][i] for i in idx], s=40, label=f"l={l}", zorder=3)
+    ax.axhline(prediction["n_se"], color="r", ls="--", label=f"bar: {prediction['n_se']:g} se")
+    ax.set_xticks(cases, [f"l={l}\nρ={r:g}" for l, r in zip(data["l"], data["rho"], strict=True)])
+    ax.set_ylim(0, max([prediction["n_se"], *data["z"]]) * 1.15)
+    ax.set_xlabel("case")
+    ax.set_ylabel("|Monte Carlo mean - exact E K| / standard error")
+    ax.set_title("Expected NTK vs Monte Carlo, in standard errors (docs/math.md §4)")
+    legend(ax)
     return data

@@ -61,6 +61,13 @@ claim = declare(
         "(tests/reports/test_claims_foundation.py)"
     ),
     model_choice="the two-homogeneous parametrisation T(W) = Σ ||w_i||² w̄_i^{⊗l} (docs/math.md §3.3)",
+    reference=(
+        "docs/math.md §3: the Gram-form gradients of the plain (§3.1), coefficient (§3.2) and "
+        "two-homogeneous (§3.3) models"
+    ),
+    caption=(
+        "Every case's finite-difference discrepancy must lie below the dashed tolerance line."
+    ),
 )
 
 
@@ -150,5 +157,5 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
     ax.set_xlabel("case (order, model, λ, seed)")
     ax.set_ylabel("|FD - <∇f, V>| / ||∇f||")
     ax.set_title("Analytic gradient vs 4th-order central differences")
-    legend(ax, fontsize=7)
+    legend(ax)
     return data

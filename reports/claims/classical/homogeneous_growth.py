@@ -21,7 +21,7 @@ from theory.dynamics import DELTA0, A, Q
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
-from .._shared import check_profile, columns, legend, no_runs
+from .._shared import check_profile, columns, legend, no_runs, sympy_text
 from ._common import by_config, predicted_rows
 from ._single_component import axis_target, control_subset, fit_event, start_on_axis
 
@@ -54,6 +54,14 @@ claim = declare(
         "bounds the integration and event-location error of DOP853 at rtol 1e-10 (1e4 x rtol)"
     ),
     model_choice="two-homogeneous parametrisation Σ_i ||w_i||² w̄_i^{⊗l} (docs/math.md §3.3)",
+    reference=(
+        "docs/math.md §3.3 and §6: the logistic law ds/dt = 4s(a - s) of an aligned two-"
+        "homogeneous component"
+    ),
+    caption=(
+        "The flow's fit times (dots) must sit on the logistic (dsolve) times (x); the exponential"
+        " approximation (+) lies below by about ln(1/(1-q))/(4a)."
+    ),
 )
 
 
@@ -129,7 +137,7 @@ def predict(profile: str) -> dict[str, Any]:
 
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
-    predicted = f"t = {prediction['logistic']} (dsolve of ds/dt = 4s(a-s))"
+    predicted = f"t = {sympy_text(prediction['logistic'])} (dsolve of ds/dt = 4s(a - s))"
     rows = [
         (c, m["t_fit"], tl, te)
         for c, m, tl, te in predicted_rows(results, prediction, "t_logistic", "t_exponential")
@@ -190,5 +198,5 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
     ax.set_xlabel("ln(1/δ0²)")
     ax.set_ylabel("a · fit time")
     ax.set_title("Two-homogeneous growth phase (docs/math.md §6)")
-    legend(ax, fontsize=7)
+    legend(ax)
     return data

@@ -56,6 +56,14 @@ claim = declare(
     tolerance=(f"|log(Δ(t)/Δ(t/√2))/log(√2) - degree| <= {SADDLE_SLOPE_TOL} in every case"),
     tolerance_source=SADDLE_CALIBRATION,
     model_choice="two-homogeneous parametrisation (docs/math.md §3.3), for the degree-2 rows",
+    reference=(
+        "docs/math.md §5: the lowest degree of the loss's Taylor expansion at W = 0 (paper 1: 0 "
+        "is a high-order saddle of the plain objective)"
+    ),
+    caption=(
+        "Every point must lie on the dashed diagonal: the measured log-log slope of f(tW) - f(0) "
+        "equals the symbolic lowest degree."
+    ),
 )
 
 
@@ -204,5 +212,5 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
     ax.set_xlabel("symbolic lowest degree at W = 0")
     ax.set_ylabel("measured log-log slope of f(tW) - f(0)")
     ax.set_title("Order of the saddle at 0 (docs/math.md §5)")
-    legend(ax, fontsize=7)
+    legend(ax)
     return data

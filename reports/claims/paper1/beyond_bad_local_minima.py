@@ -15,50 +15,59 @@ import numpy as np
 from numerics.algorithms import classify_end_point, plain_descent_baseline
 from numerics.tensors import orthogonal_tensor
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, clopper_pearson
 from .._shared import legend, no_runs, ok_runs
+
+REG = registration("beyond.bad-local-minima")
+ESCAPE_RHO = REG.tolerance("escape_rho")  # perturbation size of the escape test, units of s^{1/l}
+MIN_COUNT = int(REG.tolerance("min_spurious"))
 
 claim = declare(
     "beyond.bad-local-minima",
     source="Wang et al. 2020 (paper 1): with m = r gradient descent gets stuck even for orthogonal tensors",
     statement=(
-        "With m = r, plain gradient descent on ½||Σ w_i^{⊗l} - T*||² from random "
-        "initialisation (orthogonal target, l = 3 and 4) ends, in some seeds, at a spurious "
-        "local minimum: refined to relative gradient <= 1e-10, no perturbation of size 0.05 "
-        "followed by descent lowers the loss; other end points that plain descent only creeps "
-        "towards are degenerate saddles that such a perturbation escapes. The counts per class "
-        "(success, saddle, spurious_minimum) are reported. With m = 4r gradient descent "
-        "succeeds where m = r does not."
+        "With m = r = 3, plain gradient descent on ½||Σ w_i^{⊗l} - T*||² from random "
+        "initialisation (orthogonal target Σ_k e_k^{⊗l}, d = 20, l = 3 and 4) ends, in some seeds, "
+        "at a spurious local minimum: refined to relative gradient <= 1e-10, the point has error "
+        "> 0.05 and no perturbation of size ρ (along the residual direction of a vanishing "
+        "component, the Hessian's negative and null directions with both signs, and random "
+        "directions) followed by descent lowers the loss. At least one such end point is found "
+        "(l = 3 and 4 pooled); the counts per class (success, saddle, spurious_minimum, "
+        "unresolved) are reported per l."
     ),
     latex=r"\|\nabla f(W_\infty)\|\le10^{-10},\ \ f(W_\infty+\rho V)\not\to f<f(W_\infty)",
     method=(
-        "Orthogonal target Σ_{k<3} e_k^{⊗l}, d = 5; numerics.algorithms.plain_descent_baseline "
-        "(init norm s^{1/l}, step 0.05/(l² s^{2-2/l}), 5000 steps), then "
-        "numerics.algorithms.classify_end_point: saddle-free Newton with the exact Hessian to "
-        "relative gradient <= 1e-10; error <= 0.05: success; otherwise perturb by ρ = 0.05 along "
-        "negative-curvature and Hessian-null directions (both signs: the higher-order test) and "
-        "8 random ones, 3000 descent steps each; a loss drop > 1e-4·½||T*||² = saddle, none = "
-        "spurious minimum (at resolution ρ). Quick: l = 3, m ∈ {3, 12}, 8 seeds; full: "
-        "l ∈ {3, 4}, 30 seeds. Control: rank-one target (r = 1, m ∈ {1, 4}), whose only "
-        "non-global critical point is the saddle at 0: no spurious minimum, and m = 4 does not "
-        "beat m = 1, so the judge must fail."
+        "Orthogonal target Σ_{k<3} e_k^{⊗l}; numerics.algorithms.plain_descent_baseline (init norm "
+        "s^{1/l}, step 0.05/(l² s^{2-2/l}), 5000 steps), then numerics.algorithms."
+        "classify_end_point: saddle-free Newton with the exact Hessian to relative gradient <= "
+        "1e-10; error <= 0.05: success; otherwise perturb by ρ: (0) a component of norm <= ρ "
+        "is replaced by ρ·v along the residual's top direction v (a certified descent direction "
+        "when R(v^{⊗l}) > 0: the exact expansion at a zero row, docs/math.md §10.3), descent for "
+        "four times the derived escape time; (a) negative-curvature and (b) Hessian-null "
+        "directions with both signs, (c) 8 random ones, 3000 descent steps each; a loss drop > "
+        "1e-4·½||T*||² = saddle, none = spurious minimum (at resolution ρ). Quick (smoke test): "
+        "l = 3, d = 5, 6 seeds; full: l ∈ {3, 4}, d = 20, 40 seeds. Control (must fail): rank-one target "
+        "(r = m = 1, at the same l and d), whose only non-global critical point is the saddle at 0 "
+        "(reached by plain descent from a negative start at l = 3: a slow saddle the classifier "
+        "must call a saddle): no spurious minimum exists."
     ),
     tolerance=(
-        "per l: at least one spurious minimum at m = r (existence; counts per class reported "
-        "with the exact interval of the spurious fraction); McNemar one-sided p <= 0.05 for "
-        "'m = 4r succeeds where m = r does not'"
+        f"at least {MIN_COUNT} spurious local minimum among the end points at m = r (l pooled); "
+        "counts per class reported with the exact interval of the spurious fraction"
     ),
     tolerance_source=(
-        "derived: existence needs one certified instance; gradient 1e-10 is the issue's "
-        "criterion; ρ = 0.05 is the nudge that escaped 4 of 6 'stuck' seeds in the referee's "
-        "re-run; drop 1e-4 is far above the rounding of the loss (1e-16) and far below the "
-        "loss gap of one missing component (1/3 of ½||T*||² for r = 3)"
+        "derived: existence needs one certified instance (a refined critical point that no "
+        f"perturbation of size ρ = {ESCAPE_RHO:g} escapes; docs/math.md §10.3); gradient 1e-10 is "
+        "the classifier's criterion; drop 1e-4 is far above the rounding of the loss (1e-16) and "
+        "far below the loss gap of one missing component (1/3 of ½||T*||²); the power of the "
+        "existence check (1 − (1 − p)^n at the calibration estimate p) is registered in "
+        "reports/registered.toml"
     ),
 )
 
 CLASSES = ("success", "saddle", "spurious_minimum", "unresolved")
-ESCAPE_RHO = 0.05  # perturbation size of the escape test, in units of s^{1/l} (the nudge)
 
 
 @dataclass(frozen=True)
@@ -72,23 +81,24 @@ class PlainRun:
     seed: int
 
 
+# orders, d, seeds, control seeds (quick: a smoke test at d = 5, where minima are frequent and cheap)
+GRID = {"quick": ((3,), 5, 6, 4), "full": ((3, 4), 20, 40, 20)}
+
+
 @claim.configs
 def configs(profile: str) -> list[PlainRun]:
-    orders, seeds = ((3,), range(8)) if profile == "quick" else ((3, 4), range(30))
-    return [
-        PlainRun(order=l, d=5, r=3, m=f * 3, seed=s) for l in orders for f in (1, 4) for s in seeds
-    ]
+    orders, d, n, _ = GRID[profile]
+    return [PlainRun(order=l, d=d, r=3, m=3, seed=s) for l in orders for s in range(n)]
 
 
 @claim.controls
 def controls(profile: str) -> dict[str, list[PlainRun]]:
-    orders, seeds = ((3,), range(6)) if profile == "quick" else ((3, 4), range(20))
+    _, d, _, n = GRID[profile]  # the control at the claim's orders and d
     return {
         "rank-one target (r = 1): no spurious critical point": [
-            PlainRun(order=l, d=5, r=1, m=m, seed=1000 + s)
-            for l in orders
-            for m in (1, 4)
-            for s in seeds
+            PlainRun(order=l, d=d, r=1, m=1, seed=1000 + s)
+            for l in GRID[profile][0]
+            for s in range(n)
         ]
     }
 
@@ -108,7 +118,7 @@ def experiment(cfg: PlainRun) -> dict[str, Any]:
         "gd_relative_error": res.relative_error,
         "gd_grad_norm": res.grad_norm,
         "relative_error": cls.relative_error,
-        "grad_norm": cls.grad_norm,
+        "grad_norm": None if math.isnan(cls.grad_norm) else cls.grad_norm,
         "hessian_min_rel": None if math.isnan(cls.hessian_min) else cls.hessian_min,
         "null_dim": cls.null_dim,
         "escape": cls.escape,
@@ -119,56 +129,42 @@ def experiment(cfg: PlainRun) -> dict[str, Any]:
 
 @claim.predict
 def predict(profile: str) -> dict[str, Any]:
-    return {"min_spurious": 1, "p_value": 0.05, "rho": ESCAPE_RHO}
+    return {"min_spurious": MIN_COUNT, "rho": ESCAPE_RHO}
 
 
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     predicted = (
-        "at m = r some end point is a spurious local minimum (escape test at ρ = "
-        f"{prediction['rho']}); m = 4r succeeds where m = r does not (McNemar p <= "
-        f"{prediction['p_value']})"
+        f"at least {prediction['min_spurious']} end point at m = r is a spurious local minimum "
+        f"(escape test at ρ = {prediction['rho']}); counts per class reported"
     )
     ok = ok_runs(results)
     if not ok:
         return no_runs(predicted)
-    groups: dict[tuple[int, int], dict[int, dict[int, Mapping[str, Any]]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
+    per_l: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for c, m in ok:
-        groups[(c.order, c.r)][c.m][c.seed] = m
+        if c.m == c.r:
+            per_l[c.order].append(m)
     ev = Evidence()
     numbers: dict[str, Any] = {}
     parts = []
-    for (l, r), per_m in sorted(groups.items()):
-        counts = {
-            f"m={m}": {k: sum(x["kind"] == k for x in runs.values()) for k in CLASSES}
-            for m, runs in sorted(per_m.items())
-        }
-        at_r = per_m.get(r, {})
-        n_spur = sum(x["kind"] == "spurious_minimum" for x in at_r.values())
-        ev.at_least(f"l={l}: spurious minima found at m=r={r}", n_spur, prediction["min_spurious"])
-        if 4 * r in per_m and at_r:
-            seeds = sorted(set(at_r) & set(per_m[4 * r]))
-            ev.contrast(
-                f"l={l}: m=4r succeeds where m=r does not",
-                [per_m[4 * r][s]["success"] for s in seeds],
-                [at_r[s]["success"] for s in seeds],
-                prediction["p_value"],
-            )
-        n = len(at_r)
-        numbers[f"l={l},r={r}"] = {
+    total = 0
+    for l, runs in sorted(per_l.items()):
+        counts = {k: sum(x["kind"] == k for x in runs) for k in CLASSES}
+        n, n_spur = len(runs), counts["spurious_minimum"]
+        total += n_spur
+        grads = [x["grad_norm"] for x in runs if x["grad_norm"] is not None]
+        numbers[f"l={l}"] = {
             "counts": counts,
-            "spurious_ci95_at_m_eq_r": list(clopper_pearson(n_spur, n)) if n else None,
-            "max_refined_grad_norm": max(x["grad_norm"] for x in at_r.values()) if n else None,
+            "spurious_ci95": list(clopper_pearson(n_spur, n)),
+            "max_refined_grad_norm": max(grads) if grads else None,
+            "escapes": {
+                e: sum(x["escape"] == e for x in runs if x["kind"] == "saddle")
+                for e in ("residual", "negative-curvature", "null-space", "random")
+            },
         }
-        parts.append(
-            f"l={l}: "
-            + "; ".join(
-                f"{mk}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v)
-                for mk, c in counts.items()
-            )
-        )
+        parts.append(f"l={l}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    ev.at_least("spurious local minima found at m = r", total, prediction["min_spurious"])
     return ev.verdict(predicted, " | ".join(parts), numbers)
 
 
@@ -183,7 +179,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
             data[field_name].append(getattr(c, field_name))
         data["kind"].append(m["kind"])
         data["relative_error"].append(m["relative_error"])
-        data["grad_norm"].append(m["grad_norm"])
+        data["grad_norm"].append(m["grad_norm"] if m["grad_norm"] is not None else float("nan"))
     cells = sorted({(lo, mo) for lo, mo in zip(data["order"], data["m"], strict=True)})
     bottom = np.zeros(len(cells))
     for k, kind in enumerate(CLASSES):
@@ -206,7 +202,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     legend(ax1, fontsize=6)
     colors = {kind: f"C{k}" for k, kind in enumerate(CLASSES)}
     ax2.scatter(
-        np.maximum(data["grad_norm"], 1e-18), data["relative_error"], s=10,
+        np.fmax(data["grad_norm"], 1e-18), data["relative_error"], s=10,
         c=[colors[k] for k in data["kind"]],
     )  # fmt: skip
     ax2.set_xscale("log")

@@ -1,146 +1,243 @@
-"""beyond.m-vs-d — in the regime where m matters (the variant without re-initialisation, a fixed budget
-of gradient steps) a fixed m = 4r succeeds at every d while m = r often fails, with 4r far below the
-lazy threshold D/d: paper 1's m = O*(r^{2.5l} log d); docs/math.md §5 and §10.2."""
+"""beyond.m-vs-d — the separation in d: the smallest m at which paper 1's variant reaches a fixed success
+rate, m*(d), grows slower than d^{1/2} (consistent with O*(r^{2.5l} log d)), for the variant with
+re-initialisation and for its ablation without, while the lazy threshold grows like d^{l-1}; docs/math.md
+§5, §10.2 and §10.7."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
-from ...statistics import Evidence
-from .._shared import legend, no_runs, ok_runs
-from ._variant import (
-    MODEL_CHOICE_NO_REINIT,
-    REINIT_CONTROL,
-    BudgetRun,
-    budget_experiment,
-    m_matters,
-    m_star,
-    rate_plot,
-    reinit_control,
-    success_by_m,
+from ...statistics import Check, Evidence
+from .._shared import failed_runs, legend
+from ._lazythreshold import ThresholdRun, threshold_run
+from ._mstar import (
+    ARM_LABEL,
+    ARMS,
+    MStarPoint,
+    MStarSearch,
+    cells,
+    exponent_fit,
+    largest_exponent,
+    search_points,
+    separation_experiment,
+    series,
+    variant_search,
 )
+from ._variant import EPS, MODEL_CHOICE
 
-MVD_FAR_BELOW = 0.1  # m = 4r at most a tenth of the lazy threshold D/d at the largest d
+REG = registration("beyond.m-vs-d")
+BOUND = REG.tolerance("exponent_bound")
+ORDER, RANK = 3, 3
 
 claim = declare(
     "beyond.m-vs-d",
     source="Wang et al. 2020 (paper 1), abstract: m = O*(r^{2.5l} log d), unlike the lazy d^{l-1}",
     statement=(
-        "In the regime where m matters (the variant without re-initialisation, 3000 gradient "
-        "steps; l = 3, r = 3 random targets), m = 4r = 12 components succeed at every d up to "
-        "200 while m = r fails in a large fraction of seeds; 12 is below a tenth of the lazy "
-        "threshold D(d,3)/d (6767 at d = 200). The smallest successful m (level 0.75) is "
-        "reported per d with its interval."
+        "At l = 3, r = 3 (random targets, ε = 0.05), the smallest m at which paper 1's variant "
+        "succeeds in a fixed fraction of seeds, m*(d), grows slower than d^{1/2}: the 95% interval of "
+        "the exponent of m* in d lies below 1/2, with no cell censored at its ceiling, both for the "
+        "variant with re-initialisation (the reconstruction) and for its ablation without (same step "
+        "budget), d from 10 to 200 (full; to 3000 in scale). The slope of m* against log d is "
+        "reported as the measured law. The lazy threshold, judged by the same rule, fails it."
     ),
-    latex=r"\Pr[\mathrm{success}\mid m=4r]\ge p\ \ \forall d\le 200,\qquad 4r\ll D(d,l)/d",
+    latex=r"m^*(d)\propto d^{p},\quad \mathrm{CI}_{95}(p)\subset(-\infty,\tfrac12)",
     method=(
-        "numerics.algorithms.beyond_lazy_descent with epochs=1, epoch_steps=3000 (no "
-        "re-initialisation; other constants default), ε = 0.05; targets random_low_rank(3, d, 3, "
-        "rng=seed), algorithm seeded by (seed, m, 1). Quick: d ∈ {10, 40, 160}, m ∈ {3, 6, 12}, "
-        "10 seeds (can establish rate >= 0.6); full: d ∈ {10, 20, 50, 100, 200}, "
-        "m ∈ {3, 4, 6, 8, 12}, 30 seeds (>= 0.8). Control: the same targets' distribution with "
-        "re-initialisation ('one-random', 40 epochs × 300 steps), where m = r suffices, so the "
-        "contrast m = 4r vs m = r must fail. Resource: m × steps."
+        "m* of a seed block (numerics.algorithms.beyond_lazy_descent, 20 epochs × 300 steps, "
+        "re-initialisation 'small'; the ablation: one epoch of 6000 steps): the smallest m whose "
+        "success rate over the block's seeds (5 quick / 10 full and scale; target random_low_rank("
+        "3, d, 3, rng=seed)) reaches the registered level, searched by doubling from m = r, then "
+        "bisection, up to the registered ceiling; a block that does not pass at the ceiling is "
+        "censored (m* >= ceiling), enters the fit at the ceiling and fails the claim. Exponent: "
+        "least-squares slope of log m* on log d over every block, with its t-interval. Quick: d ∈ "
+        "{10, 40, 160}, 2 blocks, the variant only; full: d ∈ {10, 20, 50, 100, 200}, 4 blocks; scale: d ∈ {100, 300, "
+        "1000, 3000}, 4 blocks. Crossed control (must fail): the same judge on the lazy threshold "
+        "m*_ε(d) (ε = 0.1, 0.3, lazy.threshold-scaling's experiment) at d ∈ {10, 20, 50}, where it grows like d^{l-1} and passes the ceiling."
     ),
     tolerance=(
-        "per d: success rate at m = 4r >= 0.6 (quick) / 0.8 (full) by the exact 95% interval; "
-        "pooled McNemar one-sided p <= 0.05 for 'm = 4r succeeds where m = r does not'; "
-        f"4r/(D/d) <= {MVD_FAR_BELOW} at the largest d"
+        f"per series: upper end of the exponent's 95% interval <= {BOUND:g}; no censored cell; "
+        "the ceiling at least 10 × the largest m* found"
     ),
     tolerance_source=(
-        "derived: rates and McNemar level are the evidence rules (reports/statistics.py); the "
-        "'a tenth of D/d' margin is fixed in advance (the lazy threshold is 2–3 orders larger "
-        "at d >= 100, docs/math.md §4)"
+        f"derived: (docs/math.md §10.7) {BOUND:g} separates polylogarithmic growth (exponent -> 0, "
+        "the paper's log d) from the lazy d^{l-1} (exponent 2 at l = 3) with room on both sides; "
+        "the success level and the ceiling are fixed in reports/registered.toml before any judged "
+        "run; the design can produce exponents up to the registered largest_exponent (> bound + 1, "
+        "tested)"
     ),
-    model_choice=MODEL_CHOICE_NO_REINIT,
+    model_choice=MODEL_CHOICE + "; the ablation without re-initialisation runs one epoch",
+    profiles=("quick", "full", "scale"),
 )
+
+GRID = {  # d, seed blocks per d, arms
+    "quick": ([10, 40, 160], 2, ("reinit",)),
+    "full": ([10, 20, 50, 100, 200], 4, ARMS),
+    "scale": ([100, 300, 1000, 3000], 4, ARMS),
+}
+SEED0 = 10_000  # block b starts at SEED0 + 100·b (fresh: earlier designs judged seeds 0–29)
+LAZY_DS = {"quick": [10, 20, 50], "full": [10, 20, 50], "scale": [10, 20, 50]}
+LAZY_SEEDS = {"quick": 1, "full": 3, "scale": 3}
+CROSSED = "crossed: lazy m*(d)"
 
 
 @claim.configs
-def configs(profile: str) -> list[BudgetRun]:
-    if profile == "quick":
-        ds, ms, seeds = [10, 40, 160], [3, 6, 12], range(10)
-    else:
-        ds, ms, seeds = [10, 20, 50, 100, 200], [3, 4, 6, 8, 12], range(30)
-    return [BudgetRun(order=3, d=d, r=3, m=m, seed=s) for d in ds for m in ms for s in seeds]
+def configs(profile: str) -> list[MStarSearch]:
+    ds, blocks, arms = GRID[profile]
+    return [
+        variant_search(arm, ORDER, d, RANK, SEED0 + 100 * b, profile)
+        for arm in arms
+        for d in ds
+        for b in range(blocks)
+    ]
 
 
 @claim.controls
-def controls(profile: str) -> dict[str, list[BudgetRun]]:
-    ds, seeds = ([10, 40], range(10)) if profile == "quick" else ([10, 50], range(20))
+def controls(profile: str) -> dict[str, list[ThresholdRun]]:
     return {
-        REINIT_CONTROL: [
-            reinit_control(d=d, r=3, m=m, seed=1000 + s) for d in ds for m in (3, 12) for s in seeds
+        CROSSED: [
+            threshold_run(ORDER, d, 30_000 + s)
+            for d in LAZY_DS[profile]
+            for s in range(LAZY_SEEDS[profile])
         ]
     }
 
 
-claim.experiment(budget_experiment)
+claim.experiment(separation_experiment)
+
+
+def design_largest_exponent(profile: str) -> float:
+    """The largest exponent this profile's grid can produce: m* = r below the mean log d, the
+    ceiling above it (:func:`~reports.claims.paper1._mstar.largest_exponent`)."""
+    ds, blocks, _ = GRID[profile]
+    ceiling = REG.tolerance("ceiling", profile)
+    return largest_exponent(ds, [RANK] * len(ds), [ceiling] * len(ds), blocks)
 
 
 @claim.predict
 def predict(profile: str) -> dict[str, Any]:
     import theory
 
-    ds = sorted({c.d for c in configs(profile)})
+    ds, _, _ = GRID[profile]
+    all_d = sorted(set(ds) | set(LAZY_DS[profile]))
     return {
-        "lazy_threshold": {str(d): float(theory.lazy_threshold(d, 3)) for d in ds},
-        "sufficient_m_factor": 4,
-        "min_rate": 0.6 if profile == "quick" else 0.8,
-        "far_below": MVD_FAR_BELOW,
+        "exponent_bound": BOUND,
+        "level": REG.bar(profile, "m_star_level"),
+        "ceiling": int(REG.tolerance("ceiling", profile)),
+        "largest_exponent": design_largest_exponent(profile),
+        "order": ORDER,
+        "rank": RANK,
+        "eps": EPS,
+        "lazy_threshold": {str(d): int(theory.lazy_threshold(d, ORDER)) for d in all_d},
+    }
+
+
+def _points(results: Sequence[RunResult], ceiling: int) -> list[MStarPoint]:
+    """m* points of every series: the variant's arms, and the lazy threshold per ε (a lazy m* above
+    the ceiling is censored there, as the variant's search would have been)."""
+    pts = search_points(results, lambda c: c.d, lambda c: ARM_LABEL[c.arm])
+    for r in results:
+        if r.ok and r.metrics is not None and isinstance(r.config, ThresholdRun):
+            for eps, m in r.metrics["m_star"].items():
+                over = int(m) > ceiling
+                pts.append(MStarPoint(f"lazy ε={eps}", r.config.d, min(int(m), ceiling), over))
+    return pts
+
+
+def _cell_summary(pts: Sequence[MStarPoint]) -> dict[str, Any]:
+    return {
+        str(int(x)): {
+            "values": [p.value for p in ps],
+            "censored": sum(p.censored for p in ps),
+            "median": float(np.median([p.value for p in ps])),
+        }
+        for x, ps in cells(pts).items()
     }
 
 
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
-    f = prediction["sufficient_m_factor"]
+    bound, ceiling = prediction["exponent_bound"], prediction["ceiling"]
     predicted = (
-        f"m = {f}r succeeds at every d (rate >= {prediction['min_rate']}) while m = r does not "
-        f"(McNemar); {f}r <= {prediction['far_below']}·D/d at the largest d"
+        f"exponent of m*(d) below {bound:g} (95% interval), no cell censored at the ceiling "
+        f"{ceiling}, for every series; the log-d slope reported"
     )
-    groups = success_by_m(results, ("d", "r"))
-    if not groups:
-        return no_runs(predicted)
+    groups = series(_points(results, ceiling))
     ev = Evidence()
-    numbers: dict[str, Any] = {"m_star": {}}
-    for (d, r), per_m in sorted(groups.items()):
-        if f * r in per_m:
-            v = per_m[f * r]
-            ev.rate_at_least(f"d={d}: success at m={f * r}", sum(v), len(v), prediction["min_rate"])
-        numbers["m_star"][str(d)] = m_star(per_m)
-    m_matters(ev, groups, lambda g: g[1], f)
-    d_max, r0 = max(groups)
-    lazy = prediction["lazy_threshold"].get(str(d_max))
-    if lazy:
-        ev.at_most(f"{f}r / (D/d) at d={d_max}", f * r0 / lazy, prediction["far_below"])
-    steps = [m["component_steps"] for c, m in ok_runs(results) if m["success"]]
-    numbers["median_component_steps_of_successes"] = float(np.median(steps)) if steps else None
-    measured = "m* (level 0.75) [interval] by d: " + ", ".join(
-        f"{d}: {v['point']} [{v['low']}, {v['high']}]" for d, v in numbers["m_star"].items()
-    )
+    numbers: dict[str, Any] = {
+        "series": {},
+        "failed_runs": failed_runs(results),
+        "largest_exponent": prediction.get("largest_exponent"),
+    }
+    if not groups:
+        ev.add(Check("runs", "inconclusive", float("nan"), "no run produced metrics"))
+    parts = []
+    found = []
+    for name, pts in groups.items():
+        fit = exponent_fit(pts)
+        numbers["series"][name] = {"fit": fit, "cells": _cell_summary(pts)}
+        n_cens = sum(p.censored for p in pts)
+        ev.exact(f"{name}: cells censored at the ceiling {ceiling}", n_cens, len(pts), "cells")
+        found += [p.value for p in pts if not p.censored]
+        if not fit["estimable"]:
+            ev.add(Check(f"{name}: exponent", "inconclusive", float("nan"), "too few cells"))
+            continue
+        e, b = fit["exponent"], fit["log_slope"]
+        ev.interval_beyond(f"{name}: exponent of m*(d)", tuple(e["ci95"]), bound, "below")
+        parts.append(
+            f"{name}: exponent {e['slope']:.2f} [{e['ci95'][0]:.2f}, {e['ci95'][1]:.2f}], "
+            f"m* = a + b·log d with b = {b['slope']:.2f} [{b['ci95'][0]:.2f}, {b['ci95'][1]:.2f}]"
+            + (f", {n_cens} censored" if n_cens else "")
+        )
+    if found:
+        ev.at_least("ceiling / (10 × largest m* found)", ceiling / (10 * max(found)), 1.0)
     ev.note(
-        "Resource: a run costs m × steps component-gradient evaluations (budget 3000 steps; "
-        "successes stop early)."
+        f"m* = smallest m with success rate >= {prediction['level']:g} over a seed block "
+        f"(ε = {prediction['eps']:g}); a censored block counts against the claim. This design can "
+        f"produce exponents up to {prediction.get('largest_exponent', float('nan')):.2f}."
     )
-    return ev.verdict(predicted, measured, numbers)
+    return ev.verdict(predicted, "; ".join(parts) or "n/a", numbers)
 
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
     ax = figure.add_subplot(1, 1, 1)
-    groups = success_by_m(results, ("d", "r"))
-    rate_plot(ax, groups, lambda g: f"d={g[0]}")
-    ax.set_title("Variant without re-initialisation, 3000 steps (l = 3, r = 3)")
-    legend(ax, fontsize=7)
-    data: dict[str, list[Any]] = {"d": [], "m": [], "successes": [], "trials": []}
-    for (d, _), per_m in sorted(groups.items()):
-        for m, v in sorted(per_m.items()):
-            data["d"].append(d)
-            data["m"].append(m)
-            data["successes"].append(sum(v))
-            data["trials"].append(len(v))
+    ceiling = int(prediction.get("ceiling", 10**9))
+    data: dict[str, list[Any]] = {"series": [], "d": [], "m_star": [], "censored": []}
+    pts = _points(results, ceiling)
+    for k, (name, ps) in enumerate(series(pts).items()):
+        xs, med, lo, hi = [], [], [], []
+        for x, cps in cells(ps).items():
+            vals = [p.value for p in cps]
+            xs.append(x * (1 + 0.03 * k))
+            med.append(float(np.median(vals)))
+            lo.append(med[-1] - min(vals))
+            hi.append(max(vals) - med[-1])
+        ax.errorbar(
+            xs, med, yerr=[lo, hi], marker="os^v"[k % 4], capsize=3, label=f"{name}: median, range"
+        )  # fmt: skip
+        for p in ps:
+            data["series"].append(p.series)
+            data["d"].append(p.x)
+            data["m_star"].append(p.value)
+            data["censored"].append(p.censored)
+    lazy = prediction.get("lazy_threshold", {})
+    if lazy:
+        ds = np.array(sorted(int(d) for d in lazy), float)
+        thr = np.array([lazy[str(int(d))] for d in ds], float)
+        ax.plot(ds, thr, "k-", lw=1, label="lazy threshold ceil(D/d) (theory)")
+        g = np.geomspace(ds.min(), max(ds.max(), max(data["d"], default=ds.max())), 50)
+        ax.plot(g, thr[0] * (g / ds[0]) ** (ORDER - 1), "k:", lw=0.8, label="∝ d^{l-1}")
+        ax.plot(g, RANK * np.log(g) / math.log(ds[0]), "k--", lw=0.8, label="∝ log d")
+    ax.axhline(ceiling, color="r", lw=0.8, ls="-.", label=f"ceiling {ceiling}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("m* (smallest m reaching the success level)")
+    ax.set_title("m*(d): variant and ablation stay near r; the lazy threshold grows like d^{l-1}")
+    legend(ax, fontsize=6)
     return data

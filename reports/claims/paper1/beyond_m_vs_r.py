@@ -1,150 +1,231 @@
-"""beyond.m-vs-r — in the regime where m matters the smallest successful m grows with the rank r with
-an exponent (reported with its interval) below paper 1's 2.5l, an upper-bound check of
-m = O*(r^{2.5l} log d); docs/math.md §5 and §10.2."""
+"""beyond.m-vs-r — the smallest m at which paper 1's variant reaches a fixed success rate grows with the
+rank r like r^p with p (95% interval) below a bound the design can test, hence below the paper's 2.5l:
+an upper-bound check of m = O*(r^{2.5l} log d), with the exponent reported as the measured law, for
+l = 3 and 4; docs/math.md §5, §10.2 and §10.7."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
-from ...statistics import Evidence
-from .._shared import legend, no_runs, slope_with_interval
-from ._variant import (
-    MODEL_CHOICE_NO_REINIT,
-    REINIT_CONTROL,
-    BudgetRun,
-    budget_experiment,
-    m_matters,
-    m_star,
-    rate_plot,
-    reinit_control,
-    success_by_m,
+from ...statistics import Check, Evidence
+from .._shared import failed_runs, legend
+from ._lazythreshold import ThresholdRun, threshold_run
+from ._mstar import (
+    ARM_LABEL,
+    N_SEEDS,
+    MStarPoint,
+    MStarSearch,
+    cells,
+    exponent_fit,
+    largest_exponent,
+    search_points,
+    separation_experiment,
+    series,
 )
+from ._variant import EPS, MODEL_CHOICE
+
+REG = registration("beyond.m-vs-r")
+BOUND = REG.tolerance("exponent_bound")
+PER_RANK = int(REG.tolerance("ceiling_per_rank"))
 
 claim = declare(
     "beyond.m-vs-r",
     source="Wang et al. 2020 (paper 1), abstract: m = O*(r^{2.5l} log d)",
     statement=(
-        "In the regime where m matters (the variant without re-initialisation, 3000 steps, "
-        "l = 3, d = 30), the smallest m that succeeds (rate >= 0.75) grows with r with an "
-        "exponent whose 95% interval lies below 2.5l = 7.5 — an upper-bound check, since the "
-        "paper's O*(r^{2.5l}) hides constants — and m = 4r succeeds where m = r fails."
+        "At d = 50 (random rank-r targets, ε = 0.05), the smallest m at which paper 1's variant "
+        "succeeds in a fixed fraction of seeds grows with r ∈ {1, 2, 3, 4, 6, 8} like r^p with the "
+        f"95% interval of p below {BOUND:g}, for l = 3 and l = 4, with no cell censored at its "
+        f"ceiling {PER_RANK}·r — for the variant with re-initialisation and for its ablation "
+        f"without. Since {BOUND:g} < 2.5l (7.5 and 10), this is an upper-bound check of the paper's "
+        "O*(r^{2.5l}); the exponent is reported as the measured law."
     ),
-    latex=r"m^*(r)\propto r^{p},\quad \mathrm{CI}_{95}(p)\subset(-\infty,\,2.5\,l]",
+    latex=r"m^*(r)\propto r^{p},\quad \mathrm{CI}_{95}(p)\subset(-\infty,2]\subset(-\infty,2.5\,l]",
     method=(
-        "As beyond.m-vs-d at d = 30. Quick: r ∈ {2, 3, 4}, m ∈ {r, 2r, 4r}, 10 seeds; full: "
-        "r ∈ {2, 3, 4, 6, 8}, m ∈ {2, 3, 4, 6, 8, 12, 16, 24, 32, 48} ∩ [r, 6r] ∪ {4r}, 20 "
-        "seeds. m*(r) = smallest m from which the success rate stays >= 0.75, interval from the "
-        "exact intervals of the rates; exponent = least-squares slope of log m* on log r with "
-        "its t-interval. Control: re-initialisation ('one-random', 40 × 300 steps) at "
-        "r ∈ {2, 3}, where m = r suffices: the contrast must fail."
+        "m* of a seed block as beyond.m-vs-d (doubling from m = r, then bisection, up to the "
+        "ceiling 64·r; the variant with re-initialisation 'small', 20 epochs × 300 steps, and the "
+        "ablation, one epoch of 6000 steps; a block that does not pass at the ceiling is censored "
+        "and fails the claim). Exponent: least-squares slope of log m* on log r over every block, "
+        "with its t-interval, per (l, arm). Quick: l = 3, d = 20, r ∈ {1, 2, 4}, the variant, 2 "
+        "blocks of 5 seeds; full: l ∈ {3, 4}, d = 50, r ∈ {1, 2, 3, 4, 6, 8}, both arms, 3 blocks "
+        "of 10 seeds. The bound 2.5l itself cannot be tested as an exponent: over r ∈ [1, 8] it "
+        "needs m*(8)/m*(1) > 8^{8.5} ≈ 5·10^7 components; the design tests the bound it can "
+        "exceed (largest producible exponent > bound + 1, tested). Crossed control (must fail): the "
+        "same judge on the lazy threshold m*_ε(r) (ε = 0.1, 0.3) of rank-r targets at d = 30 "
+        "(quick) / 50, which exceeds the variant's ceiling."
     ),
     tolerance=(
-        "upper end of the exponent's 95% interval <= 2.5l = 7.5; pooled McNemar one-sided "
-        "p <= 0.05 for 'm = 4r succeeds where m = r does not'"
+        f"per (l, arm): upper end of the exponent's 95% interval <= {BOUND:g}; no censored cell; "
+        "the ceiling at least 10 × the largest m* found"
     ),
     tolerance_source=(
-        "derived: 2.5l is the paper's exponent (docs/math.md §5); the interval and the McNemar "
-        "level are the evidence rules (reports/statistics.py)"
+        f"derived: (docs/math.md §10.2, §10.7) with re-initialisation m* = r (exponent 1), without "
+        f"it a coupon-collector m* ~ r log r (exponent ~1.3 on [1, 8]); {BOUND:g} leaves room "
+        "for constants and is the largest bound this grid and ceiling can falsify; 2.5l is the "
+        "paper's exponent (docs/math.md §5); registered in reports/registered.toml"
     ),
-    model_choice=MODEL_CHOICE_NO_REINIT,
+    model_choice=MODEL_CHOICE + "; the ablation without re-initialisation runs one epoch",
 )
+
+GRID: dict[str, dict[str, Any]] = {
+    "quick": {"orders": [3], "d": 20, "ranks": [1, 2, 4], "arms": ["reinit"], "blocks": 2},
+    "full": {
+        "orders": [3, 4],
+        "d": 50,
+        "ranks": [1, 2, 3, 4, 6, 8],
+        "arms": ["reinit", "none"],
+        "blocks": 3,
+    },
+}
+SEED0 = 40_000  # block b starts at SEED0 + 100·b
+LAZY = {"quick": (30, [1, 2, 4]), "full": (50, [1, 2, 4, 8])}
+CROSSED = "crossed: lazy m*(r)"
+
+
+def _ceiling(r: int) -> int:
+    return PER_RANK * r
 
 
 @claim.configs
-def configs(profile: str) -> list[BudgetRun]:
-    if profile == "quick":
-        rs, seeds = [2, 3, 4], range(10)
-        grid = {r: [r, 2 * r, 4 * r] for r in rs}
-    else:
-        rs, seeds = [2, 3, 4, 6, 8], range(20)
-        base = [2, 3, 4, 6, 8, 12, 16, 24, 32, 48]
-        grid = {r: sorted({m for m in base if r <= m <= 6 * r} | {4 * r}) for r in rs}
-    return [BudgetRun(order=3, d=30, r=r, m=m, seed=s) for r in rs for m in grid[r] for s in seeds]
+def configs(profile: str) -> list[MStarSearch]:
+    g = GRID[profile]
+    level = REG.bar(profile, "m_star_level")
+    return [
+        MStarSearch(arm, l, g["d"], r, SEED0 + 100 * b, N_SEEDS[profile], level, _ceiling(r))
+        for l in g["orders"]
+        for arm in g["arms"]
+        for r in g["ranks"]
+        for b in range(g["blocks"])
+    ]
 
 
 @claim.controls
-def controls(profile: str) -> dict[str, list[BudgetRun]]:
-    seeds = range(10) if profile == "quick" else range(20)
-    return {
-        REINIT_CONTROL: [
-            reinit_control(d=30, r=r, m=m, seed=1000 + s)
-            for r in (2, 3)
-            for m in (r, 4 * r)
-            for s in seeds
-        ]
-    }
+def controls(profile: str) -> dict[str, list[ThresholdRun]]:
+    d, ranks = LAZY[profile]
+    return {CROSSED: [threshold_run(3, d, 50_000 + r, rank=r) for r in ranks]}
 
 
-claim.experiment(budget_experiment)
+claim.experiment(separation_experiment)
+
+
+def design_largest_exponent(profile: str) -> float:
+    """The largest exponent this profile's grid can produce: m* = r below the mean log r, the
+    ceiling 64·r above it (:func:`~reports.claims.paper1._mstar.largest_exponent`)."""
+    ranks = GRID[profile]["ranks"]
+    return largest_exponent(ranks, ranks, [_ceiling(r) for r in ranks], GRID[profile]["blocks"])
 
 
 @claim.predict
 def predict(profile: str) -> dict[str, Any]:
-    return {"paper_exponent": 2.5 * 3, "order": 3}
+    return {
+        "exponent_bound": BOUND,
+        "paper_exponent": {str(l): 2.5 * l for l in GRID[profile]["orders"]},
+        "ceiling_per_rank": PER_RANK,
+        "level": REG.bar(profile, "m_star_level"),
+        "largest_exponent": design_largest_exponent(profile),
+        "eps": EPS,
+    }
+
+
+def _points(results: Sequence[RunResult]) -> list[MStarPoint]:
+    """m* points per (l, arm) series, and the lazy threshold per ε (a lazy m* above the variant's
+    ceiling at its r is censored there, as the variant's search would have been)."""
+    pts = search_points(results, lambda c: c.r, lambda c: f"l={c.order}, {ARM_LABEL[c.arm]}")
+    for r in results:
+        if r.ok and r.metrics is not None and isinstance(r.config, ThresholdRun):
+            c = r.config
+            for eps, m in r.metrics["m_star"].items():
+                cap = _ceiling(c.rank)
+                pts.append(
+                    MStarPoint(f"l={c.order}, lazy ε={eps}", c.rank, min(int(m), cap), int(m) > cap)
+                )
+    return pts
 
 
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
-    bound = prediction["paper_exponent"]
+    bound = prediction["exponent_bound"]
     predicted = (
-        f"growth exponent of m*(r) at most {bound:g} = 2.5l (upper-bound check: the paper's "
-        "O*(r^{2.5l}) hides constants, so only the exponent is testable); m = 4r beats m = r"
+        f"exponent of m*(r) below {bound:g} (95% interval; the paper's 2.5l = "
+        + ", ".join(f"{v:g} (l={k})" for k, v in prediction["paper_exponent"].items())
+        + f" a fortiori), no cell censored at the ceiling {prediction['ceiling_per_rank']}·r"
     )
-    groups = success_by_m(results, ("r", "d"))
-    if not groups:
-        return no_runs(predicted)
+    groups = series(_points(results))
     ev = Evidence()
-    stars = {g: m_star(per_m) for g, per_m in sorted(groups.items())}
-    numbers: dict[str, Any] = {"m_star": {str(g[0]): s for g, s in stars.items()}}
-    pts = [(g[0], s["point"]) for g, s in stars.items() if s["point"] is not None]
-    if len(pts) >= 3 and len({r for r, _ in pts}) >= 2:
-        slope, ci, numbers["exponent"] = slope_with_interval(
-            [math.log(r) for r, _ in pts], [math.log(m) for _, m in pts]
+    numbers: dict[str, Any] = {
+        "series": {},
+        "failed_runs": failed_runs(results),
+        "largest_exponent": prediction.get("largest_exponent"),
+    }
+    if not groups:
+        ev.add(Check("runs", "inconclusive", float("nan"), "no run produced metrics"))
+    parts = []
+    ratio = []
+    for name, pts in groups.items():
+        fit = exponent_fit(pts)
+        numbers["series"][name] = {
+            "fit": fit,
+            "cells": {str(int(x)): [p.value for p in ps] for x, ps in cells(pts).items()},
+        }
+        n_cens = sum(p.censored for p in pts)
+        ev.exact(f"{name}: cells censored at the ceiling", n_cens, len(pts), "cells")
+        ratio += [p.value / (prediction["ceiling_per_rank"] * p.x) for p in pts if not p.censored]
+        if not fit["estimable"]:
+            ev.add(Check(f"{name}: exponent", "inconclusive", float("nan"), "too few cells"))
+            continue
+        e = fit["exponent"]
+        ev.interval_beyond(f"{name}: exponent of m*(r)", tuple(e["ci95"]), bound, "below")
+        parts.append(
+            f"{name}: p = {e['slope']:.2f} [{e['ci95'][0]:.2f}, {e['ci95'][1]:.2f}]"
+            + (f", {n_cens} censored" if n_cens else "")
         )
-        ev.interval_beyond("growth exponent of m*(r) <= 2.5l", ci, bound, "below")
-        measured = f"exponent {slope:.2f} (95% CI {ci[0]:.2f}–{ci[1]:.2f}); "
-    else:
-        measured = "exponent not estimable (fewer than 3 r with m*); "
-    m_matters(ev, groups, lambda g: g[0], 4)
-    measured += "m* by r: " + ", ".join(
-        f"{r}: {v['point']} [{v['low']}, {v['high']}]" for r, v in numbers["m_star"].items()
+    if ratio:
+        ev.at_most("largest m*/ceiling (must leave a factor 10)", max(ratio), 0.1)
+    ev.note(
+        f"m* = smallest m with success rate >= {prediction['level']:g} over a seed block "
+        f"(ε = {prediction['eps']:g}); this design can produce exponents up to "
+        f"{prediction.get('largest_exponent', float('nan')):.2f}; 2.5l cannot be reached by any "
+        "runnable m (docs/math.md §10.7)."
     )
-    ev.note("Upper-bound check only: an exponent below 2.5l is consistent with the paper's bound.")
-    return ev.verdict(predicted, measured, numbers)
+    return ev.verdict(predicted, "; ".join(parts) or "n/a", numbers)
 
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
-    ax1, ax2 = figure.subplots(1, 2)
-    groups = success_by_m(results, ("r", "d"))
-    rate_plot(ax1, groups, lambda g: f"r={g[0]}")
-    ax1.set_title("no re-init, 3000 steps, d = 30", fontsize=9)
-    legend(ax1, fontsize=6)
-    data: dict[str, list[Any]] = {"r": [], "m_star": [], "m_star_low": [], "m_star_high": []}
-    for (r, _), per_m in sorted(groups.items()):
-        s = m_star(per_m)
-        data["r"].append(r)
-        data["m_star"].append(s["point"])
-        data["m_star_low"].append(s["low"])
-        data["m_star_high"].append(s["high"])
-    rs = np.array(data["r"], float)
-    pt = np.array([np.nan if v is None else v for v in data["m_star"]], float)
-    lo = np.array([np.nan if v is None else v for v in data["m_star_low"]], float)
-    hi = np.array([np.nan if v is None else v for v in data["m_star_high"]], float)
-    if rs.size:
-        ax2.errorbar(
-            rs, pt, yerr=[np.nan_to_num(pt - lo), np.nan_to_num(hi - pt)], marker="o", capsize=3,
-            label="m* (level 0.75), interval",
-        )  # fmt: skip
-        ax2.plot(rs, rs, "k:", lw=0.8, label="m = r")
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("rank r")
-    ax2.set_ylabel("m*")
-    legend(ax2, fontsize=6)
+    ax = figure.add_subplot(1, 1, 1)
+    data: dict[str, list[Any]] = {"series": [], "r": [], "m_star": [], "censored": []}
+    pts = _points(results)
+    rs_all: list[float] = []
+    for k, (name, ps) in enumerate(series(pts).items()):
+        xs, med, lo, hi = [], [], [], []
+        for x, cps in cells(ps).items():
+            vals = [p.value for p in cps]
+            xs.append(x * (1 + 0.03 * k))
+            med.append(float(np.median(vals)))
+            lo.append(med[-1] - min(vals))
+            hi.append(max(vals) - med[-1])
+            rs_all.append(x)
+        ax.errorbar(xs, med, yerr=[lo, hi], marker="os^v"[k % 4], capsize=3, label=name)
+        for p in ps:
+            data["series"].append(p.series)
+            data["r"].append(p.x)
+            data["m_star"].append(p.value)
+            data["censored"].append(p.censored)
+    if rs_all:
+        g = np.geomspace(1, max(rs_all), 50)
+        for l, p in prediction.get("paper_exponent", {}).items():
+            ax.plot(g, g**p, ":", lw=0.9, label=f"r^{{2.5l}} = r^{p:g} (l={l}, paper's bound)")
+        ax.plot(g, g ** prediction.get("exponent_bound", 2.0), "k--", lw=0.8, label="r^bound")
+        ax.plot(g, PER_RANK * g, "r-.", lw=0.8, label=f"ceiling {PER_RANK}·r")
+        ax.set_ylim(0.8, max(PER_RANK * max(rs_all) * 4, 10))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rank r")
+    ax.set_ylabel("m* (median, range over blocks)")
+    ax.set_title("m*(r) against the paper's r^{2.5l}: exponent far below the bound")
+    legend(ax, fontsize=6)
     return data

@@ -14,15 +14,19 @@ from numerics.algorithms import hessian_min_eigenvalue
 from numerics.models import loss, loss_and_grad, model_tensor
 from numerics.tensors import inner, random_low_rank, random_unit_vectors
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, linear_fit
 from .._shared import legend, no_runs, ok_runs
 
 RAY_SIZES = {2: 3, 3: 3, 4: 3, 5: 2, 6: 2}  # d per order: d^l <= 243 for the explicit sympy loss
+REG = registration("beyond.saddle-at-zero")
 # |numeric - symbolic| in units of eps_mach·f(0): two loss values, each a Gram sum of (m + r)² = 16
 # terms of size <= ~f(0), round to <= 2·16 ulp of f(0); the symbolic polynomial in double adds a few
-SYMBOLIC_ULP_TOL = 100.0
-ORDER_TOL = 0.02  # |fitted order - l| on t-values where the next term is <= 1e-3 of the first
+SYMBOLIC_ULP_TOL = REG.tolerance("symbolic_ulp")
+ORDER_TOL = REG.tolerance(
+    "order_tol"
+)  # |fitted order - l| where the next term is <= 1e-3 of the first
 
 claim = declare(
     "beyond.saddle-at-zero",

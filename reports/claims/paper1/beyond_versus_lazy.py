@@ -17,10 +17,20 @@ from numerics.algorithms import beyond_lazy_descent
 from numerics.lazy_training import lazy_training_descent, stable_step
 from numerics.tensors import random_low_rank
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, clopper_pearson
 from .._shared import legend, no_runs, ok_runs
 from ._variant import EPS, MODEL_CHOICE, variant_outcome
+
+REG = registration("beyond.versus-lazy")
+# d, judged seeds per d, control seeds (sizes from the power rule: reports/registered.toml);
+# scale: the papers' regime, d >= 200 (no d^l array anywhere)
+GRID = {
+    "quick": ([20], 16, 16),
+    "full": ([20, 50], 34, 34),
+    "scale": ([200, 1000, 2000], 48, 34),
+}
 
 claim = declare(
     "beyond.versus-lazy",
@@ -37,18 +47,22 @@ claim = declare(
         "ε = 0.05); 'lazy' = numerics.lazy_training.lazy_training_descent of "
         "F_α(W) = ||α(T(W) − T(W0)) − T*||²/(2α²) (plain model, W0 ~ N(0, 1/d), α = 100, "
         "step = stable_step(W0)/2, 2000 steps, stop at error ε). Paired by seed; McNemar exact "
-        "one-sided. Quick: d = 20 (D/d = 77), 10 seeds (can establish variant rate >= 0.6); "
-        "full: d ∈ {20, 50} (D/d = 77, 442), 30 seeds (>= 0.8); scale: d ∈ {200, 1000, 2000} "
-        "(D/d = 6767 to 1.3e6), 20 seeds. Control: d = 6, m = 30 (m·d = 180 >= D = 56, above the "
-        "lazy threshold 9.3), where lazy training reaches ε too, so the contrast must fail."
+        f"one-sided. Quick: d = 20 (D/d = 77), {GRID['quick'][1]} seeds; full: d ∈ {{20, 50}} (D/d = "
+        f"77, 442), {GRID['full'][1]} seeds; scale: d ∈ {{200, 1000, 2000}} (D/d = 6767 to 1.3e6), "
+        f"{GRID['scale'][1]} seeds (sizes from the power rule). Control: d = 6, m = 30 (m·d = 180 "
+        ">= D = 56, above the lazy threshold 9.3), where lazy training reaches ε too, so the "
+        "contrast must fail."
     ),
     tolerance=(
-        "per d: variant success rate >= 0.6 (quick) / 0.8 (full, scale) by the exact 95% "
-        "interval, and McNemar one-sided p <= 0.05 for 'variant succeeds where lazy does not'"
+        f"per d: variant success rate >= {REG.bar('quick', 'variant_rate'):g} (quick) / "
+        f"{REG.bar('full', 'variant_rate'):g} (full, scale) by the exact 95% interval, and McNemar "
+        f"one-sided p <= {REG.tolerance('contrast_level'):g} for 'variant succeeds where lazy does "
+        "not'"
     ),
     tolerance_source=(
         "derived: the rates and the McNemar level are the evidence rules (reports/statistics.py); "
-        "ε = 0.05 is the variant's documented default accuracy (docs/math.md §5)"
+        "ε = 0.05 is the variant's documented default accuracy (docs/math.md §5); bars and "
+        "planned sizes registered in reports/registered.toml"
     ),
     model_choice=MODEL_CHOICE,
     profiles=("quick", "full", "scale"),
@@ -75,12 +89,8 @@ class LazyVsVariant:
 
 @claim.configs
 def configs(profile: str) -> list[LazyVsVariant]:
-    if profile == "quick":
-        ds, seeds = [20], range(10)
-    elif profile == "full":
-        ds, seeds = [20, 50], range(30)
-    else:  # scale: the papers' regime, d >= 200 (no d^l array anywhere)
-        ds, seeds = [200, 1000, 2000], range(20)
+    ds, n, _ = GRID[profile]
+    seeds = range(n)
     return [
         LazyVsVariant(order=3, d=d, r=3, m=12, seed=s, arm=arm)
         for d in ds
@@ -91,7 +101,7 @@ def configs(profile: str) -> list[LazyVsVariant]:
 
 @claim.controls
 def controls(profile: str) -> dict[str, list[LazyVsVariant]]:
-    n = 10 if profile == "quick" else 20
+    n = GRID[profile][2]
     # d = 6, l = 3: D/d = 56/6 ≈ 9.3 and m·d = 180 >= D: the tangent space is all of Sym^3(R^6)
     return {
         "m above D/d (d=6, m=30): lazy fits too": [
@@ -144,8 +154,8 @@ def predict(profile: str) -> dict[str, Any]:
     return {
         "eps": EPS,
         "lazy_threshold": {str(d): float(theory.lazy_threshold(d, 3)) for d in ds},
-        "p_value": 0.05,
-        "min_variant_rate": 0.6 if profile == "quick" else 0.8,
+        "p_value": REG.tolerance("contrast_level"),
+        "min_variant_rate": REG.bar(profile, "variant_rate"),
     }
 
 

@@ -14,6 +14,7 @@ from numerics.flow import gradient_flow
 from numerics.lazy import alpha_comparison, linearized_flow, tangent_operator
 from numerics.tensors import LowRankTensor, int_power, random_low_rank, random_unit_vectors
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence, linear_fit
 from .._shared import failed_runs, legend, loglog_slope, ok_runs
@@ -23,7 +24,7 @@ MATH_MD_DISTANCES = (0.178, 0.066, 0.020, 0.0066, 0.0020)  # docs/math.md §4, s
 # |slope + 1| over α >= 3. Derived: distance = C1/α + C2/α² + ..., so the local log-log slope is
 # -1 - (C2/C1)/α + O(α^{-2}); docs/math.md §4's distances (0.066, 0.020, 0.0066, 0.0020 at α = 3..100)
 # give C2/C1 ≈ 0.2, i.e. a slope within 0.07 of -1 at α = 3 and 0.002 at α = 100.
-ALPHA_SLOPE_TOL = 0.1
+ALPHA_SLOPE_TOL = registration("lazy.alpha-scaling").tolerance("slope_tol")
 
 claim = declare(
     "lazy.alpha-scaling",

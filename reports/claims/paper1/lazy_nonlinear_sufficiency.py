@@ -16,28 +16,38 @@ from numerics.lazy import lazy_residual, linearized_flow, sym_basis_size
 from numerics.lazy_training import lazy_training_flow
 from numerics.tensors import random_low_rank
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence
 from .._shared import failed_runs, legend, loglog_slope, mean_interval, ok_runs
 
 NL_ALPHAS = (10.0, 100.0, 1000.0)
+REG = registration("lazy.nonlinear-sufficiency")
 # "reaches the target": final residual <= REACH_EPS at every α. Derived: t_end is where the exact
 # linearised flow is within REACH_EPS/10 of its limit (0 above the threshold); the nonlinear output
 # differs from the linearised one by sup||f_α − f_lin|| = O(1/α) (docs/math.md §4, measured
 # 0.2/α·||T*|| at α >= 3), i.e. <= (0.2/10)² = 4e-4 in squared relative terms at the smallest α = 10:
-# 1e-4 + 4e-4 <= REACH_EPS = 1e-3.
-REACH_EPS = 1e-3
+# 1e-4 + 4e-4 <= REACH_EPS = 1e-3 (docs/math.md §9.2; registered).
+REACH_EPS = REG.tolerance("reach_eps")
 # "stalls at the lazy residual": |final residual at α = 1000 − lazy residual| <= STALL_TOL·lazy residual.
 # Derived: t_end also puts the linearised flow within STALL_TOL/4·lazy of the lazy residual, and the
 # O(1/α) bound gives |‖f_α−T*‖² − ‖f_lin−T*‖²| <= 2‖f_lin−T*‖·δ + δ² with δ = 0.2/1000·||T*||, i.e.
 # <= 4e-4·sqrt(lazy), below 3/4 of STALL_TOL·lazy for any lazy residual >= 0.003.
-STALL_TOL = 0.01
+STALL_TOL = REG.tolerance("stall_tol")
 # slope of log(max movement) vs log α: midpoint between "no decay" (0) and 1/α (-1)
-MOVEMENT_BOUND = -0.5
-# The comparison needs the linearised flow to have converged; runs whose (exact) linearised flow needs
-# t > T_CAP for that (a tiny λ_min⁺ with weight on its mode: about 1 in 8 seeds below the threshold)
-# are not run and not judged — decided from W0 and T* before any nonlinear run, and reported.
+MOVEMENT_BOUND = REG.tolerance("movement_bound")
+# above this m·d the lazy residual (CG) and the linearised flow (DOP853) are computed matrix-free
+DENSE_MAX_MD = 1200
+CG_TOL = 1e-10  # normal-equation tolerance of the matrix-free lazy residual (error ~tol²)
+# Horizon cap: a run whose linearised flow has not reached its limit by T_CAP (a tiny λ_min⁺ carrying
+# weight: about 1 in 8 seeds below the threshold) is run to T_CAP and judged against the linearised
+# flow there (the O(1/α) bound holds at every t); how many is reported.
 T_CAP = 100.0
+# (l, d) pairs and seeds per pair and rule (sizes from the power rule: reports/registered.toml)
+GRID = {
+    "quick": ([(3, 6), (4, 5)], range(6)),
+    "full": ([(3, 6), (4, 5), (3, 16), (3, 20)], range(9)),
+}
 
 claim = declare(
     "lazy.nonlinear-sufficiency",
@@ -50,32 +60,37 @@ claim = declare(
         "||α(T(W) − T(W0)) − T*||²/(2α²), with m = 2·D(d,l)/d unit-norm components reaches a random "
         f"rank-one target (relative squared residual <= {REACH_EPS:g}) at every α ∈ {{10, 100, 1000}} "
         "while its relative parameter movement max_t ||W(t) − W0||/||W0|| decays with α; with "
-        "m = D/(2d) (below the threshold) it stalls at the lazy residual given by the tangent "
-        "projection."
+        "m = D/(2d) (below the threshold) it stalls at the residual of the linearised flow — the "
+        "lazy residual given by the tangent projection where that flow has converged — at d up to "
+        "20 (l = 3)."
     ),
     latex=r"m\ge m^*:\ \|f_\alpha(t_{end})-T^*\|^2\le 10^{-3}\|T^*\|^2,\ \ \|W-W_0\|/\|W_0\|=O(1/\alpha)",
     method=(
         "numerics.lazy_training.lazy_training_flow (RK45, rtol 1e-9) up to t_end, the first time the "
-        "exact linearised flow is within 1e-4 + 0.25%·lazy of its limit (runs needing t_end > "
-        f"{T_CAP:g} are reported and not judged); lazy residual by dense least squares "
-        "(numerics.lazy.lazy_residual). Reach rule on m = ceil(2·D/d) runs: residual <= "
+        "linearised flow is within 1e-4 + 0.25%·lazy of its limit, at most "
+        f"{T_CAP:g}; lazy residual and linearised flow dense (least squares, eigendecomposition) "
+        f"up to m·d = {DENSE_MAX_MD}, matrix-free above (numerics.lazy.lazy_residual with CG at "
+        f"tol {CG_TOL:g}; linearized_flow with DOP853 on kernel products). Reach rule on m = "
+        "ceil(2·D/d) runs: residual <= "
         f"{REACH_EPS:g} at every α, and the mean over seeds of the log-log slope of the movement in α "
         f"has its 95% t-interval below {MOVEMENT_BOUND}. Stall rule on m = ceil(D/(2d)) runs: final "
-        f"residual at α = 1000 within {STALL_TOL:.0%} of the lazy residual. Regime: quick (l,d) ∈ "
-        "{(3,6), (4,4)}, 5 seeds per rule (rates >= 0.5 can be established); full adds (3,8), (4,5), "
-        "8 seeds (32 runs per rule, rates >= 0.8). Control (must fail): m = D/(2d), below the "
-        "threshold, judged by the reach rule."
+        f"residual at α = 1000 within {STALL_TOL:.0%} of the linearised flow's at t_end. Regime: "
+        f"quick (l,d) ∈ {{(3,6), (4,5)}}, {len(GRID['quick'][1])} seeds per pair and rule; full "
+        f"(l,d) ∈ {{(3,6), (4,5), (3,16), (3,20)}}, {len(GRID['full'][1])} seeds (sizes from the "
+        "power rule). Control (must fail): m = D/(2d), below the threshold, judged by the reach "
+        "rule."
     ),
     tolerance=(
-        f"reach: residual <= {REACH_EPS:g}; stall: |residual − lazy| <= {STALL_TOL:g}·lazy; rates "
-        f"with exact 95% intervals against 0.5 (quick) / 0.8 (full); movement slope CI below "
-        f"{MOVEMENT_BOUND}"
+        f"reach: residual <= {REACH_EPS:g}; stall: |residual − linearised| <= {STALL_TOL:g}·"
+        f"linearised; rates with exact 95% intervals against {REG.bar('quick', 'rate'):g} (quick) / "
+        f"{REG.bar('full', 'rate'):g} (full); movement slope CI below {MOVEMENT_BOUND:g}"
     ),
     tolerance_source=(
         "derived (docs/math.md §9.2): t_end puts the exact linearised flow within 1e-4 + 0.25%·lazy of its limit; the "
         "nonlinear output is within 0.2/α·||T*|| of the linearised one (docs/math.md §4, lazy scaling), so "
         f"(0.2/10)² = 4e-4 <= {REACH_EPS:g} at α = 10 and 2·0.2/1000 <= {STALL_TOL:g}·lazy at α = "
-        f"1000; {MOVEMENT_BOUND} is the midpoint between no decay (0) and the predicted 1/α (-1)"
+        f"1000; {MOVEMENT_BOUND:g} is the midpoint between no decay (0) and the predicted 1/α (-1); "
+        "registered in reports/registered.toml"
     ),
 )
 
@@ -91,12 +106,10 @@ class NonlinearRun:
     ratio: float
     seed: int
     rule: str
+    reach_eps: float = REACH_EPS
+    stall_tol: float = STALL_TOL
 
 
-GRID = {
-    "quick": ([(3, 6), (4, 4)], range(5)),
-    "full": ([(3, 6), (3, 8), (4, 4), (4, 5)], range(8)),
-}
 NL_ABOVE, NL_BELOW = 2.0, 0.5  # m/(D/d) above and below the threshold
 
 
@@ -114,12 +127,36 @@ def configs(profile: str) -> list[NonlinearRun]:
 @claim.controls
 def controls(profile: str) -> dict[str, list[NonlinearRun]]:
     pairs, _ = GRID[profile]
-    seeds = range(8)  # 0/n fails "rate >= 0.5" once n >= 6 judged runs (a few are not judged)
+    seeds = range(6 if profile == "quick" else 8)  # 0 or 1 of n fails "rate >= bar" decisively
     return {
         "below the threshold, judged by the reach rule": [
             NonlinearRun(l, d, NL_BELOW, 100 + s, "reach") for l, d in pairs for s in seeds
         ]
     }
+
+
+def _lazy_and_linear(
+    W0: np.ndarray, target: Any, grid: np.ndarray
+) -> tuple[float, np.ndarray, str]:
+    """The lazy residual (tangent projection) and the centred linearised flow's residual on ``grid``:
+    dense (least squares, eigendecomposition) up to ``m·d = DENSE_MAX_MD``, matrix-free above (CG at
+    normal-equation tolerance ``CG_TOL``; DOP853 on the kernel products, rtol 1e-10)."""
+    if W0.size <= DENSE_MAX_MD:
+        lazy = lazy_residual(W0, target, method="dense").residual
+        lin = linearized_flow(
+            W0, target, (0.0, grid[-1]), t_eval=grid, method="exact", include_offset=False
+        )
+        return lazy, lin.residual, "dense"
+    res = lazy_residual(W0, target, method="cg", tol=CG_TOL)
+    if not res.converged:
+        raise RuntimeError(res.message)
+    lin = linearized_flow(
+        W0, target, (0.0, grid[-1]), t_eval=grid, method="DOP853", rtol=1e-10, atol=1e-12,
+        include_offset=False,
+    )  # fmt: skip
+    if not lin.success:
+        raise RuntimeError(lin.message)
+    return res.residual_bound, lin.residual, "matrix-free"
 
 
 @claim.experiment
@@ -131,22 +168,14 @@ def experiment(cfg: NonlinearRun) -> dict[str, Any]:
     rng = np.random.default_rng([cfg.seed, cfg.order, cfg.d, round(100 * cfg.ratio)])
     target = random_low_rank(1, cfg.d, cfg.order, rng=rng)
     W0 = sphere_init(m, cfg.d, 1.0, rng)
-    lazy = lazy_residual(W0, target, method="dense").residual  # the tangent projection
-    # t_end: first time the exact linearised flow is within REACH_EPS/10 + STALL_TOL/4·lazy of its
-    # limit (the same criterion for every rule, so a control differs from a judged run only in m)
+    # t_end: first time the linearised flow is within reach_eps/10 + stall_tol/4·lazy of its limit,
+    # the lazy residual (the same criterion for every rule, so a control differs from a judged run
+    # only in m); T_CAP when it is not by then (the run is judged against the flow at T_CAP)
     grid = np.geomspace(1e-3, T_CAP, 400)
-    lin = linearized_flow(
-        W0, target, (0.0, T_CAP), t_eval=grid, method="exact", include_offset=False
-    )
-    close = lin.residual - lazy <= REACH_EPS / 10 + STALL_TOL / 4 * lazy
-    base = {"m": m, "md_over_D": m * cfg.d / D, "lazy_residual": lazy, "alphas": list(NL_ALPHAS)}
-    if not np.any(close):
-        return base | {
-            "skipped": True,
-            "linear_gap_at_cap": float(lin.residual[-1] - lazy),
-            "t_end": T_CAP,
-        }
-    t_end = float(grid[int(np.argmax(close))])
+    lazy, lin, solver = _lazy_and_linear(W0, target, grid)
+    close = lin - lazy <= cfg.reach_eps / 10 + cfg.stall_tol / 4 * lazy
+    at = int(np.argmax(close)) if np.any(close) else grid.size - 1
+    t_end = float(grid[at])
     t_eval = np.linspace(0.0, t_end, 41)
     final, movement, nfev = [], [], []
     trajectory: dict[str, list[float]] = {}
@@ -159,10 +188,15 @@ def experiment(cfg: NonlinearRun) -> dict[str, Any]:
         nfev.append(run.nfev)
         if alpha == NL_ALPHAS[-1]:
             trajectory = {"t": run.t.tolist(), "residual": run.residual.tolist()}
-    return base | {
-        "skipped": False,
+    return {
+        "m": m,
+        "md_over_D": m * cfg.d / D,
+        "lazy_residual": lazy,
+        "alphas": list(NL_ALPHAS),
+        "solver": solver,
+        "converged_by_cap": bool(np.any(close)),
         "t_end": t_end,
-        "linear_residual_at_t_end": float(lin.residual[int(np.argmax(close))]),
+        "linear_residual_at_t_end": float(lin[at]),
         "final_residual": final,
         "max_movement": movement,
         "nfev": nfev,
@@ -180,47 +214,43 @@ def predict(profile: str) -> dict[str, Any]:
         "D_over_d": {f"{l},{d}": theory.sym_dim(d, l) / d for l, d in pairs},
         "reach_eps": REACH_EPS,
         "stall_tol": STALL_TOL,
+        "movement_bound": MOVEMENT_BOUND,
         "movement_slope": -1.0,
-        "rate_threshold": _rate_threshold(profile),
+        "rate_threshold": REG.bar(profile, "rate"),
     }
-
-
-def _rate_threshold(profile: str) -> float:
-    """What the profile's seed count can establish: 8/8 -> CP lower bound 0.63; 28/28 -> 0.88."""
-    return 0.5 if profile == "quick" else 0.8
 
 
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
-    p = float(prediction.get("rate_threshold", 0.8))
+    p = prediction["rate_threshold"]
+    reach_eps, stall_tol = prediction["reach_eps"], prediction["stall_tol"]
+    bound = prediction["movement_bound"]
     predicted = (
-        f"reach rule: residual <= {REACH_EPS:g} at every α (rate >= {p:g}) and max ||W−W0||/||W0|| "
-        f"decays in α (slope CI below {MOVEMENT_BOUND}); stall rule: final residual within "
-        f"{STALL_TOL:.0%} of the lazy residual at α = {NL_ALPHAS[-1]:g} (rate >= {p:g})"
+        f"reach rule: residual <= {reach_eps:g} at every α (rate >= {p:g}) and max ||W−W0||/||W0|| "
+        f"decays in α (slope CI below {bound:g}); stall rule: final residual at α = "
+        f"{NL_ALPHAS[-1]:g} within {stall_tol:.0%} of the linearised flow's, the lazy residual "
+        f"where that flow has converged by t = {T_CAP:g} (rate >= {p:g})"
     )
     ok = ok_runs(results)
     ev = Evidence()
-    skipped = [f"{c}" for c, mt in ok if mt.get("skipped")]
-    reach = [(c, mt) for c, mt in ok if c.rule == "reach" and not mt.get("skipped")]
-    stall = [(c, mt) for c, mt in ok if c.rule == "stall" and not mt.get("skipped")]
-    numbers: dict[str, Any] = {"failed_runs": failed_runs(results), "not_judged": skipped}
-    if skipped:
-        ev.note(
-            f"{len(skipped)} run(s) not judged: their linearised flow does not converge by t = "
-            f"{T_CAP:g} (decided before any nonlinear run)."
-        )
+    reach = [(c, mt) for c, mt in ok if c.rule == "reach"]
+    stall = [(c, mt) for c, mt in ok if c.rule == "stall"]
+    numbers: dict[str, Any] = {
+        "failed_runs": failed_runs(results),
+        "linear_flow_not_converged_by_cap": sum(not mt["converged_by_cap"] for _, mt in ok),
+    }
     parts = []
     if not reach and not stall:
         ev.add(Check("runs", "inconclusive", float("nan"), "no run produced metrics"))
     if reach:
-        hits = [max(mt["final_residual"]) <= REACH_EPS for _, mt in reach]
+        hits = [max(mt["final_residual"]) <= reach_eps for _, mt in reach]
         ev.rate_at_least(
-            f"reach rule: residual <= {REACH_EPS:g} at every α", sum(hits), len(hits), p
+            f"reach rule: residual <= {reach_eps:g} at every α", sum(hits), len(hits), p
         )
         slopes = [loglog_slope(mt["alphas"], mt["max_movement"]) for _, mt in reach]
         mean, ci = mean_interval(slopes)
         ev.interval_beyond(
-            "reach rule: mean slope of log max movement vs log α", ci, MOVEMENT_BOUND, "below"
+            "reach rule: mean slope of log max movement vs log α", ci, bound, "below"
         )
         worst = max(max(mt["final_residual"]) for _, mt in reach)
         numbers |= {
@@ -233,17 +263,18 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
             "max_movement_at_largest_alpha": max(mt["max_movement"][-1] for _, mt in reach),
         }
         parts.append(
-            f"reach: {sum(hits)}/{len(hits)} at <= {REACH_EPS:g} (worst {worst:.1e}); movement slope "
-            f"{mean:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+            f"reach: {sum(hits)}/{len(hits)} at <= {reach_eps:g} (worst {worst:.1e}); movement "
+            f"slope {mean:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
         )
     if stall:
         rel = [
-            abs(mt["final_residual"][-1] - mt["lazy_residual"]) / mt["lazy_residual"]
+            abs(mt["final_residual"][-1] - mt["linear_residual_at_t_end"])
+            / mt["linear_residual_at_t_end"]
             for _, mt in stall
         ]
-        good = [r <= STALL_TOL for r in rel]
+        good = [r <= stall_tol for r in rel]
         ev.rate_at_least(
-            f"stall rule: within {STALL_TOL:.0%} of the lazy residual at α={NL_ALPHAS[-1]:g}",
+            f"stall rule: within {stall_tol:.0%} of the linearised residual at α={NL_ALPHAS[-1]:g}",
             sum(good),
             len(good),
             p,
@@ -255,12 +286,16 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
             "lazy_residuals_below": [mt["lazy_residual"] for _, mt in stall],
         }
         parts.append(
-            f"stall: {sum(good)}/{len(good)} within {STALL_TOL:.0%} (worst {max(rel):.1e}; lazy "
+            f"stall: {sum(good)}/{len(good)} within {stall_tol:.0%} (worst {max(rel):.1e}; lazy "
             f"residuals {min(mt['lazy_residual'] for _, mt in stall):.2f}–"
             f"{max(mt['lazy_residual'] for _, mt in stall):.2f})"
         )
-    if p < 0.8:
-        ev.note(f"The quick profile can establish rates >= {p:g}; full establishes >= 0.8.")
+    n_cap = numbers["linear_flow_not_converged_by_cap"]
+    if n_cap:
+        ev.note(
+            f"{n_cap} run(s) judged at t = {T_CAP:g}: their linearised flow had not reached the "
+            "lazy residual by then (a tiny λ_min⁺ carrying weight)."
+        )
     return ev.verdict(predicted=predicted, measured="; ".join(parts) or "n/a", numbers=numbers)
 
 
@@ -280,8 +315,6 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         "lazy_residual": [],
     }
     for c, mt in ok_runs(results):
-        if mt.get("skipped"):
-            continue
         for a, r, mv in zip(mt["alphas"], mt["final_residual"], mt["max_movement"], strict=True):
             for k, v in (
                 ("order", c.order),
@@ -312,7 +345,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     slopes = [
         loglog_slope(mt["alphas"], mt["max_movement"])
         for c, mt in ok_runs(results)
-        if c.rule == "reach" and not mt.get("skipped")
+        if c.rule == "reach"
     ]
     if slopes:
         mean, (lo, hi) = mean_interval(slopes)

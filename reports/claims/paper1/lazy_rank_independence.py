@@ -15,6 +15,7 @@ import numpy as np
 from numerics.lazy import lazy_residual, sym_basis_size
 from numerics.tensors import LowRankTensor, random_low_rank, random_unit_vectors
 
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
 from .._shared import exact_check, failed_runs, ok_runs
@@ -23,7 +24,7 @@ from .._shared import exact_check, failed_runs, ok_runs
 # rounding: in the defective case (4,4,9) the tangent space is the hyperplane orthogonal to Q² (Q the
 # quadric through the 9 points), so a rank-one target u^{⊗4} has residual Q(u)^4/||Q²||², whose law has a
 # fat tail at 0 (P(< z) ∝ z^{1/4}); measured 1.3e-13 for one seed, which a 1e-9 threshold called 0.
-ZERO = 1e-20
+ZERO = registration("lazy.rank-independence").tolerance("zero")
 
 claim = declare(
     "lazy.rank-independence",
@@ -62,6 +63,7 @@ class ExactThresholdRun:
     r: int
     seed: int
     target: str = "random"
+    zero: float = ZERO  # "residual 0" (registered; part of the run so a change never reuses rows)
 
 
 @claim.configs
@@ -107,12 +109,12 @@ def experiment(cfg: ExactThresholdRun) -> dict[str, Any]:
     def res(m: int) -> float:
         return lazy_residual(W[:m], target, method="dense").residual
 
-    if res(m_max) > ZERO:
-        raise RuntimeError(f"residual above {ZERO} at m={m_max} for {cfg}")
+    if res(m_max) > cfg.zero:
+        raise RuntimeError(f"residual above {cfg.zero} at m={m_max} for {cfg}")
     lo, hi = 0, m_max
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if res(mid) <= ZERO:
+        if res(mid) <= cfg.zero:
             hi = mid
         else:
             lo = mid

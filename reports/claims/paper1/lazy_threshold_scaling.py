@@ -7,33 +7,18 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from numerics.lazy import lazy_residual, sym_basis_size
-from numerics.tensors import LowRankTensor, random_low_rank, random_unit_vectors
-
+from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence, linear_fit
 from .._shared import failed_runs, legend, mean_interval, ok_runs
+from ._lazythreshold import EPSILONS, ThresholdRun, threshold_run
+from ._mstar import MStarSearch, separation_experiment, variant_search
 
-# ε is fixed in advance (the paper's statement is for a fixed accuracy, not exact fitting).
-EPSILONS = (0.3, 0.1)
-# CG tolerance on the normal equations and the slack of the "residual <= ε" decision, calibrated on
-# seeds 1000–1003 (disjoint from the judged seeds 0–4 and the control seeds 100–102): at CG_TOL the
-# converged CG bound was within 1.02e-4 of the dense least-squares residual (l=3, d <= 20; l=4, d <= 10;
-# m = 0.5–0.95·D/d; 140 cases) and within 3.1e-5 of a 100x tighter CG solve (l=3, d = 32–64; l=4,
-# d = 16–24; 24 cases). SOLVER_SLACK is ten times the worst error. Near the threshold the residual falls
-# by about d/D per added component, so the slack moves m* by at most ~SOLVER_SLACK·D/d (<= 1 at d = 64).
-CG_TOL = 1e-5
-SOLVER_SLACK = 1e-3
-# "Bounded below": the log-log slope of m*/(D/d) in d. The claim predicts slope >= 0 asymptotically
-# (m* ∝ D/d ∝ d^{l-1}); the alternative it excludes is one power of d less (m* = O(d^{l-2}), slope -1).
-# The rule decides at the midpoint: the slope's 95% interval must lie above -1/2.
-DECAY_BOUND = -0.5
-TANGENT_RANK = 2  # the control's target Σ_{i<2} w_i^{⊗l} lies in the tangent space for every m >= 2
+REG = registration("lazy.threshold-scaling")
+DECAY_BOUND = REG.tolerance("decay_bound")
+CG_TOL, SOLVER_SLACK = REG.tolerance("cg_tol"), REG.tolerance("solver_slack")
 
 claim = declare(
     "lazy.threshold-scaling",
@@ -42,8 +27,8 @@ claim = declare(
         "At a fixed accuracy ε ∈ {0.1, 0.3}, the smallest m whose lazy residual (relative squared "
         "error of the best linearised fit at a random initialisation) is <= ε for a random rank-one "
         "target, m*_ε(d), does not fall behind D(d,l)/d ~ d^{l-1}/l! as d grows: the log-log slope "
-        "of m*_ε/(D/d) in d is above -1/2 (95% interval), so m*_ε/d^{l-1} stays bounded below; the "
-        "constant at the largest d is reported with its interval."
+        f"of m*_ε/(D/d) in d is above {DECAY_BOUND:g} (95% interval), so m*_ε/d^{{l-1}} stays bounded "
+        "below; the constant at the largest d is reported with its interval."
     ),
     latex=r"\liminf_d m^*_\varepsilon(d)/d^{l-1}>0,\quad \varepsilon\in\{0.1,0.3\}",
     method=(
@@ -51,136 +36,59 @@ claim = declare(
         f"(matrix-free CG, tol {CG_TOL:g}; 'residual <= ε' iff the CG upper bound is <= ε + "
         f"{SOLVER_SLACK:g}, which can only lower m*); m*_ε by a bracket around (1-ε)·D/d and "
         "bisection. Judge: least-squares slope of log(m*/(D/d)) against log d over all seeds with "
-        f"its t-interval, per (l, ε); it must lie above {DECAY_BOUND} (midpoint between the claim, "
+        f"its t-interval, per (l, ε); it must lie above {DECAY_BOUND:g} (midpoint between the claim, "
         "slope >= 0, and the alternative m* = O(d^{l-2}), slope -1). Regime: l = 3, d = 12–32 "
-        "(quick) / 12–64 (full) / 64–96 (scale); l = 4, d = 8–20 / 8–24 / 24–32; 8 / 8 / 3 seeds. "
-        "Control (must fail): the target Σ_{i<2} w_i^{⊗l} lies in the tangent space, so m* = 2 for "
-        "every d and m*/(D/d) decays like d^{-(l-1)}."
+        "(quick) / 12–64 (full) / 64–96 (scale); l = 4, d = 8–16 / 8–24 / 16–32; 4 / 8 / 3 seeds. "
+        "Crossed control (must fail): the same judge applied to the variant's m*(d) (beyond.m-vs-d's "
+        "search, with re-initialisation, l = 3, r = 3) at d ∈ {12, 24, 48, 96} (the range the lazy "
+        "threshold reaches here), where m* stays near r "
+        "and m*/(D/d) decays like d^{-(l-1)}."
     ),
     tolerance=(
-        f"95% CI of the slope of log(m*_ε/(D/d)) vs log d above {DECAY_BOUND} for l = 3, 4 and "
-        f"ε = 0.1, 0.3 (three-valued: inconclusive if the interval straddles {DECAY_BOUND})"
+        f"95% CI of the slope of log(m*_ε/(D/d)) vs log d above {DECAY_BOUND:g} for l = 3, 4 and "
+        f"ε = 0.1, 0.3 (three-valued: inconclusive if the interval straddles {DECAY_BOUND:g})"
     ),
     tolerance_source=(
-        f"derived (docs/math.md §9.1): {DECAY_BOUND} is the midpoint between the "
-        "predicted exponent (m* ∝ d^{{l-1}}, "
-        "slope 0 for m*/(D/d)) and one power of d less (slope -1); the solver slack "
-        f"{SOLVER_SLACK:g} is calibrated: seeds 1000–1003 (dense reference, l=3 d<=20, l=4 d<=10) "
-        "and 1000–1001 (100x tighter CG, l=3 d<=64, l=4 d<=24), largest CG error found 1.02e-4 at "
-        f"tol {CG_TOL:g}, slack = 10x that"
+        f"derived (docs/math.md §9.1): {DECAY_BOUND:g} is the midpoint between the "
+        "predicted exponent (m* ∝ d^{l-1}, slope 0 for m*/(D/d)) and one power of d less (slope -1); "
+        f"the solver slack {SOLVER_SLACK:g} is calibrated: seeds 1000–1003 (dense reference, l=3 "
+        "d<=20, l=4 d<=10) and 1000–1001 (100x tighter CG, l=3 d<=64, l=4 d<=24), largest CG error "
+        f"found 1.02e-4 at tol {CG_TOL:g}, slack = 10x that (reports/registered.toml)"
     ),
     profiles=("quick", "full", "scale"),
 )
 
-
-@dataclass(frozen=True)
-class ThresholdRun:
-    """Smallest ``m`` with lazy residual ``<= ε`` for each ε of ``EPSILONS`` (nested prefixes of one
-    seeded ``W`` with unit rows). ``target="random"``: a random rank-one unit target (the claim);
-    ``"tangent"``: ``Σ_{i<2} w_i^{⊗l}`` built from ``W``'s own first rows, inside the tangent space
-    (the negative control: no lower bound)."""
-
-    order: int
-    d: int
-    seed: int
-    target: str = "random"
-
-
 GRID = {
-    "quick": ({3: [12, 16, 24, 32], 4: [8, 10, 12, 16, 20]}, range(8)),
+    "quick": ({3: [12, 16, 24, 32], 4: [8, 10, 12, 16]}, range(4)),
     "full": ({3: [12, 16, 24, 32, 48, 64], 4: [8, 10, 12, 16, 20, 24]}, range(8)),
-    "scale": ({3: [64, 80, 96], 4: [24, 28, 32]}, range(3)),
+    "scale": ({3: [64, 80, 96], 4: [16, 24, 32]}, range(3)),
 }
+# crossed control: the variant's m*(d) (beyond.m-vs-d's search), l = 3, on the d range the lazy
+# threshold reaches in this claim's profiles (12 to 96), seed blocks per d
+CONTROL_DS = [12, 24, 48, 96]
+CONTROL_BLOCKS = {"quick": 1, "full": 2, "scale": 2}
+CONTROL_SEED = 20_000
+CROSSED = "crossed: variant m*(d)"
 
 
 @claim.configs
 def configs(profile: str) -> list[ThresholdRun]:
     grid, seeds = GRID[profile]
-    return [ThresholdRun(l, d, s) for l, ds in grid.items() for d in ds for s in seeds]
+    return [threshold_run(l, d, s) for l, ds in grid.items() for d in ds for s in seeds]
 
 
 @claim.controls
-def controls(profile: str) -> dict[str, list[ThresholdRun]]:
-    grid, _ = GRID[profile]
-    seeds = range(100, 101 if profile == "quick" else 102)
+def controls(profile: str) -> dict[str, list[MStarSearch]]:
     return {
-        "target in the tangent space": [
-            ThresholdRun(l, d, s, target="tangent")
-            for l, ds in grid.items()
-            for d in ds
-            for s in seeds
+        CROSSED: [
+            variant_search("reinit", 3, d, 3, CONTROL_SEED + 100 * b, profile)
+            for d in CONTROL_DS
+            for b in range(CONTROL_BLOCKS[profile])
         ]
     }
 
 
-@claim.experiment
-def experiment(cfg: ThresholdRun) -> dict[str, Any]:
-    D = sym_basis_size(cfg.d, cfg.order)
-    # one above ceil(D/d): the tangent space is all of Sym^l there (AH defective cases included)
-    m_hi = -(-D // cfg.d) + 1
-    rng = np.random.default_rng([cfg.seed, cfg.order, cfg.d])
-    target = random_low_rank(1, cfg.d, cfg.order, rng=rng)
-    W = random_unit_vectors(m_hi, cfg.d, rng)
-    if cfg.target == "tangent":
-        target = LowRankTensor(np.ones(TANGENT_RANK), W[:TANGENT_RANK], cfg.order)
-    elif cfg.target != "random":
-        raise ValueError(f"target must be 'random' or 'tangent', got {cfg.target!r}")
-    residuals: dict[int, float] = {}
-    iterations: list[int] = []
-
-    def residual(m: int) -> float:
-        """Converged CG upper bound on the lazy residual at the first ``m`` rows."""
-        if m not in residuals:
-            res = lazy_residual(W[:m], target, method="cg", tol=CG_TOL)
-            if not res.converged:
-                raise RuntimeError(res.message)
-            residuals[m] = res.residual_bound
-            iterations.append(res.iterations)
-        return residuals[m]
-
-    def below(m: int, eps: float) -> bool:
-        # bound <= ε certifies "yes"; bound > ε + slack certifies "no" (CG error <= slack/10, calibrated);
-        # in between is called "yes", which can only lower m* (conservative for a lower bound)
-        return residual(m) <= eps + SOLVER_SLACK
-
-    top = lazy_residual(W, target, method="cg", tol=CG_TOL, stop_below=min(EPSILONS))
-    if not top.residual_bound <= min(EPSILONS):
-        raise RuntimeError(f"residual above {min(EPSILONS)} at m=ceil(D/d)+1={m_hi}: {top.message}")
-    m_star: dict[str, int] = {}
-    lo = 0  # residual(lo) > ε (or lo = 0); m*_ε is non-decreasing as ε decreases
-    for eps in sorted(EPSILONS, reverse=True):
-        hi = m_hi
-        step = max(1, round(0.04 * D / cfg.d))
-        guess = min(max(round((1 - eps) * D / cfg.d), lo + 1), hi - 1)
-        if guess > lo and guess < hi:
-            if below(guess, eps):
-                hi = guess
-                probe = guess - step
-                while probe > lo and below(probe, eps):
-                    hi, probe = probe, probe - 2 * step
-                lo = max(lo, probe)
-            else:
-                lo = guess
-                probe = guess + step
-                while probe < hi and not below(probe, eps):
-                    lo, probe = probe, probe + 2 * step
-                hi = min(hi, probe) if probe < hi else hi
-        while hi - lo > 1:  # invariant: not below at lo (or lo = 0), below at hi
-            mid = (lo + hi) // 2
-            if below(mid, eps):
-                hi = mid
-            else:
-                lo = mid
-        m_star[str(eps)] = hi
-        lo = hi - 1
-    return {
-        "m_star": m_star,
-        "D_over_d": D / cfg.d,
-        "residuals": {str(m): r for m, r in sorted(residuals.items())},
-        "solves": len(iterations),
-        "cg_iterations": int(sum(iterations)),
-        "max_cg_iterations": int(max(iterations, default=0)),
-    }
+claim.experiment(separation_experiment)
 
 
 @claim.predict
@@ -202,9 +110,14 @@ def predict(profile: str) -> dict[str, Any]:
 def _threshold_points(
     results: Sequence[RunResult],
 ) -> dict[tuple[int, str], list[tuple[int, int, float]]]:
-    """``(order, ε) -> [(d, m*, D/d)]`` over the successful runs."""
+    """``(order, series) -> [(d, m*, D/d)]`` over the runs with metrics: one series per ε of the lazy
+    threshold, and ``"variant"`` for the variant's m* searches (the crossed control)."""
     pts: dict[tuple[int, str], list[tuple[int, int, float]]] = defaultdict(list)
     for c, mt in ok_runs(results):
+        if isinstance(c, MStarSearch):
+            D = math.comb(c.d + c.order - 1, c.order)
+            pts[(c.order, "variant")].append((c.d, int(mt["value"]), D / c.d))
+            continue
         for eps, m in mt["m_star"].items():
             pts[(c.order, eps)].append((c.d, int(m), float(mt["D_over_d"])))
     return pts
@@ -212,8 +125,9 @@ def _threshold_points(
 
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
+    bound = prediction["decay_bound"]
     predicted = (
-        f"m*_ε/(D/d) does not decay with d (log-log slope 95% CI above {DECAY_BOUND}), so "
+        f"m*_ε/(D/d) does not decay with d (log-log slope 95% CI above {bound:g}), so "
         "m*_ε/d^{l-1} stays bounded below, for ε ∈ {0.1, 0.3}"
     )
     ev = Evidence()
@@ -221,12 +135,14 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     summary = []
     for (l, eps), pts in sorted(_threshold_points(results).items()):
         ds = sorted({d for d, _, _ in pts})
-        name = f"l={l}, ε={eps}: slope of log(m*/(D/d)) vs log d"
+        what = f"ε={eps}" if eps != "variant" else "variant m*"
+        name = f"l={l}, {what}: slope of log(m*/(D/d)) vs log d"
         if len(pts) < 3 or len(ds) < 2:
             ev.add(Check(name, "inconclusive", float("nan"), f"only {len(pts)} runs at d={ds}"))
             continue
-        fit = linear_fit([math.log(d) for d, _, _ in pts], [math.log(m / r) for _, m, r in pts])
-        ev.interval_beyond(name, fit.ci, DECAY_BOUND, "above")
+        x, y = [math.log(d) for d, _, _ in pts], [math.log(m / r) for _, m, r in pts]
+        fit = linear_fit(x, y)
+        ev.interval_beyond(name, fit.ci, bound, "above")
         d_max = ds[-1]
         at_max = [(m, r) for d, m, r in pts if d == d_max]
         c_mean, c_ci = mean_interval([m / d_max ** (l - 1) for m, _ in at_max])
@@ -240,14 +156,16 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
             "isotropic_reference_constant": (1 - float(eps))
             * math.comb(d_max + l - 1, l)
             / d_max
-            / d_max ** (l - 1),
+            / d_max ** (l - 1)
+            if eps != "variant"
+            else None,
             "m_star_over_D_over_d_at_d_max": rho_mean,
             "m_star_over_D_over_d_ci95": list(rho_ci),
             "mean_m_star_over_D_over_d": per_d,
             "runs": len(pts),
         }
         summary.append(
-            f"l={l}, ε={eps}: slope {fit.slope:+.2f} [{fit.ci[0]:+.2f}, {fit.ci[1]:+.2f}], "
+            f"l={l}, {what}: slope {fit.slope:+.2f} [{fit.ci[0]:+.2f}, {fit.ci[1]:+.2f}], "
             f"m*/d^{l - 1} = {c_mean:.3g} [{c_ci[0]:.3g}, {c_ci[1]:.3g}] at d={d_max}"
         )
     if not summary and not ev.checks:
@@ -267,19 +185,17 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         "order": [],
         "d": [],
         "seed": [],
-        "target": [],
         "eps": [],
         "m_star": [],
         "m_star_over_D_over_d": [],
         "m_star_over_d_pow": [],
     }
     for c, mt in ok_runs(results):
-        for eps, m in mt["m_star"].items():
+        for eps, m in mt["m_star"].items() if isinstance(c, ThresholdRun) else ():
             for k, v in (
                 ("order", c.order),
                 ("d", c.d),
                 ("seed", c.seed),
-                ("target", c.target),
                 ("eps", float(eps)),
                 ("m_star", m),
                 ("m_star_over_D_over_d", m / mt["D_over_d"]),
