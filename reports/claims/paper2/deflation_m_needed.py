@@ -43,7 +43,7 @@ claim = declare(
     ),
     tolerance_source=(
         "calibrated: the bars of the first registration (quick 0.5, full 0.8), kept; sizes planned by the power "
-        "rule from the calibration block (reports/registered.toml)"
+        "rule from the calibration seeds (judged seeds + 500000; reports/registered.toml)"
     ),
     model_choice=MODEL_CHOICE,
 )
