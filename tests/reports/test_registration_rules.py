@@ -93,3 +93,24 @@ def test_registered_seed_blocks_are_the_live_ones(claim_id, profile):
 def test_history_entries_are_complete(claim_id):
     for change in REGISTERED[claim_id].history:
         assert change.date and change.commit and change.what and change.reason, (claim_id, change)
+
+
+@pytest.mark.parametrize("claim", sorted(CLAIMS.values(), key=lambda c: c.id), ids=lambda c: c.id)
+def test_every_builtin_claim_is_registered_for_each_profile(claim):
+    """A seeded claim registers its seed blocks for every profile it runs under; an unseeded one
+    registers its tolerances, unless its tolerance is exact (nothing to fix in advance)."""
+    reg = REGISTERED.get(claim.id)
+    if claim.tolerance.startswith("exact"):
+        return
+    assert reg is not None, f"{claim.id}: no entry in reports/registered.toml"
+    for profile in claim.profiles:
+        seeded = bool(seed_values(_configs(claim, profile)))
+        prof = reg.profiles.get(profile)
+        if seeded:
+            assert prof is not None and prof.seeds and prof.calibration_seeds, (
+                f"{claim.id} [{profile}]: seeded configs but no registered seed blocks"
+            )
+        else:
+            assert reg.tolerances or (prof is not None and (prof.tolerances or prof.bars)), (
+                f"{claim.id} [{profile}]: no registered tolerance"
+            )
