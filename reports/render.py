@@ -20,7 +20,7 @@ reason, the evidence — rates with exact intervals, paired contrasts, checks, n
 their verdicts — numbers, failed runs), and it ends with provenance (package versions, git commit,
 seeds, machine, executor, wall time). Numbers are shown for people (:mod:`reports.numfmt`: a few
 significant digits, ``∞`` for sentinels, one-sided intervals as ``[a, ∞)``); ``summary.json`` keeps
-them exact. ``summary.json``'s per-claim fields are documented in README.md ("summary.json").
+them exact. ``summary.json``'s per-claim fields are documented in docs/report.md ("summary.json").
 
 This module prepares the data; ``index.html`` and ``report.md`` are rendered from the Jinja2
 templates in ``reports/templates/`` (:mod:`reports.templating`: autoescaped HTML, and one Markdown

@@ -107,9 +107,8 @@ def test_nothing_points_outside_the_repository(needle):
 
 
 def _public_rows() -> list[tuple[str, str]]:
-    """``(module, cell)`` for the first cell of every row of the README's "Public names" tables."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Public names", 1)[1].split("\n## ", 1)[0]
+    """``(module, cell)`` for the first cell of every row of the "Public names" tables (docs/api.md)."""
+    section = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     rows = []
     package = ""
     for line in section.splitlines():
@@ -139,6 +138,42 @@ def test_readme_public_names_exist():
             name = re.sub(r"\(.*", "", name).replace("(_expr", "")
             if name.startswith(f"{package}."):
                 name = name.split(".", 1)[1]
-            assert hasattr(mod, name), f"README Public names: {module}.{name} does not exist"
+            assert hasattr(mod, name), f"docs/api.md: {module}.{name} does not exist"
             checked += 1
     assert checked >= 60
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to '-'."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize(
+    "doc", [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))], ids=lambda p: p.name
+)
+def test_relative_links_resolve(doc):
+    """Every relative link of the README and docs/ names a file of the repository (and, with
+    ``#anchor``, one of its headings)."""
+    broken = []
+    for target in _LINK.findall(doc.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        path, _, anchor = target.partition("#")
+        file = (doc.parent / path).resolve()
+        if not file.exists():
+            broken.append(target)
+        elif anchor and file.suffix == ".md":
+            text = file.read_text(encoding="utf-8")
+            slugs = {_slug(h) for h in re.findall(r"^#+\s+(.*)$", text, re.M)}
+            if anchor not in slugs:
+                broken.append(target)
+    assert not broken, f"{doc.name}: broken links {broken}"
+
+
+def test_readme_cites_no_issue_numbers():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert not re.search(r"\bissues? #?\d+", readme, re.I), "the README is read without the tracker"
