@@ -200,11 +200,11 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         first = k == 0
         ax.plot(
             mt["alphas"], mt["output_distance"], "o-", color="tab:blue", lw=0.8,
-            label=r"$\sup_t\,\|f_\alpha - f_{lin}\|$ (outputs)" if first else None,
+            label=r"outputs: $\|f_\alpha - f_{\mathrm{lin}}\|$, sup over $t$" if first else None,
         )  # fmt: skip
         ax.plot(
             mt["alphas"], mt["param_distance"], "s:", color="tab:green", lw=0.8,
-            label=r"$\sup_t\,\|W(t) - W_0\|$ (parameters)" if first else None,
+            label=r"parameters: $\|W(t) - W_0\|$, sup over $t$" if first else None,
         )  # fmt: skip
         for a, o, p in zip(mt["alphas"], mt["output_distance"], mt["param_distance"], strict=True):
             for key, v in zip(data, (c.seed, a, o, p), strict=True):

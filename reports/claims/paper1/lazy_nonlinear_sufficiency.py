@@ -361,7 +361,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         title="Judged: rates",
     )
     per_run = (
-        (reach_ratios, "tab:blue", rf"reach: $\max_\alpha$ residual / {reach_eps:g}"),
+        (reach_ratios, "tab:blue", f"reach: largest residual over α / {reach_eps:g}"),
         (stall_ratios, "tab:red", f"stall: |res − lin| / ({stall_tol:g}·lin)"),
     )
     for k, (ratios, color, label) in enumerate(per_run):
@@ -395,6 +395,6 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     ax3.set_xscale("log")
     ax3.set_yscale("log")
     ax3.set_xlabel(r"output scale $\alpha$ (blue: reach runs, red: stall runs)")
-    ax3.set_ylabel(r"$\max_t \|W(t) - W_0\| / \|W_0\|$")
+    ax3.set_ylabel(r"$\|W(t) - W_0\| / \|W_0\|$, largest over $t$")
     legend(ax3, fontsize=9, loc="lower left")
     return data
