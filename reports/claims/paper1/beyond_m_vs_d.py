@@ -271,6 +271,9 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
             label=rf"$\propto d^{{{bound:g}}}$: the judged bound",
         )  # fmt: skip
     ax.axhline(ceiling, color=BAR_COLOR, lw=0.9, ls="-.", label=f"ceiling {ceiling}")
+    ax.axhline(
+        ceiling / 10, color=BAR_COLOR, lw=0.9, ls=":", label="ceiling / 10: largest $m^*$ allowed"
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("dimension $d$")
