@@ -16,7 +16,7 @@ from numerics.tensors import LowRankTensor, int_power, random_low_rank, random_u
 
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
-from ...statistics import Check, Evidence, linear_fit
+from ...statistics import Check, Evidence, LinearFit, linear_fit
 from .._shared import (
     JudgedInterval,
     columns,
@@ -153,6 +153,16 @@ def predict(profile: str) -> dict[str, Any]:
     }
 
 
+def _slope_fits(mt: Mapping[str, Any]) -> dict[str, LinearFit]:
+    """The judged fits of one run: slope of log distance on log α over α >= 3 (the first α left
+    out, where the 1/α² term still bends the curve), for ``"output"`` and ``"param"``."""
+    x = [math.log(a) for a in mt["alphas"][1:]]
+    return {
+        kind: linear_fit(x, [math.log(v) for v in mt[key][1:]])
+        for kind, key in (("output", "output_distance"), ("param", "param_distance"))
+    }
+
+
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     predicted = f"distances ∝ 1/α (slope -1; docs/math.md's numbers: slope {prediction['math_md_slope']:.3f})"
@@ -162,9 +172,7 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
         ev.add(Check("runs", "inconclusive", float("nan"), "no run produced metrics"))
     fits: dict[str, list[dict[str, Any]]] = {"output": [], "param": []}
     for c, mt in ok:
-        x = [math.log(a) for a in mt["alphas"][1:]]
-        for kind, key in (("output", "output_distance"), ("param", "param_distance")):
-            fit = linear_fit(x, [math.log(v) for v in mt[key][1:]])
+        for kind, fit in _slope_fits(mt).items():
             ev.interval_within(
                 f"seed {c.seed}: slope of log sup {kind} distance vs log α (α >= 3)",
                 fit.ci,
@@ -209,10 +217,9 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         for a, o, p in zip(mt["alphas"], mt["output_distance"], mt["param_distance"], strict=True):
             for key, v in zip(data, (c.seed, a, o, p), strict=True):
                 data[key].append(v)
-        x = [math.log(a) for a in mt["alphas"][1:]]
-        for kind, key in (("outputs", "output_distance"), ("parameters", "param_distance")):
-            fit = linear_fit(x, [math.log(v) for v in mt[key][1:]])
-            rows.append(JudgedInterval(f"seed {c.seed}, {kind}", fit.slope, fit.ci, band, "within"))
+        for kind, fit in _slope_fits(mt).items():
+            label = f"seed {c.seed}, {'outputs' if kind == 'output' else 'parameters'}"
+            rows.append(JudgedInterval(label, fit.slope, fit.ci, band, "within"))
     a = np.array(prediction["alphas"], float)
     ax.plot(a, prediction["math_md_output_distance"], "k--", label="docs/math.md numbers (outputs)")
     ax.plot(a, 0.03 * a[0] / a, "k:", lw=1, label=r"$\propto 1/\alpha$")
