@@ -361,7 +361,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         title="Judged: rates",
     )
     per_run = (
-        (reach_ratios, "tab:blue", f"reach: largest residual over α / {reach_eps:g}"),
+        (reach_ratios, "tab:blue", f"reach: worst residual / {reach_eps:g}"),
         (stall_ratios, "tab:red", f"stall: |res − lin| / ({stall_tol:g}·lin)"),
     )
     for k, (ratios, color, label) in enumerate(per_run):
