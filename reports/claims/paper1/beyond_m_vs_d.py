@@ -16,12 +16,10 @@ from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence
 from .._shared import (
     BAR_COLOR,
-    JudgedInterval,
     columns,
     failed_runs,
     intervals_against_bars,
     legend,
-    mark_censored,
 )
 from ._lazythreshold import ThresholdRun, threshold_run
 from ._mstar import (
@@ -30,6 +28,7 @@ from ._mstar import (
     MStarPoint,
     MStarSearch,
     cells,
+    draw_series,
     exponent_fit,
     largest_exponent,
     search_points,
@@ -226,35 +225,8 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     ceiling = int(prediction.get("ceiling", 10**9))
     bound = prediction.get("exponent_bound", BOUND)
     data = columns("series", "d", "m_star", "censored")
-    rows = []
-    first: tuple[float, float] | None = None  # (d, median m*) of the first cell drawn
-    for k, (name, ps) in enumerate(series(_points(results, ceiling)).items()):
-        color = f"C{k}"
-        xs, med, lo, hi = [], [], [], []
-        for x, cps in cells(ps).items():
-            vals = [p.value for p in cps]
-            xs.append(x * (1 + 0.03 * k))  # series side by side
-            med.append(float(np.median(vals)))
-            lo.append(med[-1] - min(vals))
-            hi.append(max(vals) - med[-1])
-        first = first or (xs[0], med[0])
-        ax.errorbar(
-            xs, med, yerr=[lo, hi], marker="os^v"[k % 4], color=color, capsize=3,
-            label=f"{name.split(' (')[0]}: median, range",
-        )  # fmt: skip
-        cens = [p for p in ps if p.censored]
-        mark_censored(
-            ax, [p.x * (1 + 0.03 * k) for p in cens], [p.value for p in cens], color,
-            f"{name.split(' (')[0]}: censored ($m^*\\geq$ ceiling)",
-        )  # fmt: skip
-        for p in ps:
-            for key, v in zip(data, (p.series, p.x, p.value, p.censored), strict=True):
-                data[key].append(v)
-        fit = exponent_fit(ps)
-        if fit["estimable"]:
-            e = fit["exponent"]
-            short = name.split(" (")[0]  # "variant", "ablation", "lazy ε=0.1"
-            rows.append(JudgedInterval(short, e["slope"], tuple(e["ci95"]), bound, "below"))
+    rows, firsts = draw_series(ax, series(_points(results, ceiling)), bound, data)
+    first = next(iter(firsts.values()), None)  # (d, median m*) of the first cell drawn
     lazy = prediction.get("lazy_threshold", {})
     d_all = [float(d) for d in lazy] + data["d"]
     if d_all:

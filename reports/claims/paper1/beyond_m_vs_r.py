@@ -15,12 +15,10 @@ from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence
 from .._shared import (
     BAR_COLOR,
-    JudgedInterval,
     columns,
     failed_runs,
     intervals_against_bars,
     legend,
-    mark_censored,
 )
 from ._lazythreshold import ThresholdRun, threshold_run
 from ._mstar import (
@@ -29,6 +27,7 @@ from ._mstar import (
     MStarPoint,
     MStarSearch,
     cells,
+    draw_series,
     exponent_fit,
     largest_exponent,
     search_points,
@@ -216,37 +215,11 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     ax, ax2 = figure.subplots(1, 2, gridspec_kw={"width_ratios": [5, 2]})
     bound = prediction.get("exponent_bound", BOUND)
     data = columns("series", "r", "m_star", "censored")
-    rows = []
+    rows, firsts = draw_series(ax, series(_points(results)), bound, data)
     anchor: dict[str, float] = {}  # l -> median m* at the smallest r of its first series
-    rs_all: list[float] = []
-    for k, (name, ps) in enumerate(series(_points(results)).items()):
-        color = f"C{k}"
-        xs, med, lo, hi = [], [], [], []
-        for x, cps in cells(ps).items():
-            vals = [p.value for p in cps]
-            xs.append(x * (1 + 0.03 * k))  # series side by side
-            med.append(float(np.median(vals)))
-            lo.append(med[-1] - min(vals))
-            hi.append(max(vals) - med[-1])
-            rs_all.append(x)
-        anchor.setdefault(name.split(",")[0].removeprefix("l="), med[0])
-        short = name.split(" (")[0]  # "l=3, variant"
-        ax.errorbar(
-            xs, med, yerr=[lo, hi], marker="os^v"[k % 4], color=color, capsize=3,
-            label=f"{short}: median, range",
-        )  # fmt: skip
-        cens = [p for p in ps if p.censored]
-        mark_censored(
-            ax, [p.x * (1 + 0.03 * k) for p in cens], [p.value for p in cens], color,
-            rf"{short}: censored ($m^*\geq$ ceiling)",
-        )  # fmt: skip
-        for p in ps:
-            for key, v in zip(data, (p.series, p.x, p.value, p.censored), strict=True):
-                data[key].append(v)
-        fit = exponent_fit(ps)
-        if fit["estimable"]:
-            e = fit["exponent"]
-            rows.append(JudgedInterval(short, e["slope"], tuple(e["ci95"]), bound, "below"))
+    for name, (_, y0) in firsts.items():
+        anchor.setdefault(name.split(",")[0].removeprefix("l="), y0)
+    rs_all = [float(r) for r in data["r"]]
     paper = prediction.get("paper_exponent", {})
     if rs_all:
         g = np.geomspace(min(rs_all), max(rs_all), 50)
