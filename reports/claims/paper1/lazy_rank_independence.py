@@ -234,6 +234,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
     ax2.axhline(ZERO, color=BAR_COLOR, ls="--", lw=1.4, label=f"cut 'residual 0' = {ZERO:g}")
     ax2.set_yscale("log")
     ax2.set_xlabel("case (sorted by $l$, $d$, $r$)")
+    ax2.xaxis.get_major_locator().set_params(integer=True)
     ax2.set_ylabel("lazy residual (relative, squared)")
     ax2.set_title("Judged: the cut separates the two")
     legend(ax2, fontsize=9, loc="center right")

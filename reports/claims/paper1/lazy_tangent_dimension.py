@@ -225,7 +225,13 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         nxt = np.array(data["sigma_next_over_cut"], float)
         has = nxt > 0
         ax2.plot(idx[has], nxt[has], "v", color="tab:orange", label="first dropped σ / cut")
-    ax2.axhline(1.0, color=BAR_COLOR, ls="--", lw=1.4, label="the cut σ_max·max(D, md)·ε")
+    ax2.axhline(
+        1.0,
+        color=BAR_COLOR,
+        ls="--",
+        lw=1.4,
+        label=r"the cut $\sigma_{\max}\cdot\max(D, md)\cdot\epsilon_{\mathrm{mach}}$",
+    )
     ax2.set_yscale("log")
     ax2.set_xlabel("case (sorted by $l$, $d$, $m$)")
     ax2.set_ylabel("singular value / the rank cut")
