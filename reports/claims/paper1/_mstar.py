@@ -11,7 +11,9 @@ applied to the variant's m*(d), ``beyond.m-vs-d`` applied to the lazy threshold)
   number of steps), m* at a success level over the block's seeds;
 * :func:`exponent_fit` — the least-squares exponent of m* against a variable (log-log) with its
   t-interval, censored cells at their ceiling; :func:`largest_exponent` — the largest exponent a design
-  (grid, start, ceiling) can produce, which a registry test compares with the bound it is judged against.
+  (grid, start, ceiling) can produce, which a registry test compares with the bound it is judged against;
+* :func:`draw_series` — the figure of a law: each series' m* per cell with its censored cells, and the
+  judged exponent interval of each series.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from ...registered import registration
 from ...statistics import linear_fit
+from .._shared import JudgedInterval, mark_censored
 from ._lazythreshold import ThresholdRun, lazy_threshold_experiment
 from ._variant import BudgetRun, budget_experiment
 
@@ -296,3 +299,42 @@ def variant_search(arm: str, order: int, d: int, r: int, seed: int, profile: str
         level=reg.bar(profile, "m_star_level"),
         ceiling=int(reg.tolerance("ceiling", profile)),
     )
+
+
+def draw_series(
+    ax: Any, groups: Mapping[str, Sequence[MStarPoint]], bound: float, data: dict[str, list[Any]]
+) -> tuple[list[JudgedInterval], dict[str, tuple[float, float]]]:
+    """Draw each series' m* per cell (median and range over blocks, the series side by side) and its
+    censored cells (open triangles at the ceiling); append ``(series, x, m*, censored)`` to the four
+    columns of ``data``. Returns the judged rows (each estimable series' exponent interval against
+    ``bound``, :func:`exponent_fit`) and the first ``(x, median m*)`` of each series."""
+    rows: list[JudgedInterval] = []
+    firsts: dict[str, tuple[float, float]] = {}
+    for k, (name, ps) in enumerate(groups.items()):
+        short = name.split(" (")[0]  # "variant", "l=3, variant", "lazy ε=0.1"
+        shift = 1 + 0.03 * k  # series side by side
+        xs, med, lo, hi = [], [], [], []
+        for x, cps in cells(ps).items():
+            vals = [p.value for p in cps]
+            xs.append(x * shift)
+            med.append(float(np.median(vals)))
+            lo.append(med[-1] - min(vals))
+            hi.append(max(vals) - med[-1])
+        firsts[name] = (xs[0], med[0])
+        ax.errorbar(
+            xs, med, yerr=[lo, hi], marker="os^v"[k % 4], color=f"C{k}", capsize=3,
+            label=f"{short}: median, range",
+        )  # fmt: skip
+        cens = [p for p in ps if p.censored]
+        mark_censored(
+            ax, [p.x * shift for p in cens], [p.value for p in cens], f"C{k}",
+            rf"{short}: censored ($m^*\geq$ ceiling)",
+        )  # fmt: skip
+        for p in ps:
+            for key, v in zip(data, (p.series, p.x, p.value, p.censored), strict=True):
+                data[key].append(v)
+        fit = exponent_fit(ps)
+        if fit["estimable"]:
+            e = fit["exponent"]
+            rows.append(JudgedInterval(short, e["slope"], tuple(e["ci95"]), bound, "below"))
+    return rows, firsts

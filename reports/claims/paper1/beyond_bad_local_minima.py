@@ -18,7 +18,7 @@ from numerics.tensors import orthogonal_tensor
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, clopper_pearson
-from .._shared import legend, no_runs, ok_runs
+from .._shared import BAR_COLOR, columns, legend, no_runs, ok_runs
 
 REG = registration("beyond.bad-local-minima")
 ESCAPE_RHO = REG.tolerance("escape_rho")  # perturbation size of the escape test, units of s^{1/l}
@@ -65,9 +65,20 @@ claim = declare(
         "existence check (1 − (1 − p)^n at the calibration estimate p) is registered in "
         "reports/registered.toml"
     ),
+    reference=(
+        "paper 1: with m = r gradient descent gets stuck in bad local minima even for orthogonal "
+        "tensors (docs/math.md §5, which records no section number); abstract: over-"
+        "parametrization lets the optimizer avoid bad local optima"
+    ),
+    caption=(
+        "Left, judged: the spurious-minimum count at m = r must reach the red dashed bar. Right: each "
+        "end point's refined gradient and error, the classifier's two cuts dotted and dashed."
+    ),
 )
 
 CLASSES = ("success", "saddle", "spurious_minimum", "unresolved")
+GRAD_CRITERION = 1e-10  # classify_end_point's default gtol: refined to this relative gradient
+SUCCESS_ERROR = 0.05  # classify_end_point's default eps: the success error
 
 
 @dataclass(frozen=True)
@@ -171,41 +182,55 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
     ax1, ax2 = figure.subplots(1, 2)
-    data: dict[str, list[Any]] = {
-        "order": [], "r": [], "m": [], "seed": [], "kind": [], "relative_error": [], "grad_norm": [],
-    }  # fmt: skip
+    data = columns("order", "r", "m", "seed", "kind", "relative_error", "grad_norm")
     for c, m in ok_runs(results):
-        for field_name in ("order", "r", "m", "seed"):
-            data[field_name].append(getattr(c, field_name))
-        data["kind"].append(m["kind"])
-        data["relative_error"].append(m["relative_error"])
-        data["grad_norm"].append(m["grad_norm"] if m["grad_norm"] is not None else float("nan"))
+        grad = m["grad_norm"] if m["grad_norm"] is not None else float("nan")
+        row = (c.order, c.r, c.m, c.seed, m["kind"], m["relative_error"], grad)
+        for key, v in zip(data, row, strict=True):
+            data[key].append(v)
     cells = sorted({(lo, mo) for lo, mo in zip(data["order"], data["m"], strict=True)})
-    bottom = np.zeros(len(cells))
-    for k, kind in enumerate(CLASSES):
-        h = np.array(
-            [
-                sum(
-                    1
-                    for l2, m2, kk in zip(data["order"], data["m"], data["kind"], strict=True)
-                    if (l2, m2) == cell and kk == kind
-                )
-                for cell in cells
-            ],
-            float,
-        )
-        ax1.bar(range(len(cells)), h, bottom=bottom, color=f"C{k}", label=kind)
-        bottom += h
-    ax1.set_xticks(range(len(cells)), [f"l={l}\nm={m}" for l, m in cells], fontsize=7)
-    ax1.set_ylabel("end points (seeds)")
-    ax1.set_title("Plain GD end points, refined and classified")
-    legend(ax1, fontsize=6)
-    colors = {kind: f"C{k}" for k, kind in enumerate(CLASSES)}
-    ax2.scatter(
-        np.fmax(data["grad_norm"], 1e-18), data["relative_error"], s=10,
-        c=[colors[k] for k in data["kind"]],
+    width = 0.8 / max(len(cells), 1)
+    for j, cell in enumerate(cells):
+        kinds = [
+            k
+            for l2, m2, k in zip(data["order"], data["m"], data["kind"], strict=True)
+            if (l2, m2) == cell
+        ]
+        counts = [kinds.count(kind) for kind in CLASSES]
+        x = np.arange(len(CLASSES)) + (j - (len(cells) - 1) / 2) * width
+        bars = ax1.bar(x, counts, width * 0.9, color=[f"C{k}" for k in range(len(CLASSES))])
+        ax1.bar_label(bars, [f"{n}" if len(cells) == 1 else f"{n} ($l={cell[0]}$)" for n in counts])
+    need = prediction.get("min_spurious", MIN_COUNT)
+    k_spur = CLASSES.index("spurious_minimum")
+    ax1.plot(
+        [k_spur - 0.45, k_spur + 0.45], [need, need], color=BAR_COLOR, ls="--", lw=1.6,
+        label=f"judged: at least {need} (orders pooled)",
     )  # fmt: skip
+    ax1.set_xticks(range(len(CLASSES)), [k.replace("_", " ") for k in CLASSES])
+    ax1.set_ylim(0, max([need, *[data["kind"].count(k) for k in CLASSES]]) * 1.25 + 0.5)
+    ax1.set_ylabel("end points at $m = r$ (seeds)")
+    ax1.set_title("Judged: spurious minima at $m = r$")
+    legend(ax1, fontsize=9, loc="upper right")
+    for k, kind in enumerate(CLASSES):
+        pts = [
+            (g, e)
+            for g, e, kk in zip(
+                data["grad_norm"], data["relative_error"], data["kind"], strict=True
+            )
+            if kk == kind
+        ]
+        if pts:
+            g, e = zip(*pts, strict=True)
+            ax2.scatter(np.fmax(g, 1e-18), e, s=30, color=f"C{k}", label=kind.replace("_", " "))
+    ax2.axvline(
+        GRAD_CRITERION, color="0.4", ls=":", lw=1, label=r"refined: $\|\nabla f\|$ criterion"
+    )
+    ax2.axhline(
+        SUCCESS_ERROR, color="0.4", ls="--", lw=1, label=f"success: error <= {SUCCESS_ERROR:g}"
+    )
     ax2.set_xscale("log")
-    ax2.set_xlabel("relative gradient (refined; successes as reached)")
-    ax2.set_ylabel("relative error")
+    ax2.set_xlabel("relative gradient at the refined end point (successes: as reached)")
+    ax2.set_ylabel(r"relative error $\|T - T^*\|_F / \|T^*\|_F$")
+    ax2.set_title("How each end point was classified")
+    legend(ax2, fontsize=9, loc="center right")
     return data

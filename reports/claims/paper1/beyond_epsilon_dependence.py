@@ -19,7 +19,17 @@ from numerics.tensors import random_low_rank
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence, linear_fit
-from .._shared import legend, no_runs, ok_runs
+from .._shared import (
+    BAR_COLOR,
+    JudgedInterval,
+    JudgedRate,
+    columns,
+    intervals_against_bars,
+    legend,
+    no_runs,
+    ok_runs,
+    rates_against_bars,
+)
 from ._mstar import (
     N_SEEDS,
     MStarPoint,
@@ -80,6 +90,16 @@ claim = declare(
         "reports/registered.toml"
     ),
     model_choice=MODEL_CHOICE + "; reg scaled with ε",
+    reference=(
+        "paper 1: m and the running time polynomial in 1/ε; secondary descriptions give m = "
+        "O(r^{2.5l} ε^{-5} log(d/ε)) (docs/math.md §5: [paper]/secondary, constants unconfirmed); "
+        "abstract: m = O*(r^{2.5l} log d)"
+    ),
+    caption=(
+        "Judged: each ε's success rate must clear its red dashed bar (left); the exponents of the "
+        "steps (middle, against the red dashed bar's slope) and of m* in 1/ε must lie below their "
+        "bars (right), no m* block censored."
+    ),
 )
 
 M_RATE = 12  # m of the rate and steps runs (4r)
@@ -285,49 +305,86 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
-    ax1, ax2 = figure.subplots(1, 2)
-    data: dict[str, list[Any]] = {"kind": [], "eps": [], "seed": [], "success": [], "value": []}
+    ax1, ax2, ax3 = figure.subplots(1, 3, gridspec_kw={"width_ratios": [2, 3, 2]})
+    data = columns("kind", "eps", "seed", "success", "value")
     M = prediction.get("m", M_RATE)
     cap = prediction.get("cap", CAP)
-    xs, ys, stars_x, stars_y = [], [], [], []
+    by: dict[float, list[bool]] = defaultdict(list)
+    xs, ys, stars = [], [], []
     for c, m in ok_runs(results):
         if isinstance(c, EpsMStar):
-            stars_x.append(1 / c.eps)
-            stars_y.append(m["value"])
+            stars.append(MStarPoint("m*", 1 / c.eps, int(m["value"]), bool(m["censored"])))
             row = ("m_star", c.eps, c.seed, not m["censored"], m["value"])
         else:
             n = m["n_steps"] if m["success"] else cap
             if c.m == M and c.reg_mode == "scaled":
+                by[c.eps].append(bool(m["success"]))
                 xs.append(1 / c.eps)
-                ys.append(n)
+                ys.append(max(n, 1))
             row = ("steps", c.eps, c.seed, m["success"], n)
         for k, v in zip(data, row, strict=True):
             data[k].append(v)
-    ax1.scatter(xs, ys, s=8, label=f"m = {M} (runs missing ε at the cap {cap})")
+    rates_against_bars(
+        ax1,
+        [
+            JudgedRate(f"{e:g}", sum(v), len(v), prediction.get("min_rate"))
+            for e, v in sorted(by.items(), reverse=True)
+        ],
+        ylabel=f"success rate at $m = {M}$ (exact 95% CI)",
+        title="Judged: every $\\varepsilon$ reached",
+    )
+    ax1.set_xlabel(r"accuracy $\varepsilon$")
+    rows = []
+    reached = [(x, y) for x, y in zip(xs, ys, strict=True) if y < cap]
+    missed = [(x, y) for x, y in zip(xs, ys, strict=True) if y >= cap]
+    for pts, marker, label in (
+        (reached, "o", "run: first step with error $\\leq \\varepsilon$"),
+        (missed, "^", f"run censored at the cap {cap}"),
+    ):
+        if pts:
+            ax2.scatter(
+                *zip(*pts, strict=True), s=14, marker=marker, color="C0", alpha=0.7, label=label
+            )
     if len(set(xs)) >= 2 and len(xs) >= 3:
         fit = linear_fit(np.log(xs).tolist(), np.log(ys).tolist())
         g = np.geomspace(min(xs), max(xs), 20)
-        for sl, ls in ((fit.slope, "-"), (fit.ci[0], ":"), (fit.ci[1], ":")):
-            ax1.plot(g, np.exp(fit.intercept) * g**sl, "k" + ls, lw=0.8)
-    ax1.set_xscale("log")
-    ax1.set_yscale("log")
-    ax1.set_xlabel("1/ε")
-    ax1.set_ylabel("gradient steps to reach ε")
-    ax1.set_title("steps: slope with its 95% band", fontsize=9)
-    legend(ax1, fontsize=6)
-    ax2.scatter(stars_x, stars_y, s=12, label="m* per seed block")
-    ceiling = prediction.get("ceiling", max(stars_y, default=1))
-    if stars_x:
-        g = np.geomspace(min(stars_x), max(stars_x), 20)
-        base = min(stars_y)
-        for p, ls in ((prediction.get("m_exponent_bound", 1.0), "--"), (5.0, ":")):
-            ax2.plot(g, base * (g / g[0]) ** p, "k" + ls, lw=0.8, label=f"∝ (1/ε)^{p:g}")
-        ax2.set_ylim(1, 4 * max(stars_y + [ceiling]))
-    ax2.axhline(ceiling, color="r", ls="-.", lw=0.8, label="ceiling")
+        ax2.plot(
+            g, np.exp(fit.intercept) * g**fit.slope, "k-", lw=1, label="least-squares power law"
+        )
+        bound = prediction.get("steps_exponent_bound", STEPS_BOUND)
+        y0 = np.exp(fit.intercept) * g[0] ** fit.slope
+        ax2.plot(
+            g,
+            y0 * (g / g[0]) ** bound,
+            color=BAR_COLOR,
+            ls="--",
+            lw=1,
+            label=rf"$\propto (1/\varepsilon)^{{{bound:g}}}$: the bar",
+        )
+        rows.append(JudgedInterval("steps", fit.slope, fit.ci, bound, "below"))
     ax2.set_xscale("log")
     ax2.set_yscale("log")
-    ax2.set_xlabel("1/ε")
-    ax2.set_ylabel("m*")
-    ax2.set_title("m*(ε) against the bound and the paper's ε^{-5}", fontsize=9)
-    legend(ax2, fontsize=6)
+    ax2.set_xlabel(r"$1/\varepsilon$")
+    ax2.set_ylabel(r"gradient steps to reach $\varepsilon$")
+    ax2.set_title(f"Steps at $m = {M}$")
+    legend(ax2, fontsize=9, loc="upper left")
+    fit_m: dict[str, Any] = exponent_fit(stars) if stars else {"estimable": False}
+    if fit_m["estimable"]:
+        e_ = fit_m["exponent"]
+        n_cens = sum(p.censored for p in stars)
+        label = f"$m^*$ ({n_cens}/{len(stars)} censored)"
+        rows.append(
+            JudgedInterval(
+                label,
+                e_["slope"],
+                tuple(e_["ci95"]),
+                prediction.get("m_exponent_bound", M_BOUND),
+                "below",
+            )
+        )
+    intervals_against_bars(
+        ax3, rows, xlabel=r"exponent in $1/\varepsilon$ (95% CI)",
+        references=[(prediction.get("paper_m_exponent", 5.0), "paper: $m = O(\\varepsilon^{-5})$")],
+        title="Judged: exponents below their bars",
+    )  # fmt: skip
     return data

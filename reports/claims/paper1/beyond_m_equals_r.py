@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from numerics.algorithms import beyond_lazy_descent, target_scale
 from numerics.tensors import LowRankTensor, random_low_rank, random_unit_vectors
@@ -19,7 +20,16 @@ from numerics.tensors import LowRankTensor, random_low_rank, random_unit_vectors
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence, clopper_pearson
-from .._shared import legend, no_runs, ok_runs
+from .._shared import (
+    BAR_COLOR,
+    STATUS_COLOR,
+    JudgedRate,
+    columns,
+    legend,
+    no_runs,
+    ok_runs,
+    rates_against_bars,
+)
 from ._mstar import EPOCH_STEPS, MStarSearch, budget_run
 from ._trend import trend_check, trend_power, trend_statistic
 from ._variant import MODEL_CHOICE, BudgetRun, budget_experiment, variant_outcome
@@ -74,6 +84,14 @@ claim = declare(
     ),
     model_choice=MODEL_CHOICE + "; the arm without re-initialisation runs one epoch",
     profiles=("quick", "full"),
+    reference=(
+        "paper 1: with m = r gradient descent gets stuck in bad local minima (docs/math.md §5, "
+        "which records no section number); the d-trend is derived here (docs/math.md §10.2, §10.8)"
+    ),
+    caption=(
+        "Left: the success rate at m = r per d with its exact interval. Right, judged: the trend "
+        "statistic z must lie left of the red dashed critical value (a decrease in log d)."
+    ),
 )
 
 
@@ -208,27 +226,50 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     return ev.verdict(predicted, measured, numbers)
 
 
+def _draw_trend(ax: Any, z: float, direction: str, level: float) -> None:
+    """The trend statistic against its rule (:func:`._trend.trend_check`): holds at or beyond the
+    one-sided critical value (red dashed), fails on the wrong side of 0 (shaded)."""
+    crit = float(stats.norm.ppf(level)) * (1 if direction == "decreasing" else -1)
+    span = max(abs(crit), abs(z) if math.isfinite(z) else 0.0) * 1.4 + 0.5
+    wrong = (0.0, span) if direction == "decreasing" else (-span, 0.0)
+    ax.axvspan(*wrong, color=BAR_COLOR, alpha=0.07, lw=0, label="fails: no trend the predicted way")
+    ax.axvline(
+        crit, color=BAR_COLOR, ls="--", lw=1.4, label=f"critical value (one-sided level {level:g})"
+    )
+    ax.axvline(0.0, color="0.4", ls=":", lw=1)
+    if math.isfinite(z):
+        status = trend_check("", z, direction, level).status
+        ax.plot([z], [0], "o", ms=9, color=STATUS_COLOR[status], label=f"$z = {z:+.2f}$ ({status})")
+    ax.set_xlim(-span, span)
+    ax.set_ylim(-1, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("Cochran–Armitage $z$ (scores $\\log d$)")
+    ax.set_title(f"Judged: a {direction} trend")
+    legend(ax, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+
+
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
-    ax = figure.add_subplot(1, 1, 1)
-    data: dict[str, list[Any]] = {"d": [], "seed": [], "success": []}
+    ax1, ax2 = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    data = columns("d", "seed", "success")
     by: dict[int, list[bool]] = defaultdict(list)
     for c, m in ok_runs(results):
         by[c.d].append(bool(m["success"]))
         for key, v in zip(data, (c.d, c.seed, bool(m["success"])), strict=True):
             data[key].append(v)
     ds = sorted(by)
-    if ds:
-        rate = np.array([np.mean(by[d]) for d in ds])
-        ci = np.array([clopper_pearson(sum(by[d]), len(by[d])) for d in ds])
-        ax.errorbar(
-            ds, rate, yerr=[rate - ci[:, 0], ci[:, 1] - rate], marker="o", capsize=3,
-            label="no re-initialisation, m = r = 3",
-        )  # fmt: skip
-    ax.set_xscale("log")
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("dimension d")
-    ax.set_ylabel("success rate at m = r, 95% CI")
-    ax.set_title("Success at m = r falls with d (no re-initialisation): rate per d, exact 95% CI")
-    legend(ax, fontsize=7)
+    rates_against_bars(
+        ax1, [JudgedRate(f"{d}", sum(by[d]), len(by[d])) for d in ds],
+        ylabel="success rate at $m = r = 3$ (exact 95% CI)",
+        title="Success at $m = r$ without re-initialisation, per $d$",
+    )  # fmt: skip
+    ax1.set_xlabel("dimension $d$ (equally spaced; the trend's scores are $\\log d$)")
+    z = float("nan")
+    if len(ds) >= 2:
+        z = trend_statistic(
+            [sum(by[d]) for d in ds], [len(by[d]) for d in ds], [math.log(d) for d in ds]
+        )
+    _draw_trend(
+        ax2, z, prediction.get("direction", "decreasing"), prediction.get("trend_level", LEVEL)
+    )
     return data

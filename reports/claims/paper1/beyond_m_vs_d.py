@@ -14,7 +14,13 @@ import numpy as np
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Check, Evidence
-from .._shared import failed_runs, legend
+from .._shared import (
+    BAR_COLOR,
+    columns,
+    failed_runs,
+    intervals_against_bars,
+    legend,
+)
 from ._lazythreshold import ThresholdRun, threshold_run
 from ._mstar import (
     ARM_LABEL,
@@ -22,6 +28,7 @@ from ._mstar import (
     MStarPoint,
     MStarSearch,
     cells,
+    draw_series,
     exponent_fit,
     largest_exponent,
     search_points,
@@ -72,6 +79,15 @@ claim = declare(
     ),
     model_choice=MODEL_CHOICE + "; the ablation without re-initialisation runs one epoch",
     profiles=("quick", "full", "scale"),
+    reference=(
+        "abstract: a variant of gradient descent finds an approximate tensor with m = "
+        "O*(r^{2.5l} log d) components, where lazy training needs m = Ω(d^{l-1})"
+    ),
+    caption=(
+        "Left: m* must stay flat in d on the log axis while the lazy threshold rises like d^{l-1}; "
+        "open triangles are blocks censored at the ceiling. Right, judged: each series' exponent "
+        "interval must lie below the red dashed bar 1/2."
+    ),
 )
 
 GRID = {  # d, seed blocks per d, arms
@@ -205,39 +221,41 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
-    ax = figure.add_subplot(1, 1, 1)
+    ax, ax2 = figure.subplots(1, 2, gridspec_kw={"width_ratios": [5, 2]})
     ceiling = int(prediction.get("ceiling", 10**9))
-    data: dict[str, list[Any]] = {"series": [], "d": [], "m_star": [], "censored": []}
-    pts = _points(results, ceiling)
-    for k, (name, ps) in enumerate(series(pts).items()):
-        xs, med, lo, hi = [], [], [], []
-        for x, cps in cells(ps).items():
-            vals = [p.value for p in cps]
-            xs.append(x * (1 + 0.03 * k))
-            med.append(float(np.median(vals)))
-            lo.append(med[-1] - min(vals))
-            hi.append(max(vals) - med[-1])
-        ax.errorbar(
-            xs, med, yerr=[lo, hi], marker="os^v"[k % 4], capsize=3, label=f"{name}: median, range"
-        )  # fmt: skip
-        for p in ps:
-            data["series"].append(p.series)
-            data["d"].append(p.x)
-            data["m_star"].append(p.value)
-            data["censored"].append(p.censored)
+    bound = prediction.get("exponent_bound", BOUND)
+    data = columns("series", "d", "m_star", "censored")
+    rows, firsts = draw_series(ax, series(_points(results, ceiling)), bound, data)
+    first = next(iter(firsts.values()), None)  # (d, median m*) of the first cell drawn
     lazy = prediction.get("lazy_threshold", {})
-    if lazy:
-        ds = np.array(sorted(int(d) for d in lazy), float)
-        thr = np.array([lazy[str(int(d))] for d in ds], float)
-        ax.plot(ds, thr, "k-", lw=1, label="lazy threshold ceil(D/d) (theory)")
-        g = np.geomspace(ds.min(), max(ds.max(), max(data["d"], default=ds.max())), 50)
-        ax.plot(g, thr[0] * (g / ds[0]) ** (ORDER - 1), "k:", lw=0.8, label="∝ d^{l-1}")
-        ax.plot(g, RANK * np.log(g) / math.log(ds[0]), "k--", lw=0.8, label="∝ log d")
-    ax.axhline(ceiling, color="r", lw=0.8, ls="-.", label=f"ceiling {ceiling}")
+    d_all = [float(d) for d in lazy] + data["d"]
+    if d_all:
+        g = np.geomspace(min(d_all), max(d_all), 50)
+        if lazy:
+            ds = np.array(sorted(float(d) for d in lazy))
+            thr = np.array([lazy[str(int(d))] for d in ds], float)
+            ax.plot(ds, thr, "k-", lw=1.2, label=r"lazy threshold $\lceil D/d\rceil$ (theory)")
+            ax.plot(g, thr[0] * (g / ds[0]) ** (ORDER - 1), "k:", lw=1, label=r"$\propto d^{l-1}$")
+        x0, y0 = first or (g[0], float(RANK))
+        ax.plot(g, y0 * np.log(g) / math.log(x0), "k--", lw=1, label=r"$\propto \log d$")
+        ax.plot(
+            g, y0 * (g / x0) ** bound, color=BAR_COLOR, ls="--", lw=1,
+            label=rf"$\propto d^{{{bound:g}}}$: the judged bound",
+        )  # fmt: skip
+    ax.axhline(ceiling, color=BAR_COLOR, lw=0.9, ls="-.", label=f"ceiling {ceiling}")
+    ax.axhline(
+        ceiling / 10, color=BAR_COLOR, lw=0.9, ls=":", label="ceiling / 10: largest $m^*$ allowed"
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("dimension d")
-    ax.set_ylabel("m* (smallest m reaching the success level)")
-    ax.set_title("m*(d): variant and ablation stay near r; the lazy threshold grows like d^{l-1}")
-    legend(ax, fontsize=6)
+    ax.set_xlabel("dimension $d$")
+    ax.set_ylabel("$m^*$ (smallest $m$ reaching the success level)")
+    ax.set_title("$m^*(d)$ against the lazy threshold")
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(bottom, top * 60)  # room for the legend above the curves
+    legend(ax, fontsize=9, loc="upper left", ncols=2)
+    intervals_against_bars(
+        ax2, rows, xlabel=r"exponent $p$ of $m^* \propto d^{\,p}$ (95% CI)",
+        references=[(float(ORDER - 1), "lazy: $l-1$")], title=f"Judged: exponent below {bound:g}",
+    )  # fmt: skip
     return data

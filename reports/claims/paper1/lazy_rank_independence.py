@@ -18,7 +18,7 @@ from numerics.tensors import LowRankTensor, random_low_rank, random_unit_vectors
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
-from .._shared import exact_check, failed_runs, ok_runs
+from .._shared import BAR_COLOR, columns, exact_check, failed_runs, legend, ok_runs
 
 # "Residual 0". Dense least squares gives <= 1e-27 at full rank (measured). The threshold must sit near
 # rounding: in the defective case (4,4,9) the tangent space is the hyperplane orthogonal to Q² (Q the
@@ -48,6 +48,15 @@ claim = declare(
         "squares (~(D·ε_float64)² ≈ 1e-27) and below the smallest non-zero residuals of the defective "
         "cases (fat tail at 0, docs/math.md §4); the margin counts the decades between the cut and the "
         "residuals on either side of m*"
+    ),
+    reference=(
+        "abstract: in a lazy training regime a rank-r target needs at least m = Ω(d^{l-1}), a bound "
+        "free of r; the exact threshold ⌈D(d,l)/d⌉ is derived here: docs/math.md §4"
+    ),
+    caption=(
+        "Left: every measured m* must sit on the diagonal, m* = lazy_threshold(d, l), for every rank. "
+        "Right, judged: the red dashed cut must separate the residuals one below m* (above it) from "
+        "those at m* (below it); the margin counts the decades to the nearest."
     ),
 )
 
@@ -182,34 +191,51 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     return ev.verdict(predicted=predicted, measured=measured, numbers=numbers)
 
 
+FLOOR = 1e-40
+"""Where a residual of exactly 0 is drawn on the log axis."""
+
+
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
-    ax = figure.add_subplot(1, 1, 1)
-    data: dict[str, list[Any]] = {
-        "order": [],
-        "d": [],
-        "r": [],
-        "seed": [],
-        "m_star": [],
-        "predicted": [],
-    }
-    for c, mt in ok_runs(results):
-        for k, v in (
-            ("order", c.order),
-            ("d", c.d),
-            ("r", c.r),
-            ("seed", c.seed),
-            ("m_star", mt["m_star"]),
-            ("predicted", prediction["threshold"][f"{c.order},{c.d}"]),
-        ):
-            data[k].append(v)
-    if data["r"]:
+    ax, ax2 = figure.subplots(1, 2)
+    data = columns(
+        "order", "d", "r", "seed", "m_star", "predicted", "residual_at", "residual_below"
+    )
+    ok = sorted(ok_runs(results), key=lambda cm: (cm[0].order, cm[0].d, cm[0].r, cm[0].seed))
+    for c, mt in ok:
+        row = (
+            c.order, c.d, c.r, c.seed, mt["m_star"], prediction["threshold"][f"{c.order},{c.d}"],
+            mt["residual_at_m_star"], mt["residual_one_below"],
+        )  # fmt: skip
+        for key, v in zip(data, row, strict=True):
+            data[key].append(v)
+    markers = "osD^v<>"
+    for k, r in enumerate(sorted(set(data["r"]))):
+        idx = [i for i, rr in enumerate(data["r"]) if rr == r]
         ax.scatter(
-            data["r"], np.array(data["m_star"]) / np.array(data["predicted"]), c=data["order"]
-        )
-    ax.axhline(1.0, color="r", ls="--", lw=1)
-    ax.set_xscale("log")
-    ax.set_xlabel("target rank r")
-    ax.set_ylabel("measured m* / theory.lazy_threshold")
-    ax.set_title("Exact lazy threshold does not depend on r")
+            [data["predicted"][i] + 0.15 * k for i in idx], [data["m_star"][i] for i in idx],
+            marker=markers[k % len(markers)], s=40, facecolors="none", edgecolors=f"C{k}",
+            label=f"rank $r = {r}$",
+        )  # fmt: skip
+    if data["predicted"]:
+        g = np.array([min(data["predicted"]) * 0.9, max(data["predicted"]) * 1.1])
+        ax.plot(g, g, "k--", lw=1, label="prediction: $m^* =$ lazy_threshold$(d, l)$")
+    ax.set_xlabel(r"theory.lazy_threshold$(d,l) = \lceil D(d,l)/d\rceil$ (+1 if defective)")
+    ax.set_ylabel("measured $m^*$ (exact fit)")
+    ax.set_title("Measured threshold against the prediction")
+    legend(ax, fontsize=9, loc="upper left")
+    x = np.arange(len(data["m_star"]))
+    below = np.array(data["residual_below"], float)
+    at = np.fmax(np.array(data["residual_at"], float), FLOOR)
+    ax2.plot(x, below, "^", color="tab:orange", label="residual at $m^* - 1$ (must be above)")
+    ax2.plot(
+        x, at, "v", color="tab:blue", label=f"residual at $m^*$ (must be below; 0 at {FLOOR:g})"
+    )
+    ax2.axhline(ZERO, color=BAR_COLOR, ls="--", lw=1.4, label=f"cut 'residual 0' = {ZERO:g}")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("case (sorted by $l$, $d$, $r$)")
+    ax2.xaxis.get_major_locator().set_params(integer=True)
+    ax2.set_ylabel("lazy residual (relative, squared)")
+    ax2.set_title("Judged: the cut separates the two")
+    legend(ax2, fontsize=9, loc="center right")
     return data

@@ -17,7 +17,7 @@ from numerics.tensors import random_unit_vectors
 
 from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
-from .._shared import exact_check, failed_runs, legend, ok_runs
+from .._shared import BAR_COLOR, columns, exact_check, failed_runs, legend, ok_runs
 
 claim = declare(
     "lazy.tangent-dimension",
@@ -43,6 +43,15 @@ claim = declare(
         "exact dimension count (Terracini + Alexander–Hirschowitz), checked case by case; the judge "
         "already discriminates: the four defective cases, where the naive min(m·d, D) is wrong by "
         "one, are in every profile, and a rank of min(m·d, D) there fails (tested)"
+    ),
+    reference=(
+        "classical: Terracini's lemma and the Alexander–Hirschowitz theorem (docs/math.md §4), the "
+        "dimension count behind paper 1's lazy lower bound"
+    ),
+    caption=(
+        "Left: every measured rank must sit on the prediction (open circles; the four defective "
+        "cases, ×, one below min(m·d, D)). Right, judged: the rank cut (red dashed, 1) must separate "
+        "the last kept singular value (above) from the first dropped one (below)."
     ),
 )
 
@@ -119,6 +128,11 @@ def predict(profile: str) -> dict[str, Any]:
     }
 
 
+def _cut(c: RankCase) -> float:
+    """The rank cut of :func:`numerics.lazy.tangent_rank` relative to σ_max: max(D, m·d)·ε_float64."""
+    return max(math.comb(c.d + c.order - 1, c.order), c.m * c.d) * float(np.finfo(float).eps)
+
+
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     ok = ok_runs(results)
@@ -136,7 +150,7 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     # singular value on either side, as a fraction of the 15.7 decades of float64
     decades = []
     for c, mt in ok:
-        cut = max(math.comb(c.d + c.order - 1, c.order), c.m * c.d) * float(np.finfo(float).eps)
+        cut = _cut(c)
         below = math.log10(cut / mt["sigma_next_rel"]) if mt["sigma_next_rel"] > 0 else math.inf
         decades.append(min(math.log10(mt["sigma_last_rel"] / cut), below))
     robustness = min(decades, default=0.0) / -math.log10(float(np.finfo(float).eps))
@@ -168,37 +182,63 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
-    ax = figure.add_subplot(1, 1, 1)
-    data: dict[str, list[Any]] = {
-        "order": [],
-        "d": [],
-        "m": [],
-        "seed": [],
-        "rank": [],
-        "predicted": [],
-        "D": [],
-    }
-    for c, mt in ok_runs(results):
+    ax, ax2 = figure.subplots(1, 2)
+    data = columns(
+        "order", "d", "m", "seed", "rank", "predicted", "D", "sigma_last_over_cut",
+        "sigma_next_over_cut",
+    )  # fmt: skip
+    ok = sorted(ok_runs(results), key=lambda cm: (cm[0].order, cm[0].d, cm[0].m, cm[0].seed))
+    for c, mt in ok:
         key = f"{c.order},{c.d},{c.m}"
-        for k, v in (
-            ("order", c.order),
-            ("d", c.d),
-            ("m", c.m),
-            ("seed", c.seed),
-            ("rank", mt["rank"]),
-            ("predicted", prediction["dim"][key]),
-            ("D", prediction["D"][key]),
-        ):
+        row = (
+            c.order, c.d, c.m, c.seed, mt["rank"], prediction["dim"][key], prediction["D"][key],
+            mt["sigma_last_rel"] / _cut(c), mt["sigma_next_rel"] / _cut(c),
+        )  # fmt: skip
+        for k, v in zip(data, row, strict=True):
             data[k].append(v)
     if data["rank"]:
-        x = np.array(data["m"]) * np.array(data["d"]) / np.array(data["D"])
-        y = np.array(data["rank"]) / np.array(data["D"])
-        ax.scatter(x, y, c=data["order"], s=14, label="measured rank / D")
+        D = np.array(data["D"], float)
+        x = np.array(data["m"]) * np.array(data["d"]) / D
+        defective = np.array(
+            [
+                (l, d, m) in DEFECTIVE
+                for l, d, m in zip(data["order"], data["d"], data["m"], strict=True)
+            ]
+        )
+        for l in sorted(set(data["order"])):
+            sel = np.array(data["order"]) == l
+            ax.scatter(
+                x[sel], np.array(data["rank"])[sel] / D[sel], s=18, label=f"measured, $l = {l}$"
+            )
+        ax.scatter(
+            x, np.array(data["predicted"]) / D, s=70, facecolors="none", edgecolors="k", lw=0.8,
+            label="predicted (generic_tangent_dim)",
+        )  # fmt: skip
+        ax.scatter(
+            x[defective], np.array(data["predicted"])[defective] / D[defective], marker="x", s=80,
+            color=BAR_COLOR, label="defective case (AH: one less)",
+        )  # fmt: skip
         xs = np.linspace(0, max(x.max(), 1.0), 50)
-        ax.plot(xs, np.minimum(xs, 1.0), "r--", lw=1, label="min(m·d, D)/D")
-    ax.set_xlabel("m·d / D(d,l)")
-    ax.set_ylabel("tangent rank / D(d,l)")
+        ax.plot(xs, np.minimum(xs, 1.0), "k:", lw=1, label="min(m·d, D)/D")
+        idx = np.arange(len(data["rank"]))
+        ax2.plot(idx, data["sigma_last_over_cut"], "^", color="tab:blue", label="last kept σ / cut")
+        nxt = np.array(data["sigma_next_over_cut"], float)
+        has = nxt > 0
+        ax2.plot(idx[has], nxt[has], "v", color="tab:orange", label="first dropped σ / cut")
+    ax2.axhline(
+        1.0,
+        color=BAR_COLOR,
+        ls="--",
+        lw=1.4,
+        label=r"the cut $\sigma_{\max}\cdot\max(D, md)\cdot\epsilon_{\mathrm{mach}}$",
+    )
+    ax2.set_yscale("log")
+    ax2.set_xlabel("case (sorted by $l$, $d$, $m$)")
+    ax2.set_ylabel("singular value / the rank cut")
+    ax2.set_title("Judged: the cut separates kept from dropped")
+    legend(ax2, fontsize=9, loc="center right")
+    ax.set_xlabel(r"$m d\,/\,D(d,l)$")
+    ax.set_ylabel(r"tangent rank $/\,D(d,l)$")
     ax.set_title("Tangent dimension at random init (Terracini + AH)")
-    if data["rank"]:
-        legend(ax, fontsize=7)
+    legend(ax, fontsize=9, loc="lower right")
     return data

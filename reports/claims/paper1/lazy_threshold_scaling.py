@@ -9,10 +9,20 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
-from ...statistics import Check, Evidence, linear_fit
-from .._shared import failed_runs, legend, mean_interval, ok_runs
+from ...statistics import Check, Evidence, LinearFit, linear_fit
+from .._shared import (
+    JudgedInterval,
+    columns,
+    failed_runs,
+    intervals_against_bars,
+    legend,
+    mean_interval,
+    ok_runs,
+)
 from ._lazythreshold import EPSILONS, ThresholdRun, threshold_run
 from ._mstar import MStarSearch, separation_experiment, variant_search
 
@@ -56,6 +66,12 @@ claim = declare(
         f"found 1.02e-4 at tol {CG_TOL:g}, slack = 10x that (reports/registered.toml)"
     ),
     profiles=("quick", "full", "scale"),
+    reference="abstract: in a lazy training regime one needs at least m = Ω(d^{l-1}) components",
+    caption=(
+        "Left: m*_ε/(D/d) must stay level in d (dashed: its least-squares power law). Right, judged: "
+        "each (l, ε)'s 95% interval of that power must lie above the red dashed bar −0.5 (0: m* ∝ "
+        "d^{l-1})."
+    ),
 )
 
 GRID = {
@@ -123,6 +139,12 @@ def _threshold_points(
     return pts
 
 
+def _slope_fit(pts: Sequence[tuple[int, int, float]]) -> LinearFit:
+    """Least-squares slope of log(m*/(D/d)) on log d over ``(d, m*, D/d)`` points, with its
+    t-interval (docs/math.md §7.3, §9.1)."""
+    return linear_fit([math.log(d) for d, _, _ in pts], [math.log(m / r) for _, m, r in pts])
+
+
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     bound = prediction["decay_bound"]
@@ -140,8 +162,7 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
         if len(pts) < 3 or len(ds) < 2:
             ev.add(Check(name, "inconclusive", float("nan"), f"only {len(pts)} runs at d={ds}"))
             continue
-        x, y = [math.log(d) for d, _, _ in pts], [math.log(m / r) for _, m, r in pts]
-        fit = linear_fit(x, y)
+        fit = _slope_fit(pts)
         ev.interval_beyond(name, fit.ci, bound, "above")
         d_max = ds[-1]
         at_max = [(m, r) for d, m, r in pts if d == d_max]
@@ -179,58 +200,40 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: Any) -> dict:
-    ax1 = figure.add_subplot(1, 2, 1)
-    ax2 = figure.add_subplot(1, 2, 2)
-    data: dict[str, list[Any]] = {
-        "order": [],
-        "d": [],
-        "seed": [],
-        "eps": [],
-        "m_star": [],
-        "m_star_over_D_over_d": [],
-        "m_star_over_d_pow": [],
-    }
-    for c, mt in ok_runs(results):
-        for eps, m in mt["m_star"].items() if isinstance(c, ThresholdRun) else ():
-            for k, v in (
-                ("order", c.order),
-                ("d", c.d),
-                ("seed", c.seed),
-                ("eps", float(eps)),
-                ("m_star", m),
-                ("m_star_over_D_over_d", m / mt["D_over_d"]),
-                ("m_star_over_d_pow", m / c.d ** (c.order - 1)),
-            ):
-                data[k].append(v)
-    groups: dict[tuple[int, float], list[int]] = defaultdict(list)
-    for i, key in enumerate(zip(data["order"], data["eps"], strict=True)):
-        groups[key].append(i)
-    for (l, eps), idx in sorted(groups.items()):
-        ds = sorted({data["d"][i] for i in idx})
-        for ax, col in ((ax1, "m_star_over_D_over_d"), (ax2, "m_star_over_d_pow")):
-            means, lows, highs = [], [], []
-            for d in ds:
-                mean, (lo, hi) = mean_interval([data[col][i] for i in idx if data["d"][i] == d])
-                means.append(mean)
-                lows.append(mean - lo)
-                highs.append(hi - mean)
-            ax.errorbar(
-                ds,
-                means,
-                yerr=[lows, highs],
-                marker="o" if l == 3 else "s",
-                capsize=2,
-                label=f"l={l}, ε={eps}",
-            )
-    for p in prediction.get("orders", {}).values():
-        ax2.axhline(p["asymptotic_constant"], ls=":", lw=0.8, color="gray")
+    ax1, ax2 = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    data = columns("order", "series", "d", "m_star", "D_over_d", "m_star_over_D_over_d")
+    bound = prediction.get("decay_bound", DECAY_BOUND)
+    rows = []
+    for k, ((l, eps), pts) in enumerate(sorted(_threshold_points(results).items())):
+        what = f"ε = {eps}" if eps != "variant" else "variant m*"
+        color, marker = f"C{k}", "o" if l == 3 else "s"
+        for d, m, r in pts:
+            for key, v in zip(data, (l, eps, d, m, r, m / r), strict=True):
+                data[key].append(v)
+        ds = sorted({d for d, _, _ in pts})
+        means, lows, highs = [], [], []
+        for d in ds:
+            mean, (lo, hi) = mean_interval([m / r for dd, m, r in pts if dd == d])
+            means.append(mean)
+            lows.append(mean - lo)
+            highs.append(hi - mean)
+        ax1.errorbar(
+            ds, means, yerr=[lows, highs], marker=marker, color=color, capsize=2, ls="none",
+            label=f"$l = {l}$, {what}",
+        )  # fmt: skip
+        if len(pts) >= 3 and len(ds) >= 2:
+            fit = _slope_fit(pts)
+            g = np.geomspace(ds[0], ds[-1], 20)
+            ax1.plot(g, np.exp(fit.intercept) * g**fit.slope, "--", color=color, lw=1)
+            rows.append(JudgedInterval(f"$l = {l}$, {what}", fit.slope, fit.ci, bound, "above"))
     ax1.set_xscale("log")
-    ax1.set_xlabel("d")
-    ax1.set_ylabel("m*_ε / (D(d,l)/d)  (mean, 95% CI)")
-    ax1.set_title("Lazy threshold at fixed ε")
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("d")
-    ax2.set_ylabel("m*_ε / d^{l-1}  (dotted: 1/l!)")
-    legend(ax1, fontsize=6)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("dimension $d$")
+    ax1.set_ylabel(r"$m^*_\varepsilon\,/\,(D(d,l)/d)$  (mean, 95% CI)")
+    ax1.set_title(r"Lazy threshold at a fixed accuracy $\varepsilon$")
+    legend(ax1, fontsize=9)
+    intervals_against_bars(
+        ax2, rows, xlabel=r"slope of $\log(m^*_\varepsilon/(D/d))$ in $\log d$ (95% CI)",
+        references=[(0.0, "prediction: 0")], title=f"Judged: slope above {bound:g}",
+    )  # fmt: skip
     return data
