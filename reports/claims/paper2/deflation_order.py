@@ -9,6 +9,7 @@ docs/math.md §6, §11.2, §11.7, §12.1; paper 2, abstract and Fig. 1.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,8 @@ from numerics.tensors import orthogonal_tensor
 
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
-from ...statistics import Evidence, clopper_pearson
-from .._shared import legend, ok_runs
+from ...statistics import Evidence
+from .._shared import ok_runs
 from ._deflation import (
     MODEL_CHOICE,
     flow_horizon,
@@ -31,6 +32,7 @@ from ._deflation import (
     reduce_to_span,
     solver_atol,
 )
+from ._figures import parts_panel
 from ._fit_times import reduced_fit_times
 from ._judging import paired_outcomes, rate_part
 from ._regime import m_ia, poly_delta0
@@ -378,66 +380,66 @@ def _order_cells(
     return out
 
 
+def _order_text(order: Sequence[int] | range) -> str:
+    """A fit order as 1-based direction numbers, ``"1 2 3"`` (a-order) or e.g. ``"2 1 3"``."""
+    return " ".join(str(k + 1) for k in order)
+
+
+def _order_matrix(ax: Any, rows: Sequence[Mapping[str, Any]], title: str) -> dict[str, list[Any]]:
+    """Runs counted by (predicted order, measured order): the diagonal holds the runs whose order
+    was predicted; an off-diagonal count is a run that broke its prediction. Rows and columns are
+    every order of r <= 3 directions (else the orders that occur), a-order first."""
+    pairs = [(_order_text(m["predicted_order"]), _order_text(m["fit_order"])) for m in rows]
+    r = max((len(m["predicted_order"]) for m in rows), default=0)
+    every = {_order_text(p) for p in itertools.permutations(range(r))} if r <= 3 else set()
+    a_order = _order_text(range(r))
+    orders = sorted(every | {o for pair in pairs for o in pair}, key=lambda o: (o != a_order, o))
+    index = {o: i for i, o in enumerate(orders)}
+    counts = np.zeros((len(orders), len(orders)), dtype=int)
+    for pred, meas in pairs:
+        counts[index[pred], index[meas]] += 1
+    if orders:
+        ax.imshow(np.where(counts > 0, 1.0, 0.0), cmap="Blues", vmin=0, vmax=2.5)
+        for i in range(len(orders)):
+            for j in range(len(orders)):
+                if counts[i, j]:
+                    colour = "#1a7f37" if i == j else "#cf222e"
+                    ax.text(
+                        j, i, str(counts[i, j]), ha="center", va="center", color=colour, size=12
+                    )
+        ax.set_xticks(range(len(orders)), orders)
+        ax.set_yticks(range(len(orders)), orders)
+    ax.set_xlabel("measured fit order (direction numbers)")
+    ax.set_ylabel("predicted order (own W0)")
+    matched = int(np.trace(counts))
+    ax.set_title(f"{title}: {matched}/{len(pairs)} as predicted")
+    return {
+        "predicted_order": [p for p, _ in pairs],
+        "measured_order": [m for _, m in pairs],
+    }
+
+
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    """Left: per run, the predicted against the measured fit time of every direction (the order is
-    right when the ranks agree). Right: a-order rate per cell (95% CP), x: the rate of runs
-    predicted in a-order."""
+    """Top: per run, the predicted fit order (decoupled early flow from the run's own W0; plain:
+    escape times) against the measured one, for the runs whose per-run rate is judged. Bottom: the
+    judged rates with their 95% Clopper–Pearson intervals and registered bars, and the contrasts."""
     ok = ok_runs(results)
-    ax = fig.add_subplot(1, 2, 1)
-    data: dict[str, list[Any]] = {
-        "variant": [],
-        "seed": [],
-        "k": [],
-        "predicted": [],
-        "measured": [],
-    }
-    for c, m in ok:
-        if c.variant == "modified":
-            continue
-        for k, (tp, tm) in enumerate(zip(m["predicted_times"], m["fit_times"], strict=True)):
-            for col, v in zip(data, (c.variant, c.seed, k, tp, tm), strict=True):
-                data[col].append(v)
-    for v, marker in (("homogeneous", "o"), ("plain", "s")):
-        idx = [i for i, x in enumerate(data["variant"]) if x == v]
-        if idx:
-            ax.scatter(
-                [data["predicted"][i] for i in idx],
-                [data["measured"][i] for i in idx],
-                s=8,
-                marker=marker,
-                c=[data["k"][i] for i in idx],
-                cmap="viridis",
-                label=v,
-            )
-    finite = [x for x in data["predicted"] + data["measured"] if np.isfinite(x) and x > 0]
-    if finite:
-        lim = (min(finite) * 0.8, max(finite) * 1.2)
-        ax.plot(lim, lim, "k:", lw=0.8)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-    ax.set_xlabel("predicted fit time (decoupled early flow; plain: escape time)")
-    ax.set_ylabel("measured fit time")
-    ax.set_title("Per run and direction (colour: k): predicted vs measured", fontsize=8)
-    legend(ax, fontsize=7)
-    ax2 = fig.add_subplot(1, 2, 2)
-    cells = _order_cells(ok)
-    labels = sorted(cells)
-    for i, key in enumerate(labels):
-        k, kp, n = cells[key]
-        lo, hi = clopper_pearson(k, n)
-        ax2.errorbar(i, k / n, yerr=[[k / n - lo], [hi - k / n]], fmt="o", capsize=3, color="C0")
-        pred_in = sum(
-            bool(m["predicted_in_order"])
-            for c, m in ok
-            if (c.variant, c.d, c.m, c.a[1], c.delta0) == key
+    fig.set_size_inches(10.0, 8.4)
+    grid = fig.add_gridspec(2, 2, height_ratios=(1.0, 1.1))
+    homog = [m for c, m in ok if c.role == "regime" and c.variant == "homogeneous"]
+    plain = [m for c, m in ok if c.variant == "plain"]
+    data: dict[str, list[Any]] = {"variant": []}
+    for col, (rows, title) in enumerate(
+        (
+            (homog, "two-homogeneous (regime)"),
+            (plain, r"plain $\Sigma_i\,w_i^{\otimes l}$ (matched $\delta_0$)"),
         )
-        ax2.plot(i, pred_in / n, "x", color="C3")
-    ax2.set_xticks(
-        range(len(labels)),
-        [f"{v[:4]} d={d}\nm={mm} ρ={r:g}\nδ0={d0:.0e}" for v, d, mm, r, d0 in labels],
-        fontsize=5,
-    )
-    ax2.set_ylim(-0.05, 1.05)
-    ax2.set_ylabel("in a-order (x: predicted in a-order)")
+    ):
+        ax = fig.add_subplot(grid[0, col])
+        part = _order_matrix(ax, rows, title)
+        data["variant"] += [title.split(" ")[0]] * len(part["predicted_order"])
+        for key, values in part.items():
+            data.setdefault(key, []).extend(values)
+    parts_panel(fig.add_subplot(grid[1, :]), judge(prediction, results))
     return data
