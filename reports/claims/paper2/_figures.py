@@ -16,7 +16,7 @@ from typing import Any
 from ...registry import Verdict
 from .._shared import legend
 
-__all__ = ["STATUS_COLOURS", "checks_panel", "parts_panel", "rates_panel"]
+__all__ = ["STATUS_COLOURS", "checks_panel", "evidence_grid", "parts_panel", "rates_panel"]
 
 STATUS_COLOURS = {"holds": "#1a7f37", "inconclusive": "#bf8700", "fails": "#cf222e"}
 """Colour of a judged part by its status (the report's verdict colours)."""
@@ -120,3 +120,16 @@ def parts_panel(
         ax.set_xlabel(
             "rate, 95% Clopper–Pearson interval\n" + "\n".join(_label(line, 110) for line in lines)
         )
+
+
+def evidence_grid(
+    fig: Any, columns: int = 1, *, rows: int = 2, top: float = 4.4
+) -> tuple[list[Any], Any]:
+    """Lay ``fig`` out as ``columns`` axes on top (the runs, ``top`` inches high) and one axes
+    across the bottom for ``rows`` judged parts (:func:`parts_panel`, :func:`checks_panel`), sized
+    to them; the figure stays 10 inches wide."""
+    bottom = 1.5 + 0.6 * max(rows, 1)
+    fig.set_size_inches(10.0, top + bottom)
+    grid = fig.add_gridspec(2, columns, height_ratios=(top, bottom))
+    axes = [fig.add_subplot(grid[0, j]) for j in range(columns)]
+    return axes, fig.add_subplot(grid[1, :])
