@@ -128,7 +128,7 @@ def evidence_grid(
     """Lay ``fig`` out as ``columns`` axes on top (the runs, ``top`` inches high) and one axes
     across the bottom for ``rows`` judged parts (:func:`parts_panel`, :func:`checks_panel`), sized
     to them; the figure stays 10 inches wide."""
-    bottom = 1.5 + 0.6 * max(rows, 1)
+    bottom = 1.3 + 0.5 * max(rows, 1)
     fig.set_size_inches(10.0, top + bottom)
     grid = fig.add_gridspec(2, columns, height_ratios=(top, bottom))
     axes = [fig.add_subplot(grid[0, j]) for j in range(columns)]
