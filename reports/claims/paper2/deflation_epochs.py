@@ -53,6 +53,16 @@ claim = declare(
         "(docs/math.md §11.4); bars of the first registration, kept; sizes planned by the power rule"
     ),
     model_choice=MODEL_CHOICE,
+    reference=(
+        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), Algorithm 1's epochs of length t0·γ^s with re-initialisation below δ1 "
+        "(secondary sources, [model choice], docs/math.md §6); the discovery epoch is "
+        "derived here (docs/math.md §11.4)"
+    ),
+    caption=(
+        "Top left: every discovery epoch must fall inside its grey predicted range; bottom: "
+        "both judged rates must clear the bar; top right: the epoch count's slope is "
+        "reported (derived 1), not judged."
+    ),
 )
 
 EPOCH_DELTA0, EPOCH_DELTA1, EPOCH_GAMMA, EPOCH_T0 = 1e-3, 0.1, 2.0, 1.0

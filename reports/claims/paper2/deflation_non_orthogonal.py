@@ -54,6 +54,14 @@ claim = declare(
         "(docs/math.md §6); sizes planned by the power rule (reports/registered.toml)"
     ),
     model_choice=MODEL_CHOICE,
+    reference=(
+        "extension beyond paper 2 (Ge et al., NeurIPS 2021, arXiv 2106.06573), whose setting is orthogonally decomposable targets "
+        "(abstract): no statement of either paper (docs/math.md §6, §11.1)"
+    ),
+    caption=(
+        "Bottom: both judged rates must clear the black registered bar; top: every run's "
+        "final error lies below the tolerance, runs out of order as red crosses."
+    ),
 )
 
 NONORTH_C = (1.0, 0.7, 0.5, 0.3)
