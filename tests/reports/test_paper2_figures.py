@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from reports.artifacts import draw_figure
 from reports.catalog import all_claims, claim_group
 from reports.claims.paper2._figures import checks_panel, rates_panel
+from reports.render import SUMMARY_REFERENCE_CHARACTERS
 from reports.statistics import Evidence
 
 matplotlib.use("Agg")
@@ -31,6 +32,9 @@ def test_reference_says_where_the_statement_comes_from(claim):
     assert ref, f"{claim.id}: empty reference"
     assert "paper 2" in ref, f"{claim.id}: the reference must place the claim against paper 2"
     assert "docs/math.md §" in ref, f"{claim.id}: the reference must cite the derivation's section"
+    # the summary table shows the reference up to its first ": ": that head must say where, uncut
+    head = ref.split(": ", 1)[0]
+    assert head != ref and len(head) <= SUMMARY_REFERENCE_CHARACTERS, f"{claim.id}: {head!r}"
 
 
 @pytest.mark.parametrize("claim", PAPER2, ids=lambda c: c.id)

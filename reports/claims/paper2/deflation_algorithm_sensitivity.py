@@ -65,9 +65,9 @@ claim = declare(
     tolerance_source=SENS_CALIBRATION,
     model_choice=MODEL_CHOICE,
     reference=(
-        'paper 2 (Ge et al., NeurIPS 2021, arXiv 2106.06573), Algorithm 1 ("Tensor Deflation Process") and its parameters δ1 and γ, '
-        "from secondary sources ([model choice], docs/math.md §6); the role of δ1 at m = 2r "
-        "is derived here (docs/math.md §11.5)"
+        'paper 2 (arXiv 2106.06573), Algorithm 1: its parameters δ1 and γ ("Tensor '
+        'Deflation Process", from secondary sources: a [model choice], docs/math.md §6); '
+        "the role of δ1 at m = 2r is derived here (docs/math.md §11.5)"
     ),
     caption=(
         "Bottom: the pooled recovery and in-order (γ <= 2) rates must clear the black "

@@ -54,9 +54,9 @@ claim = declare(
     ),
     model_choice=MODEL_CHOICE,
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), Algorithm 1's epochs of length t0·γ^s with re-initialisation below δ1 "
-        "(secondary sources, [model choice], docs/math.md §6); the discovery epoch is "
-        "derived here (docs/math.md §11.4)"
+        "paper 2 (arXiv 2106.06573), Algorithm 1: epochs of length t0·γ^s with "
+        "re-initialisation below δ1 (secondary sources: a [model choice], docs/math.md "
+        "§6); the discovery epoch is derived here (docs/math.md §11.4)"
     ),
     caption=(
         "Top left: every discovery epoch must fall inside its grey predicted range; bottom: "

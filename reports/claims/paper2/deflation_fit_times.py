@@ -106,8 +106,9 @@ claim = declare(
     profiles=("quick", "full", "scale"),
     model_choice=MODEL_CHOICE,
     reference=(
-        "not a statement of paper 2 (Ge et al., NeurIPS 2021, arXiv 2106.06573): derived here for the two-homogeneous flow the paper "
-        "studies (docs/math.md §6, §12.1 [derived], checked by simulation)"
+        "not a statement of paper 2 (arXiv 2106.06573): derived here for the "
+        "two-homogeneous flow the paper studies (docs/math.md §6, §12.1 [derived], "
+        "checked by simulation)"
     ),
     caption=(
         "Middle: every judged 2a_k|t - t_red| must lie below the tolerance line; right: "

@@ -60,9 +60,9 @@ claim = declare(
     profiles=("quick", "full", "scale"),
     model_choice=MODEL_CHOICE,
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), secondary sources: local stability of fitted components, an ingredient of "
-        "the proof (no lemma number available); the bound judged, (5), is derived here "
-        "(docs/math.md §12.2)"
+        "paper 2 (arXiv 2106.06573), secondary sources: local stability of fitted "
+        "components, an ingredient of the proof (no lemma number available); the bound "
+        "judged, (5), is derived here (docs/math.md §12.2)"
     ),
     caption=(
         "Right: every blue dot (worst deviation over the predicted distance (5)) must lie "

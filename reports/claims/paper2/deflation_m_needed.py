@@ -48,8 +48,9 @@ claim = declare(
     ),
     model_choice=MODEL_CHOICE,
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), secondary sources: recovery with m = poly(d) components (the exact "
-        "statement was not available: a [model choice], docs/math.md §6, §11.3)"
+        "paper 2 (arXiv 2106.06573), secondary sources: recovery with m = poly(d) "
+        "components (the exact statement was not available: a [model choice], "
+        "docs/math.md §6, §11.3)"
     ),
     caption=(
         "At m/r = 2 the modified flow's recovery interval must lie above the registered bar "

@@ -70,9 +70,9 @@ claim = declare(
     model_choice=MODEL_CHOICE,
     profiles=("quick", "full", "scale"),
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), secondary sources: recovery with m = poly(d) components and δ0 = "
-        "1/poly(d), without the degree; the degrees judged are a [model choice] fixed "
-        "before the runs (docs/math.md §11.6)"
+        "paper 2 (arXiv 2106.06573), secondary sources: recovery with m = poly(d) "
+        "components and δ0 = 1/poly(d), without the degree; the degrees judged are a "
+        "[model choice] fixed before the runs (docs/math.md §11.6)"
     ),
     caption=(
         "Log–log m* against d and r: each law's exponent (legend, 95% interval) must stay "

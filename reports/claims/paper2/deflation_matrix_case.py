@@ -55,8 +55,8 @@ claim = declare(
     tolerance_source=MATRIX_CALIBRATION,
     reference=(
         "classical: greedy low-rank learning for matrices from small initialisation, the "
-        "mechanism paper 2 (Ge et al., NeurIPS 2021, arXiv 2106.06573)'s abstract compares deflation with (docs/math.md §6, matrix "
-        "analogue)"
+        "mechanism that paper 2 (arXiv 2106.06573) compares deflation with in its "
+        "abstract (docs/math.md §6, matrix analogue)"
     ),
     caption=(
         "Bottom: both judged rates must clear the black registered bar; top right: every "

@@ -55,8 +55,9 @@ claim = declare(
     ),
     model_choice=MODEL_CHOICE,
     reference=(
-        "extension beyond paper 2 (Ge et al., NeurIPS 2021, arXiv 2106.06573), whose setting is orthogonally decomposable targets "
-        "(abstract): no statement of either paper (docs/math.md §6, §11.1)"
+        "extension beyond paper 2 (arXiv 2106.06573): its setting is orthogonally "
+        "decomposable targets (abstract); no statement of either paper (docs/math.md §6, "
+        "§11.1)"
     ),
     caption=(
         "Bottom: both judged rates must clear the black registered bar; top: every run's "

@@ -63,9 +63,10 @@ claim = declare(
     ),
     model_choice=MODEL_CHOICE,
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), secondary sources: the proof's norm/correlation relationship (a component "
-        "whose norm exceeds a threshold is highly correlated with some e_k; no lemma number "
-        "available); the bound is derived here (docs/math.md §12.2)"
+        "paper 2 (arXiv 2106.06573), secondary sources: the proof's norm/correlation "
+        "relationship (a component whose norm exceeds a threshold is highly correlated "
+        "with some e_k; no lemma number available); the bound is derived here "
+        "(docs/math.md §12.2)"
     ),
     caption=(
         "Filled dots (judged thresholds δ1 = 10δ0 and 100δ0) must lie below the 0.99 line "

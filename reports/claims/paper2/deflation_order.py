@@ -82,10 +82,10 @@ claim = declare(
     model_choice=MODEL_CHOICE,
     profiles=("quick", "full", "scale"),
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), abstract: gradient flow first fits the larger components and then "
-        "discovers the smaller ones; no section or theorem number was available to the "
-        "project. The per-run prediction and the regime are derived here (docs/math.md §6, "
-        "§11.2, §11.7 [derived])"
+        "paper 2 (arXiv 2106.06573), abstract: gradient flow first fits the larger "
+        "components and then discovers the smaller ones; no section or theorem number was "
+        "available to the project. The per-run prediction and the regime are derived here "
+        "(docs/math.md §6, §11.2, §11.7 [derived])"
     ),
     caption=(
         "Top: every run must sit on the diagonal (measured fit order = the order predicted "

@@ -60,10 +60,10 @@ claim = declare(
     model_choice=MODEL_CHOICE,
     profiles=("quick", "full", "scale"),
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), abstract: a slightly modified gradient flow provably follows a deflation "
-        "process and recovers all components of an orthogonally decomposable tensor; "
-        'Algorithm 1 ("Tensor Deflation Process") from secondary sources, reconstructed as '
-        "a [model choice] (docs/math.md §6, §11.3)"
+        "paper 2 (arXiv 2106.06573), abstract: a slightly modified gradient flow provably "
+        "follows a deflation process and recovers all components of an orthogonally "
+        "decomposable tensor; Tensor Deflation Processa [model choice] (docs/math.md §6, "
+        "§11.3)"
     ),
     caption=(
         "Bottom: every judged recovery rate's 95% interval must lie right of its black "

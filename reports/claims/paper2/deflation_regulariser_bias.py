@@ -57,8 +57,9 @@ claim = declare(
     ),
     model_choice=MODEL_CHOICE,
     reference=(
-        "not a statement of paper 2 (Ge et al., NeurIPS 2021, arXiv 2106.06573): derived here for the ℓ2 regulariser λ of Algorithm 1 "
-        "(its parameters from secondary sources; docs/math.md §6, §12.4 [derived])"
+        "not a statement of paper 2 (arXiv 2106.06573): derived here for the ℓ2 "
+        "regulariser λ of Algorithm 1 (its parameters from secondary sources; "
+        "docs/math.md §6, §12.4 [derived])"
     ),
     caption=(
         "Left: every learned direction's distance from a_k - λ/2 must lie below the "

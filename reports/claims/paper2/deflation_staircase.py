@@ -69,9 +69,9 @@ claim = declare(
     profiles=("quick", "full", "scale"),
     model_choice=MODEL_CHOICE,
     reference=(
-        "paper 2 (Ge, Ren, Wang, Zhou, NeurIPS 2021, arXiv 2106.06573), abstract: gradient flow fits the larger components first, like tensor "
-        "deflation; the plateau levels and deviations are derived here (docs/math.md §6, "
-        "§12.3)"
+        "paper 2 (arXiv 2106.06573), abstract: gradient flow fits the larger components "
+        "first, like tensor deflation; the plateau levels and deviations are derived here "
+        "(docs/math.md §6, §12.3)"
     ),
     caption=(
         "Top right: every plateau's deviation from its deflation residual must lie below "
