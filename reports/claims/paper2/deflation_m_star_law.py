@@ -278,7 +278,17 @@ def _law_panel(
             label += f": exponent {law['slope']:.2f} [{lo:.2f}, {hi:.2f}]"
         ax.plot(xs[~cens], ys[~cens], marker, color=colour, ms=7, ls="none", label=label)
         if cens.any():
-            ax.plot(xs[cens], ys[cens], marker, mfc="none", color=colour, ms=10, mew=1.6, ls="none")
+            ax.plot(
+                xs[cens],
+                ys[cens],
+                marker,
+                mfc="none",
+                color=colour,
+                ms=10,
+                mew=1.6,
+                ls="none",
+                label=f"{name}: censored ($m^*\\geq$ ceiling)",
+            )
             for xc, yc in zip(xs[cens], ys[cens], strict=True):
                 ax.annotate(
                     "", (xc, yc * 1.35), (xc, yc), arrowprops={"arrowstyle": "->", "color": colour}
@@ -324,6 +334,8 @@ def _law_panel(
     ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     if len(ticks) <= 8:
         ax.set_yticks(sorted(ticks))
+    if ticks:  # room above the points for the legend and the censored cells' arrows
+        ax.set_ylim(min(ticks) / 1.3, max(ticks) * 3.0)
     legend(ax, fontsize=9, loc="best", framealpha=0.9)
 
 
