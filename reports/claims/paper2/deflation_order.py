@@ -400,6 +400,10 @@ def _order_matrix(ax: Any, rows: Sequence[Mapping[str, Any]], title: str) -> dic
     """Runs counted by (predicted order, measured order): the diagonal holds the runs whose order
     was predicted; an off-diagonal count is a run that broke its prediction. Rows and columns are
     every order of r <= 3 directions (else the orders that occur), a-order first."""
+    if not rows:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"{title}:\nno runs in this profile", ha="center", va="center")
+        return {"predicted_order": [], "measured_order": []}
     pairs = [(_order_text(m["predicted_order"]), _order_text(m["fit_order"])) for m in rows]
     r = max((len(m["predicted_order"]) for m in rows), default=0)
     every = {_order_text(p) for p in itertools.permutations(range(r))} if r <= 3 else set()
