@@ -3,20 +3,31 @@
 A claim's ``plot`` receives the prediction and the runs, not the verdict; the helpers here take the
 verdict its own ``judge`` returns on the same inputs, so the figure shows exactly the rates (with their
 95% Clopper–Pearson intervals, docs/math.md §7.3), the registered bars, the McNemar contrasts (§7.4)
-and the tolerance checks (§7.5) that decided it.
+and the tolerance checks (§7.5) that decided it. :func:`order_matrix` counts runs by predicted and
+measured fit order (the per-run prediction of docs/math.md §11.2).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from ...registry import Verdict
 from .._shared import legend
 
-__all__ = ["STATUS_COLOURS", "checks_panel", "evidence_grid", "parts_panel", "rates_panel"]
+__all__ = [
+    "STATUS_COLOURS",
+    "checks_panel",
+    "evidence_grid",
+    "order_matrix",
+    "parts_panel",
+    "rates_panel",
+]
 
 STATUS_COLOURS = {"holds": "#1a7f37", "inconclusive": "#bf8700", "fails": "#cf222e"}
 """Colour of a judged part by its status (the report's verdict colours)."""
@@ -133,3 +144,47 @@ def evidence_grid(
     grid = fig.add_gridspec(2, columns, height_ratios=(top, bottom))
     axes = [fig.add_subplot(grid[0, j]) for j in range(columns)]
     return axes, fig.add_subplot(grid[1, :])
+
+
+def _order_text(order: Sequence[int] | range) -> str:
+    """A fit order as 1-based direction numbers, ``"1 2 3"`` (a-order) or e.g. ``"2 1 3"``."""
+    return " ".join(str(k + 1) for k in order)
+
+
+def order_matrix(ax: Any, rows: Sequence[Mapping[str, Any]], title: str) -> dict[str, list[Any]]:
+    """Runs counted by (predicted order, measured order), from each run's ``predicted_order`` and
+    ``fit_order`` (direction indices in fit order): the diagonal holds the runs whose order
+    was predicted; an off-diagonal count is a run that broke its prediction. Rows and columns are
+    every order of r <= 3 directions (else the orders that occur), a-order first."""
+    if not rows:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"{title}:\nno runs in this profile", ha="center", va="center")
+        return {"predicted_order": [], "measured_order": []}
+    pairs = [(_order_text(m["predicted_order"]), _order_text(m["fit_order"])) for m in rows]
+    r = max((len(m["predicted_order"]) for m in rows), default=0)
+    every = {_order_text(p) for p in itertools.permutations(range(r))} if r <= 3 else set()
+    a_order = _order_text(range(r))
+    orders = sorted(every | {o for pair in pairs for o in pair}, key=lambda o: (o != a_order, o))
+    index = {o: i for i, o in enumerate(orders)}
+    counts = np.zeros((len(orders), len(orders)), dtype=int)
+    for pred, meas in pairs:
+        counts[index[pred], index[meas]] += 1
+    if orders:
+        ax.imshow(np.where(counts > 0, 1.0, 0.0), cmap="Blues", vmin=0, vmax=2.5)
+        for i in range(len(orders)):
+            for j in range(len(orders)):
+                if counts[i, j]:
+                    colour = "#1a7f37" if i == j else "#cf222e"
+                    ax.text(
+                        j, i, str(counts[i, j]), ha="center", va="center", color=colour, size=12
+                    )
+        ax.set_xticks(range(len(orders)), orders)
+        ax.set_yticks(range(len(orders)), orders)
+    ax.set_xlabel("measured fit order (direction numbers)")
+    ax.set_ylabel("predicted order (own W0)")
+    matched = int(np.trace(counts))
+    ax.set_title(f"{title}: {matched}/{len(pairs)} as predicted")
+    return {
+        "predicted_order": [p for p, _ in pairs],
+        "measured_order": [m for _, m in pairs],
+    }

@@ -9,7 +9,6 @@ docs/math.md §6, §11.2, §11.7, §12.1; paper 2, abstract and Fig. 1.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,7 @@ from ._deflation import (
     reduce_to_span,
     solver_atol,
 )
-from ._figures import parts_panel
+from ._figures import order_matrix, parts_panel
 from ._fit_times import reduced_fit_times
 from ._judging import paired_outcomes, rate_part
 from ._regime import m_ia, poly_delta0
@@ -391,49 +390,6 @@ def _order_cells(
     return out
 
 
-def _order_text(order: Sequence[int] | range) -> str:
-    """A fit order as 1-based direction numbers, ``"1 2 3"`` (a-order) or e.g. ``"2 1 3"``."""
-    return " ".join(str(k + 1) for k in order)
-
-
-def _order_matrix(ax: Any, rows: Sequence[Mapping[str, Any]], title: str) -> dict[str, list[Any]]:
-    """Runs counted by (predicted order, measured order): the diagonal holds the runs whose order
-    was predicted; an off-diagonal count is a run that broke its prediction. Rows and columns are
-    every order of r <= 3 directions (else the orders that occur), a-order first."""
-    if not rows:
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, f"{title}:\nno runs in this profile", ha="center", va="center")
-        return {"predicted_order": [], "measured_order": []}
-    pairs = [(_order_text(m["predicted_order"]), _order_text(m["fit_order"])) for m in rows]
-    r = max((len(m["predicted_order"]) for m in rows), default=0)
-    every = {_order_text(p) for p in itertools.permutations(range(r))} if r <= 3 else set()
-    a_order = _order_text(range(r))
-    orders = sorted(every | {o for pair in pairs for o in pair}, key=lambda o: (o != a_order, o))
-    index = {o: i for i, o in enumerate(orders)}
-    counts = np.zeros((len(orders), len(orders)), dtype=int)
-    for pred, meas in pairs:
-        counts[index[pred], index[meas]] += 1
-    if orders:
-        ax.imshow(np.where(counts > 0, 1.0, 0.0), cmap="Blues", vmin=0, vmax=2.5)
-        for i in range(len(orders)):
-            for j in range(len(orders)):
-                if counts[i, j]:
-                    colour = "#1a7f37" if i == j else "#cf222e"
-                    ax.text(
-                        j, i, str(counts[i, j]), ha="center", va="center", color=colour, size=12
-                    )
-        ax.set_xticks(range(len(orders)), orders)
-        ax.set_yticks(range(len(orders)), orders)
-    ax.set_xlabel("measured fit order (direction numbers)")
-    ax.set_ylabel("predicted order (own W0)")
-    matched = int(np.trace(counts))
-    ax.set_title(f"{title}: {matched}/{len(pairs)} as predicted")
-    return {
-        "predicted_order": [p for p, _ in pairs],
-        "measured_order": [m for _, m in pairs],
-    }
-
-
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
     """Top: per run, the predicted fit order (decoupled early flow from the run's own W0; plain:
@@ -452,7 +408,7 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) 
         )
     ):
         ax = fig.add_subplot(grid[0, col])
-        part = _order_matrix(ax, rows, title)
+        part = order_matrix(ax, rows, title)
         data["variant"] += [title.split(" ")[0]] * len(part["predicted_order"])
         for key, values in part.items():
             data.setdefault(key, []).extend(values)
