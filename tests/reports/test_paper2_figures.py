@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from reports.artifacts import draw_figure
 from reports.catalog import all_claims, claim_group
-from reports.claims.paper2._figures import checks_panel, rates_panel
+from reports.claims.paper2._figures import checks_panel, order_matrix, rates_panel
 from reports.render import SUMMARY_REFERENCE_CHARACTERS
 from reports.statistics import Evidence
 
@@ -90,3 +90,38 @@ def test_checks_panel_clips_and_prints_a_large_margin():
     widths = sorted(round(p.get_width(), 12) for p in ax.patches)
     assert widths == [-2.0, 0.5]
     assert any(t.get_text() == f"{checks[1]['margin']:.3g}" for t in ax.texts)
+
+
+def test_order_matrix_counts_runs_by_predicted_and_measured_order():
+    runs = [
+        {"predicted_order": [0, 1, 2], "fit_order": [0, 1, 2]},
+        {"predicted_order": [0, 1, 2], "fit_order": [0, 1]},  # third direction never fitted
+        {"predicted_order": [1, 0, 2], "fit_order": [1, 0, 2]},
+        {"predicted_order": [1, 0, 2], "fit_order": [1, 0, 2]},
+    ]
+    fig = Figure()
+    ax = fig.add_subplot()
+    data = order_matrix(ax, runs, "test")
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    cols = [t.get_text() for t in ax.get_xticklabels()]
+    assert rows == [
+        "1 2 3",
+        "1 3 2",
+        "2 1 3",
+        "2 3 1",
+        "3 1 2",
+        "3 2 1",
+    ]  # every order, a-order first
+    assert cols == [*rows, "1 2 –"]  # then the incomplete measured order
+    cells = {
+        (cols[round(t.get_position()[0])], rows[round(t.get_position()[1])]): t for t in ax.texts
+    }
+    assert {k: t.get_text() for k, t in cells.items()} == {
+        ("1 2 3", "1 2 3"): "1",
+        ("1 2 –", "1 2 3"): "1",
+        ("2 1 3", "2 1 3"): "2",
+    }
+    assert cells[("1 2 –", "1 2 3")].get_color() == "#cf222e"  # broke its prediction
+    assert cells[("2 1 3", "2 1 3")].get_color() == "#1a7f37"
+    assert ax.get_title() == "test: 3/4 as predicted"
+    assert data["measured_order"] == ["1 2 3", "1 2 –", "2 1 3", "2 1 3"]

@@ -146,43 +146,46 @@ def evidence_grid(
     return axes, fig.add_subplot(grid[1, :])
 
 
-def _order_text(order: Sequence[int] | range) -> str:
-    """A fit order as 1-based direction numbers, ``"1 2 3"`` (a-order) or e.g. ``"2 1 3"``."""
-    return " ".join(str(k + 1) for k in order)
+def _order_text(order: Sequence[int] | range, r: int = 0) -> str:
+    """A fit order as 1-based direction numbers, ``"1 2 3"`` (a-order) or e.g. ``"2 1 3"``; padded
+    with ``–`` to ``r`` places where directions were not fitted."""
+    return " ".join([str(k + 1) for k in order] + ["–"] * (r - len(order)))
 
 
 def order_matrix(ax: Any, rows: Sequence[Mapping[str, Any]], title: str) -> dict[str, list[Any]]:
     """Runs counted by (predicted order, measured order), from each run's ``predicted_order`` and
-    ``fit_order`` (direction indices in fit order): the diagonal holds the runs whose order
-    was predicted; an off-diagonal count is a run that broke its prediction. Rows and columns are
-    every order of r <= 3 directions (else the orders that occur), a-order first."""
+    ``fit_order`` (direction indices in fit order): a green count is runs whose order was the
+    predicted one, a red count runs that broke their prediction. Rows: every order of r <= 3
+    directions (else those that occur), a-order first; columns: the same, then the measured orders
+    that left directions unfitted (``"1 2 –"``)."""
     if not rows:
         ax.set_axis_off()
         ax.text(0.5, 0.5, f"{title}:\nno runs in this profile", ha="center", va="center")
         return {"predicted_order": [], "measured_order": []}
-    pairs = [(_order_text(m["predicted_order"]), _order_text(m["fit_order"])) for m in rows]
-    r = max((len(m["predicted_order"]) for m in rows), default=0)
+    r = max(len(m["predicted_order"]) for m in rows)
+    pairs = [(_order_text(m["predicted_order"]), _order_text(m["fit_order"], r)) for m in rows]
     every = {_order_text(p) for p in itertools.permutations(range(r))} if r <= 3 else set()
     a_order = _order_text(range(r))
-    orders = sorted(every | {o for pair in pairs for o in pair}, key=lambda o: (o != a_order, o))
-    index = {o: i for i, o in enumerate(orders)}
-    counts = np.zeros((len(orders), len(orders)), dtype=int)
+
+    def key(o: str) -> tuple[bool, bool, str]:
+        return ("–" in o, o != a_order, o)
+
+    predicted = sorted(every | {p for p, _ in pairs}, key=key)
+    measured = sorted(set(predicted) | {m for _, m in pairs}, key=key)
+    counts = np.zeros((len(predicted), len(measured)), dtype=int)
     for pred, meas in pairs:
-        counts[index[pred], index[meas]] += 1
-    if orders:
-        ax.imshow(np.where(counts > 0, 1.0, 0.0), cmap="Blues", vmin=0, vmax=2.5)
-        for i in range(len(orders)):
-            for j in range(len(orders)):
-                if counts[i, j]:
-                    colour = "#1a7f37" if i == j else "#cf222e"
-                    ax.text(
-                        j, i, str(counts[i, j]), ha="center", va="center", color=colour, size=12
-                    )
-        ax.set_xticks(range(len(orders)), orders)
-        ax.set_yticks(range(len(orders)), orders)
-    ax.set_xlabel("measured fit order (direction numbers)")
-    ax.set_ylabel("predicted order (own W0)")
-    matched = int(np.trace(counts))
+        counts[predicted.index(pred), measured.index(meas)] += 1
+    ax.imshow(np.where(counts > 0, 1.0, 0.0), cmap="Blues", vmin=0, vmax=2.5)
+    for i, pred in enumerate(predicted):
+        for j, meas in enumerate(measured):
+            if counts[i, j]:
+                colour = "#1a7f37" if pred == meas else "#cf222e"
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=colour, size=12)
+    ax.set_xticks(range(len(measured)), measured)
+    ax.set_yticks(range(len(predicted)), predicted)
+    ax.set_xlabel("measured fit order (direction numbers; –: not fitted)")
+    ax.set_ylabel(r"predicted order (from the run's own $W_0$)")
+    matched = sum(pred == meas for pred, meas in pairs)
     ax.set_title(f"{title}: {matched}/{len(pairs)} as predicted")
     return {
         "predicted_order": [p for p, _ in pairs],
