@@ -21,6 +21,7 @@ from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence, clopper_pearson
 from .._shared import legend, ok_runs
 from ._deflation import A5, MODEL_CHOICE, R5
+from ._figures import parts_panel
 from ._judging import group_runs, original_bar_note, paired_outcomes, rate_part
 
 SENS_CALIBRATION = (
@@ -63,6 +64,16 @@ claim = declare(
     ),
     tolerance_source=SENS_CALIBRATION,
     model_choice=MODEL_CHOICE,
+    reference=(
+        'paper 2 (arXiv 2106.06573), Algorithm 1: its parameters δ1 and γ ("Tensor '
+        'Deflation Process", from secondary sources: a [model choice], docs/math.md §6); '
+        "the role of δ1 at m = 2r is derived here (docs/math.md §11.5)"
+    ),
+    caption=(
+        "Bottom: the pooled recovery and in-order (γ <= 2) rates must clear the black "
+        "registered bar (grey dashed: the original bar, lowered after results); top: the "
+        "rates per cell against δ1."
+    ),
 )
 
 SENS_DELTA1 = (0.01, 0.03, 0.1, 0.3)
@@ -222,40 +233,66 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    ax = fig.add_subplot(1, 1, 1)
+    """Top: per cell (m, γ), the in-order rate (filled; judged at γ <= 2, reported at γ = 4) and
+    the recovery rate (open) against δ1, 95% Clopper–Pearson. Bottom: the judged rates against the
+    registered bar (and the original bar where it was lowered after results), and the contrast."""
+    fig.set_size_inches(10.0, 8.4)
+    grid = fig.add_gridspec(2, 1, height_ratios=(1.0, 0.8))
+    ax = fig.add_subplot(grid[0])
     data: dict[str, list[Any]] = {
-        "m": [],
-        "delta1": [],
-        "gamma": [],
-        "rate": [],
-        "lo": [],
-        "hi": [],
+        k: [] for k in ("m", "delta1", "gamma", "n", "recovered", "in_order")
     }
     cells = group_runs(ok_runs(results), lambda c: (c.m, c.delta1, c.gamma))
-    for mm, g in sorted({(mm, g) for mm, _, g in cells}):
+    for j, (mm, g) in enumerate(sorted({(mm, g) for mm, _, g in cells})):
         d1s = sorted(d1 for m2, d1, gg in cells if (m2, gg) == (mm, g))
-        rs, lo, hi = [], [], []
+        shift = 1.0 + 0.04 * (j - 1)
+        for key, fill in (("in_order", True), ("success", False)):
+            ks = [sum(bool(m[key]) for _, m in cells[(mm, d1, g)]) for d1 in d1s]
+            ns = [len(cells[(mm, d1, g)]) for d1 in d1s]
+            rates = np.array(ks) / np.array(ns)
+            cis = np.array([clopper_pearson(k, n) for k, n in zip(ks, ns, strict=True)])
+            what = "in order" if fill else "recovered"
+            judged = "" if not fill or g in ORDER_GAMMAS else " (reported)"
+            ax.errorbar(
+                np.array(d1s) * (shift if fill else shift * 1.02),
+                rates,
+                yerr=[rates - cis[:, 0], cis[:, 1] - rates],
+                fmt="o-" if fill else "s:",
+                mfc=None if fill else "none",
+                color=f"C{j}",
+                capsize=3,
+                label=f"m={mm}, γ={g:g}: {what}{judged}",
+            )
         for d1 in d1s:
             rows = cells[(mm, d1, g)]
-            k = sum(bool(m["success"]) for _, m in rows)
-            a, b = clopper_pearson(k, len(rows))
-            rs.append(k / len(rows))
-            lo.append(k / len(rows) - a)
-            hi.append(b - k / len(rows))
-            for col, v in zip(data, (mm, d1, g, k / len(rows), a, b), strict=True):
+            for col, v in zip(
+                data,
+                (
+                    mm,
+                    d1,
+                    g,
+                    len(rows),
+                    sum(bool(m["success"]) for _, m in rows),
+                    sum(bool(m["in_order"]) for _, m in rows),
+                ),
+                strict=True,
+            ):
                 data[col].append(v)
-        ax.errorbar(
-            d1s,
-            rs,
-            yerr=[lo, hi],
-            fmt="o-" if mm > 10 else "s--",
-            capsize=3,
-            label=f"m={mm}, γ={g:g}",
-        )
-    ax.axvline(0.1, color="k", ls=":", lw=0.8)
+    ax.axhline(float(prediction.get("min_rate", 0.9)), color="k", lw=1.2, label="registered bar")
+    ax.axvline(0.1, color="0.5", ls=":", lw=1.0)
     ax.set_xscale("log")
-    ax.set_xlabel("δ1 (dotted: the default 0.1)")
-    ax.set_ylabel("recovery rate (95% Clopper-Pearson)")
+    shown = sorted({d1 for _, d1, _ in cells})
+    ax.set_xticks(shown, [f"{v:g}" for v in shown])
+    ax.minorticks_off()
+    ax.set_xlabel(r"threshold $\delta_1$ (dotted: the default 0.1; $\delta_0$ = 1e-3)")
+    ax.set_ylabel("rate per cell, 95% Clopper–Pearson")
     ax.set_ylim(-0.05, 1.05)
-    legend(ax, fontsize=6)
+    legend(ax, fontsize=9, loc="lower left", ncols=2)
+    original = prediction.get("original_bar")
+    parts_panel(
+        fig.add_subplot(grid[1]),
+        judge(prediction, results),
+        title="Judged (pooled over the m = 4r grid) against the registered bar",
+        other_bar=None if original is None else ("original bar (lowered after results)", original),
+    )
     return data

@@ -22,6 +22,7 @@ from ...registry import RunResult, Verdict, declare
 from ...statistics import Evidence
 from .._shared import legend, no_runs, ok_runs
 from ._deflation import MODEL_CHOICE, init_components
+from ._figures import checks_panel, evidence_grid
 
 claim = declare(
     "deflation.regulariser-bias",
@@ -55,6 +56,16 @@ claim = declare(
         "bound m·δ0²"
     ),
     model_choice=MODEL_CHOICE,
+    reference=(
+        "not a statement of paper 2 (arXiv 2106.06573): derived here for the ℓ2 "
+        "regulariser λ of Algorithm 1 (its parameters from secondary sources; "
+        "docs/math.md §6, §12.4 [derived])"
+    ),
+    caption=(
+        "Left: every learned direction's distance from a_k - λ/2 must lie below the "
+        "tolerance line; right: directions with a_k <= λ/2 stay below their initial scale "
+        "m·δ0²."
+    ),
 )
 
 
@@ -130,6 +141,24 @@ def predict(profile: str) -> dict[str, Any]:
     }
 
 
+def _direction_errors(
+    prediction: Mapping[str, Any], ok: Sequence[tuple[Any, Mapping[str, Any]]]
+) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """``(a_k, λ, error)`` of every direction: learned ones (a_k > λ/2) with |fit - equilibrium|,
+    the others with fit/(m·δ0²) (their initial scale), λ the one the prediction uses."""
+    a_s, lam_s = sp.symbols("a lam", positive=True)
+    eq = sp.sympify(prediction["equilibrium"], locals={"a": a_s, "lam": lam_s})
+    learned, unlearned = [], []
+    for c, m in ok:
+        lam = c.predicted_lam
+        for ak, fit in zip(c.a, m["final_fits"], strict=True):
+            if ak > lam / 2:
+                learned.append((ak, lam, abs(fit - float(eq.subs({a_s: ak, lam_s: lam})))))
+            else:
+                unlearned.append((ak, lam, fit / m["init_bound"]))
+    return learned, unlearned
+
+
 @claim.judge
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     ok = ok_runs(results)
@@ -137,18 +166,13 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     predicted = f"fit = a_k - λ/2 (±{atol:g}); a_k <= λ/2 stays at its initial scale"
     if not ok:
         return no_runs(predicted)
-    a_s, lam_s = sp.symbols("a lam", positive=True)
-    eq = sp.sympify(prediction["equilibrium"], locals={"a": a_s, "lam": lam_s})
-    worst, worst_unlearned, n_learned, n_unlearned = 0.0, 0.0, 0, 0
-    for c, m in ok:
-        lam = c.predicted_lam
-        for ak, fit in zip(c.a, m["final_fits"], strict=True):
-            if ak > lam / 2:
-                n_learned += 1
-                worst = max(worst, abs(fit - float(eq.subs({a_s: ak, lam_s: lam}))))
-            else:
-                n_unlearned += 1
-                worst_unlearned = max(worst_unlearned, fit / m["init_bound"])
+    learned, unlearned = _direction_errors(prediction, ok)
+    n_learned, n_unlearned = len(learned), len(unlearned)
+    worst, worst_unlearned = 0.0, 0.0
+    for _, _, e in learned:
+        worst = max(worst, e)
+    for _, _, e in unlearned:
+        worst_unlearned = max(worst_unlearned, e)
     ev = Evidence()
     if n_learned:
         ev.at_most("max |fit - (a_k - λ/2)| over learned directions", worst, atol)
@@ -169,25 +193,42 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
 
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    ax = fig.add_subplot(1, 1, 1)
-    data: dict[str, list[Any]] = {"a": [], "lam": [], "fit": [], "predicted": []}
-    for c, m in ok_runs(results):
-        for ak, fit in zip(c.a, m["final_fits"], strict=True):
-            data["a"].append(ak)
-            data["lam"].append(c.lam)
-            data["fit"].append(fit)
-            data["predicted"].append(max(ak - c.lam / 2, 0.0))
-    ax.errorbar(
-        data["predicted"],
-        data["fit"],
-        yerr=float(prediction.get("atol", 1e-3)),
-        fmt="o",
-        ms=3,
-        label="runs (bar: tolerance)",
+    """Top left: every learned direction's |fit - (a_k - λ/2)| against a_k with the tolerance.
+    Top right: the fit of every direction with a_k <= λ/2 in units of its initial scale m·δ0², with
+    the bound 1. Bottom: the judged checks' margins."""
+    verdict = judge(prediction, results)
+    (ax, ax2), bottom = evidence_grid(fig, 2, rows=len(verdict.checks))
+    learned, unlearned = _direction_errors(prediction, ok_runs(results))
+    for lam in sorted({x[1] for x in learned + unlearned}):
+        mine = [x for x in learned if x[1] == lam]
+        ax.plot(
+            [a for a, _, _ in mine],
+            [max(e, 1e-16) for _, _, e in mine],
+            "o",
+            ms=5,
+            label=f"λ = {lam:g}",
+        )
+        rest = [x for x in unlearned if x[1] == lam]
+        ax2.plot([a for a, _, _ in rest], [e for _, _, e in rest], "o", ms=5, label=f"λ = {lam:g}")
+    ax.axhline(float(prediction.get("atol", 1e-3)), color="k", lw=1.2, label="tolerance")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"coefficient $a_k$ (learned: $a_k > \lambda/2$)")
+    ax.set_ylabel(r"$|T(W)(e_k^{\otimes 4}) - (a_k - \lambda/2)|$ at the end")
+    ax.set_title("Learned directions: bias λ/2")
+    legend(ax, fontsize=9)
+    if unlearned:
+        ax2.set_xlim(0.0, 2.0 * max(a for a, _, _ in unlearned))
+    ax2.axhline(1.0, color="k", lw=1.2, label=r"bound: the initial scale $m\delta_0^2$")
+    ax2.set_xlabel(r"coefficient $a_k \leq \lambda/2$")
+    ax2.set_ylabel(r"final fit / $(m\delta_0^2)$")
+    ax2.set_title("Directions never learned")
+    legend(ax2, fontsize=9)
+    checks_panel(
+        bottom, verdict.checks, title="Judged checks (margin: share of the tolerance left)"
     )
-    lim = max(data["predicted"] + [1e-3])
-    ax.plot([0, lim], [0, lim], "k:", lw=0.8)
-    ax.set_xlabel("max(a_k - λ/2, 0)")
-    ax.set_ylabel("final T(W)(e_k^{⊗4})")
-    legend(ax, fontsize=7)
-    return data
+    return {
+        "a": [x[0] for x in learned + unlearned],
+        "lam": [x[1] for x in learned + unlearned],
+        "learned": [True] * len(learned) + [False] * len(unlearned),
+        "error": [x[2] for x in learned + unlearned],
+    }

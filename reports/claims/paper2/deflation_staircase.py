@@ -31,6 +31,7 @@ from ._deflation import (
     reduce_to_span,
     solver_atol,
 )
+from ._figures import checks_panel, evidence_grid
 
 claim = declare(
     "deflation.staircase",
@@ -67,6 +68,15 @@ claim = declare(
     ),
     profiles=("quick", "full", "scale"),
     model_choice=MODEL_CHOICE,
+    reference=(
+        "paper 2 (arXiv 2106.06573), abstract: gradient flow fits the larger components "
+        "first, like tensor deflation; the plateau levels and deviations are derived here "
+        "(docs/math.md §6, §12.3)"
+    ),
+    caption=(
+        "Top right: every plateau's deviation from its deflation residual must lie below "
+        "the tolerance line; top left: between fits the residual sits in the bands."
+    ),
 )
 
 STAIR_A = (1.0, 0.5, 0.25)
@@ -279,30 +289,50 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
     return ev.verdict(predicted=predicted, measured=measured, numbers=numbers)
 
 
+def _regime_label(c: StairCase, sep: str = " ") -> str:
+    """A regime as mathtext for the figure: ``a = (1, 0.9, 0.8), δ0 = 1e-20``."""
+    a = ", ".join(f"{x:g}" for x in c.a)
+    return rf"a = ({a}),{sep}$\delta_0$ = {c.delta0:g}"
+
+
 @claim.plot
 def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], fig: Any) -> dict:
-    """One residual curve per regime; dotted: deflation residuals, band: ± the tolerance."""
-    ax = fig.add_subplot(1, 1, 1)
+    """Top left: one residual curve per regime; dotted: the deflation residuals, band: ± the
+    tolerance. Top right: every plateau's relative deviation from its deflation residual (the judged
+    quantity) with the tolerance. Bottom: the judged checks' margins."""
+    verdict = judge(prediction, results)
+    (ax, ax2), bottom = evidence_grid(fig, 2, rows=len(verdict.checks))
+    rtol = float(prediction.get("rtol", 0.03))
     data: dict[str, list[Any]] = {}
-    seen: set[str] = set()
+    regimes: dict[str, list[tuple[Any, Mapping[str, Any]]]] = {}
     for c, m in ok_runs(results):
-        name = _stair_regime(c)
-        if name in seen:
-            continue
-        seen.add(name)
-        (line,) = ax.plot(m["t"], m["residual"], lw=1, label=name)
+        regimes.setdefault(_stair_regime(c), []).append((c, m))
+    for j, (name, runs) in enumerate(regimes.items()):
+        c, m = runs[0]
+        colour = f"C{j}"
+        ax.plot(m["t"], m["residual"], lw=1.2, color=colour, label=_regime_label(c))
         for v in m["deflation_residual"][:-1]:
-            ax.axhspan(
-                v * (1 - prediction.get("rtol", 0.03)),
-                v * (1 + prediction.get("rtol", 0.03)),
-                color=line.get_color(),
-                alpha=0.1,
-            )
-            ax.axhline(v, color=line.get_color(), ls=":", lw=0.6)
+            ax.axhspan(v * (1 - rtol), v * (1 + rtol), color=colour, alpha=0.15)
+            ax.axhline(v, color=colour, ls=":", lw=0.8)
         data[f"t[{name}]"] = list(m["t"])
         data[f"residual[{name}]"] = list(m["residual"])
+        errs = np.asarray(_plateau_errors(runs), dtype=float)
+        shown = np.where(np.isfinite(errs), np.maximum(errs, 1e-12), np.nan)
+        ax2.plot(np.full(errs.size, j), shown, "o", ms=5, color=colour)
+        if not np.all(np.isfinite(errs)):
+            ax2.text(j, rtol, "no plateau / out of order", color="#cf222e", ha="center")
     ax.set_xlabel("t")
-    ax.set_ylabel("||T(W) - T*||_F")
-    ax.set_title("Residual staircase; bands: deflation residual ± tolerance", fontsize=8)
-    legend(ax, fontsize=6)
+    ax.set_ylabel(r"$\|T(W) - T^*\|_F$")
+    ax.set_title("Residual staircase (one run per regime)")
+    legend(ax, fontsize=9)
+    ax2.axhline(rtol, color="k", lw=1.2, label=f"tolerance {rtol:.0%}")
+    ax2.set_yscale("log")
+    ax2.set_xticks(range(len(regimes)), [_regime_label(r[0][0], "\n") for r in regimes.values()])
+    ax2.set_xlim(-0.5, max(len(regimes), 1) - 0.5)
+    ax2.set_ylabel(r"plateau deviation $|\,\|T(W) - T^*\|_F / D_k - 1|$")
+    ax2.set_title("Every plateau of every run (judged)")
+    legend(ax2, fontsize=9)
+    checks_panel(
+        bottom, verdict.checks, title="Judged checks (margin: share of the tolerance left)"
+    )
     return data
