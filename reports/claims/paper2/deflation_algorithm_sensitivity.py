@@ -27,8 +27,8 @@ from ._judging import group_runs, original_bar_note, paired_outcomes, rate_part
 SENS_CALIBRATION = (
     "calibrated: grid chosen on seeds 1000-1003 (issue 13: at m = 4r every cell recovered in order, 48/48; at "
     "m = 2r δ1 ∈ {0.01, 0.03} recovered 10/18 and δ1 ∈ {0.1, 0.3} 18/18). Bars: full 0.9 of the "
-    "first registration, kept, with 18 seeds per cell planned by the power rule; quick 0.5 (was "
-    "0.7, history); contrast: McNemar one-sided p <= 0.05"
+    "first registration, kept, with 40 seeds per γ <= 2 cell (20 at γ = 4) planned by the power rule on "
+    "the calibration seeds (judged seeds + 500000); quick 0.5 (was 0.7, history); contrast: McNemar one-sided p <= 0.05"
 )
 
 
