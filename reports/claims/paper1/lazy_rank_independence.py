@@ -232,6 +232,8 @@ def plot(prediction: Mapping[str, Any], results: Sequence[RunResult], figure: An
         x, at, "v", color="tab:blue", label=f"residual at $m^*$ (must be below; 0 at {FLOOR:g})"
     )
     ax2.axhline(ZERO, color=BAR_COLOR, ls="--", lw=1.4, label=f"cut 'residual 0' = {ZERO:g}")
+    if not len(x):  # only the cut: give the log axis a range of its own
+        ax2.set_ylim(FLOOR, 1.0)
     ax2.set_yscale("log")
     ax2.set_xlabel("case (sorted by $l$, $d$, $r$)")
     ax2.xaxis.get_major_locator().set_params(integer=True)
