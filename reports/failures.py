@@ -90,21 +90,20 @@ def describe(exc: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
-def guarded(fn: F, convert: Callable[[Any], Any] | None = None) -> F:
-    """``fn`` whose non-``Exception`` failures (not ``KeyboardInterrupt``) become :class:`ClaimCodeExit`.
+class _Guarded:
+    """The callable :func:`guarded` returns: a class, not a closure, so that it pickles (by the
+    wrapped function's reference) and the report can draw guarded figures in worker processes."""
 
-    For claim functions called by code that catches ``Exception`` only (the report's figure).
-    ``convert``, applied to the result inside the guard, turns it into plain values, so that a hostile
-    object returned by claim code fails here too, not later in the caller.
-    """
-    if getattr(fn, "__overtensor_guarded__", False):
-        return fn
+    __overtensor_guarded__ = True
 
-    @functools.wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
+    def __init__(self, fn: Callable[..., Any], convert: Callable[[Any], Any] | None) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn, self.convert = fn, convert
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            result = fn(*args, **kwargs)
-            return result if convert is None else convert(result)
+            result = self.fn(*args, **kwargs)
+            return result if self.convert is None else self.convert(result)
         except Exception:
             raise
         except BaseException as exc:
@@ -112,8 +111,18 @@ def guarded(fn: F, convert: Callable[[Any], Any] | None = None) -> F:
                 raise
             raise ClaimCodeExit(describe(exc)) from exc
 
-    call.__overtensor_guarded__ = True  # type: ignore[attr-defined]
-    return call  # type: ignore[return-value]
+
+def guarded(fn: F, convert: Callable[[Any], Any] | None = None) -> F:
+    """``fn`` whose non-``Exception`` failures (not ``KeyboardInterrupt``) become :class:`ClaimCodeExit`.
+
+    For claim functions called by code that catches ``Exception`` only (the report's figure).
+    ``convert``, applied to the result inside the guard, turns it into plain values, so that a hostile
+    object returned by claim code fails here too, not later in the caller. The result keeps ``fn``'s
+    name, module and docstring, and pickles whenever ``fn`` and ``convert`` do.
+    """
+    if getattr(fn, "__overtensor_guarded__", False):
+        return fn
+    return _Guarded(fn, convert)  # type: ignore[return-value]
 
 
 def tracebacks_wanted() -> bool:
