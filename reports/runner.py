@@ -44,7 +44,15 @@ from .procs import check_workers, terminate_pool, worker_init
 from .registered import REPLICATION_OFFSET, describe_seeds, registration, seed_values, shift_seeds
 from .registry import PROFILES, Claim, ClaimDefinitionError, RunResult, Verdict, check_parts
 from .statistics import ControlResult
-from .store import ResultStore, code_version, config_json, experiment_name, run_key, to_jsonable
+from .store import (
+    ResultStore,
+    as_stored,
+    code_version,
+    config_json,
+    experiment_name,
+    run_key,
+    to_jsonable,
+)
 
 __all__ = [
     "RUN_BLAS_THREADS",
@@ -526,7 +534,8 @@ def run_sweep(
             wall_time=wall,
             worker=worker,
         )
-        done[t.key] = RunResult(t.config, metrics, error, wall, cached=False)
+        stored = None if metrics is None else as_stored(metrics)
+        done[t.key] = RunResult(t.config, stored, error, wall, cached=False)
         bar.update(error is None)
 
     try:

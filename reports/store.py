@@ -244,6 +244,18 @@ def config_json(config: Any) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
+def metrics_json(metrics: Mapping[str, Any]) -> str:
+    """The JSON text a run's metrics are stored as (plain values, keys sorted)."""
+    return json.dumps(to_jsonable(metrics), sort_keys=True)
+
+
+def as_stored(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """``metrics`` exactly as a later report reads them back from the store (keys sorted, plain
+    values): a judge sees the same objects whether the runs are fresh or reused, so a fresh and a
+    cached report of the same runs say the same, down to the order of their texts."""
+    return json.loads(metrics_json(metrics))
+
+
 def experiment_name(fn: Any) -> str:
     """``module.qualname`` of an experiment function."""
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
@@ -613,7 +625,7 @@ class ResultStore:
             config,
             version,
             status,
-            None if metrics is None else json.dumps(to_jsonable(metrics), sort_keys=True),
+            None if metrics is None else metrics_json(metrics),
             error,
             float(wall_time),
             None if worker is None else json.dumps(to_jsonable(worker), sort_keys=True),

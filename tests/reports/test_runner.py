@@ -345,3 +345,21 @@ def test_heartbeat_without_started_information(tmp_path):
         )
     assert "0/1 runs done, none for" in stream.getvalue()
     assert "1 pending (fake.opaque)" in stream.getvalue()
+
+
+def test_fresh_and_reused_runs_reach_the_judge_in_the_same_form(tmp_path):
+    """A fresh run's metrics are handed over as the store gives them back later (keys sorted,
+    plain values), so a report over fresh runs and one over reused runs judge identical objects
+    (the order of a judge's texts once differed between the two)."""
+    from tests.reports.fake_claims import unsorted_metrics
+
+    tasks = [("fake.order", unsorted_metrics, FakeConfig(x)) for x in range(3)]
+    with ResultStore(tmp_path / "r.sqlite") as store, ThreadPoolExecutor(2) as ex:
+        fresh = run_sweep(tasks, store=store, executor=ex, progress="none")
+        reused = run_sweep(tasks, store=store, executor=ex, progress="none")
+    assert [r.cached for r in fresh] == [False] * 3 and [r.cached for r in reused] == [True] * 3
+    for f, r in zip(fresh, reused, strict=True):
+        assert f.metrics == r.metrics
+        assert list(f.metrics) == list(r.metrics) == ["a", "b", "by_eps"]
+        assert list(f.metrics["by_eps"]) == list(r.metrics["by_eps"]) == ["0.1", "0.3"]
+        assert type(f.metrics["b"]) is float and type(f.metrics["a"][0]) is int
