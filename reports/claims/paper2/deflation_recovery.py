@@ -171,7 +171,7 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
         )
         ev.contrast("modified beats no re-init (paired seeds)", a, b)
     else:
-        ev.note("No paired run without re-initialisation in this profile (scale): no contrast.")
+        ev.note("No run without re-initialisation among these runs: no paired contrast.")
     all_rates = {
         f"{'modified' if re else 'no_reinit'} d={d} m={mm}": [recovered(rows), len(rows)]
         for (re, d, mm), rows in sorted(group_runs(ok, lambda c: (c.reinit, c.d, c.m)).items())
