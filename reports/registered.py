@@ -48,6 +48,7 @@ __all__ = [
     "load_registered",
     "registration",
     "seed_values",
+    "seedless",
     "shift_seeds",
 ]
 
@@ -391,6 +392,13 @@ def shift_seeds(config: Any, offset: int) -> Any:
     if not names or offset == 0:
         return config
     return dataclasses.replace(config, **{n: getattr(config, n) + offset for n in names})
+
+
+def seedless(config: Any) -> Any:
+    """``config`` with every integer seed field set to 0: the same object for the judged, calibration
+    and replication blocks of one setting (for predictions that do not depend on the seed)."""
+    names = _seed_fields(config)
+    return dataclasses.replace(config, **{n: 0 for n in names}) if names else config
 
 
 def describe_seeds(values: Sequence[int]) -> str:

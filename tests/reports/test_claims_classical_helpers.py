@@ -18,6 +18,12 @@ class Case:
     seed: int
 
 
+@dataclass(frozen=True)
+class Setting:
+    d: int
+    seed: int
+
+
 def test_check_profile_names_the_allowed_profiles():
     assert check_profile("full") == "full"
     with pytest.raises(ValueError, match=r"profile must be 'quick' or 'full', got 'medium'"):
@@ -33,8 +39,8 @@ def test_columns_are_independent_empty_lists():
 
 
 def test_predictions_by_config_are_read_back_for_successful_runs_only():
-    cases = [Case(0), Case(1), Case(2)]
-    prediction = {"double": by_config(cases, lambda c: 2 * c.seed)}
+    cases = [Setting(0, 7), Setting(1, 8), Setting(2, 9)]
+    prediction = {"double": by_config(cases, lambda c: 2 * c.d)}
     results = [
         RunResult(cases[0], {"v": 0}, None, 0.0),
         RunResult(cases[1], None, "boom", 0.0),
@@ -59,3 +65,26 @@ def test_start_on_axis_is_exactly_on_the_axis_at_angle_zero():
     tilted = start_on_axis(2.0, 3, angle=0.3)
     # cos, sin, the two products and the norm each round once: |‖w‖ - 2| <= 4ε·2
     assert abs(np.linalg.norm(tilted) - 2.0) <= 8 * np.finfo(float).eps
+
+
+def test_predictions_by_config_serve_every_seed_block():
+    """A prediction tabulated on the judged configs is found for the same settings on the
+    calibration and replication blocks (seeds moved by 500000 and 1000000): a replicated
+    theory.expected-kernel once failed with a KeyError naming the shifted config."""
+    from reports.registered import CALIBRATION_OFFSET, REPLICATION_OFFSET, shift_seeds
+
+    judged = [Setting(d, s) for d in (4, 8) for s in (0, 1)]
+    prediction = {"value": by_config(judged, lambda c: 10 * c.d)}
+    for offset in (0, CALIBRATION_OFFSET, REPLICATION_OFFSET):
+        results = [RunResult(shift_seeds(c, offset), {"x": 1.0}, None, 0.0) for c in judged]
+        rows = predicted_rows(results, prediction, "value")
+        assert [(c.d, c.seed - offset, v) for c, _, v in rows] == [
+            (4, 0, 40), (4, 1, 40), (8, 0, 80), (8, 1, 80)
+        ]  # fmt: skip
+    with pytest.raises(KeyError):  # a setting that was never predicted is still an error
+        predicted_rows([RunResult(Setting(16, 0), {"x": 1.0}, None, 0.0)], prediction, "value")
+
+
+def test_a_seed_dependent_prediction_is_refused():
+    with pytest.raises(ValueError, match="depends on its seed"):
+        by_config([Case(0), Case(1)], lambda c: 2 * c.seed)

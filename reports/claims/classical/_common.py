@@ -13,6 +13,7 @@ import numpy as np
 
 from numerics.models import param_shape
 
+from ...registered import seedless
 from ...registry import RunResult, Verdict
 from ...statistics import Evidence
 from ...store import config_json
@@ -82,9 +83,27 @@ def worst_error_verdict(
     )
 
 
+def _prediction_key(config: Any) -> str:
+    """The JSON key of ``config``'s setting: its seeds do not enter the prediction, so the judged,
+    calibration and replication blocks (seeds moved by an offset) look up the same entry."""
+    return config_json(seedless(config))
+
+
 def by_config(cases: Iterable[Any], value: Callable[[Any], Any]) -> dict[str, Any]:
-    """``{config_json(case): value(case)}``: a prediction tabulated per config (JSON keys)."""
-    return {config_json(c): value(c) for c in cases}
+    """``{setting: value(case)}``: a seed-free prediction tabulated per config setting (JSON keys).
+
+    Raises ``ValueError`` when two cases that differ only in their seeds get different values (a
+    prediction that depends on the seed cannot be looked up on another seed block).
+    """
+    table: dict[str, Any] = {}
+    for c in cases:
+        key, v = _prediction_key(c), value(c)
+        if key in table and table[key] != v:
+            raise ValueError(
+                f"the prediction for {c!r} depends on its seed: {table[key]!r} != {v!r}"
+            )
+        table[key] = v
+    return table
 
 
 def predicted_rows(
@@ -95,7 +114,7 @@ def predicted_rows(
     ``keys`` name tables of the prediction built with :func:`by_config`.
     """
     return [
-        (r.config, r.metrics, *(prediction[k][config_json(r.config)] for k in keys))
+        (r.config, r.metrics, *(prediction[k][_prediction_key(r.config)] for k in keys))
         for r in results
         if r.ok and r.metrics is not None
     ]
