@@ -174,6 +174,27 @@ def test_escape_judge() -> None:
     assert ER.judge(pred, _escape(27, 25)).status == "inconclusive"
 
 
+def test_escape_judge_fails_the_over_parametrized_control_with_a_stray_escape() -> None:
+    """The replication block's m = 4r control: every run succeeds, one stray escape and one
+    discordant pair (1-0). A count of escapes >= 1 let it through as inconclusive; the share of
+    runs with an escape fails it."""
+    pred = ER.predict("full")
+    runs = [r for r in _escape(34, 34, n=34) if r.config.arm != "small"]
+    stray = []
+    for r in runs:
+        esc = r.config.arm == "one-random" and r.config.seed == 0
+        none_fails = r.config.arm == "none" and r.config.seed == 0
+        stray.append(
+            _rr(r.config, success=not none_fails, relative_error=0.01,
+                epoch_errors=[0.58, 0.01] if esc else [0.58, 0.58],
+                reinits=[[1, 0.58]] if r.config.arm != "none" else [], n_reinit=1)
+        )  # fmt: skip
+    v = ER.judge(pred, stray)
+    assert v.status == "fails"
+    (esc_rate,) = [r for r in v.rates if "with an escape" in r["name"]]
+    assert (esc_rate["successes"], esc_rate["trials"], esc_rate["status"]) == (1, 34, "fails")
+
+
 # ------------------------------------------------------------------------ epsilon-dependence
 def _eps(
     steps_of_eps: object, rate: int = 34, n: int = 34, m_star: object = None

@@ -24,7 +24,7 @@ ESCAPE_DROP = REG.tolerance(
 )  # an epoch transition is an escape when the error falls this much
 # d, arms and seeds of the judged block, control seeds (sizes from the power rule)
 GRID = {
-    "quick": ([20], ("one-random", "none"), 16, 16),
+    "quick": ([20], ("one-random", "none"), 32, 24),
     "full": ([20, 50], ("one-random", "small", "none"), 55, 34),
 }
 
@@ -34,8 +34,9 @@ claim = declare(
     statement=(
         "At m = r (l = 3, r = 3) re-initialising one random component between epochs lets the "
         "variant escape the plateaus where gradient descent parks (a target direction left "
-        "without a component): escapes (an error drop >= 0.1 after a re-initialisation) occur, "
-        "and it succeeds where an equally long run without re-initialisation does not."
+        "without a component): escapes (an error drop >= 0.1 after a re-initialisation) occur in "
+        "a large share of its runs, and it succeeds where an equally long run without "
+        "re-initialisation does not."
     ),
     latex=r"\mathrm{err}_{s+1}\le\mathrm{err}_s-\delta\ \text{after an escaping re-init}",
     method=(
@@ -45,13 +46,14 @@ claim = declare(
         f"error is lower by >= {ESCAPE_DROP:g}. Quick: d = 20, {GRID['quick'][2]} seeds; full: "
         f"d ∈ {{20, 50}}, {GRID['full'][2]} seeds (sizes from the power rule). Control: m = 4r = "
         "12, where the run without re-initialisation already succeeds: no contrast and nothing "
-        "to escape, so the judge must fail."
+        "to escape, so the judge must fail (its share of runs with an escape is near 0)."
     ),
     tolerance=(
         f"per d: 'one-random' success rate >= {REG.bar('quick', 'one_random_rate'):g} (quick) / "
         f"{REG.bar('full', 'one_random_rate'):g} (full) by the exact 95% interval; McNemar "
         f"one-sided p <= {REG.tolerance('contrast_level'):g} for 'one-random succeeds where none "
-        "does not'; at least one escape"
+        "does not'; the share of 'one-random' runs with an escape >= "
+        f"{REG.bar('quick', 'escape_rate'):g} (quick) / {REG.bar('full', 'escape_rate'):g} (full)"
     ),
     tolerance_source=(
         "derived: rates and McNemar level are the evidence rules (reports/statistics.py); the "
@@ -147,6 +149,7 @@ def escapes(metrics: Mapping[str, Any], drop: float) -> list[tuple[float, float]
 def predict(profile: str) -> dict[str, Any]:
     return {
         "min_rate": REG.bar(profile, "one_random_rate"),
+        "escape_rate": REG.bar(profile, "escape_rate"),
         "escape_drop": ESCAPE_DROP,
         "p_value": REG.tolerance("contrast_level"),
     }
@@ -156,7 +159,8 @@ def predict(profile: str) -> dict[str, Any]:
 def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdict:
     predicted = (
         f"'one-random' re-init succeeds (rate >= {prediction['min_rate']}), beats the equally long "
-        f"run without re-init (McNemar p <= {prediction['p_value']}), and escapes occur"
+        f"run without re-init (McNemar p <= {prediction['p_value']}), and escapes occur in >= "
+        f"{prediction['escape_rate']:.0%} of its runs"
     )
     ok = ok_runs(results)
     if not ok:
@@ -174,8 +178,14 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
         b = [bool(none[s]["success"]) for s in seeds]
         ev.rate_at_least(f"d={d}: 'one-random' success", sum(a), len(a), prediction["min_rate"])
         ev.contrast(f"d={d}: 'one-random' beats 'none'", a, b, prediction["p_value"])
-        n_esc = sum(len(escapes(m, prediction["escape_drop"])) for m in one.values())
-        ev.at_least(f"d={d}: escapes observed ('one-random')", n_esc, 1)
+        found = [escapes(m, prediction["escape_drop"]) for m in one.values()]
+        n_esc = sum(len(f) for f in found)
+        ev.rate_at_least(
+            f"d={d}: 'one-random' runs with an escape",
+            sum(bool(f) for f in found),
+            len(found),
+            prediction["escape_rate"],
+        )
         rates = {
             arm: [sum(bool(m["success"]) for m in by[(d, arm)].values()), len(by[(d, arm)])]
             for arm in ("one-random", "small", "none")
