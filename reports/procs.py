@@ -77,6 +77,7 @@ def terminate_pool(pool: ProcessPoolExecutor) -> None:
     """Drop queued runs and end ``pool``'s worker processes now (interrupted sweep)."""
     procs = dict(getattr(pool, "_processes", None) or {})  # pid -> Process (CPython's pool)
     pool.shutdown(wait=False, cancel_futures=True)
+    procs.update(getattr(pool, "_processes", None) or {})  # any started while shutting down
     for proc in procs.values():
         try:
             proc.terminate()

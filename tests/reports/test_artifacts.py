@@ -167,11 +167,13 @@ def test_an_interrupted_render_ends_its_workers_at_once():
 
     entries = [("fake.slow", _slow_plot, {}, _results(), f"x_{i}") for i in range(2)]
     entries.append(("fake.stop", interrupted, {}, _results(), "y = x^2"))
+    before = {p.pid for p in multiprocessing.active_children()}  # other tests' pools, if any
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         render_artifacts(entries, None, workers=2)
     assert time.monotonic() - start < 15  # the 30 s drawings in the pool were not waited for
-    assert multiprocessing.active_children() == []
+    left = [p for p in multiprocessing.active_children() if p.pid not in before]
+    assert left == [], f"render_artifacts left its workers running: {left}"
 
 
 def test_claim_data_files_are_part_of_the_figure_key(tmp_path, monkeypatch):
