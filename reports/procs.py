@@ -89,3 +89,8 @@ def terminate_pool(pool: ProcessPoolExecutor) -> None:
         if proc.is_alive():
             proc.kill()
             proc.join(timeout=1.0)
+    # The pool's own manager thread joins the same processes; when it reaps one first, this
+    # thread's join returns early and sees it "alive" until that thread records its exit code.
+    settle = time.monotonic() + 2.0
+    while any(p.exitcode is None for p in procs.values()) and time.monotonic() < settle:
+        time.sleep(0.005)
