@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -9,20 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from reports.cli import main
 from reports.registry import REGISTRY
+from tests.reports.cli_run import run_main
 from tests.reports.fake_claims import make_claim
 
+# argparse itself exits for --help/--version and its own usage errors
+_main = functools.partial(run_main, exits=True)
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _main(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse exits for --help/--version and its own usage errors
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_version_and_help(capsys):

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from reports import runner
-from reports.cli import main
 from reports.registry import REGISTRY
 from reports.runner import make_executor
 from tests.reports.claim_files import claim_source
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import make_claim
 from tests.reports.test_loading import clean_registry  # noqa: F401 (fixture)
 
@@ -33,15 +33,6 @@ CLAIM = "fake.ok"
 @pytest.fixture(autouse=True)
 def fake_claim(monkeypatch):
     monkeypatch.setitem(REGISTRY, CLAIM, make_claim(CLAIM, n=2))
-
-
-def _main(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = f"SystemExit({exc.code!r})"
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _listening() -> set[int]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import reports
-from reports.cli import main
 from reports.registry import REGISTRY, ClaimDefinitionError
 from reports.runner import InlineExecutor, check_claims, make_executor
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import make_claim
 from tests.reports.test_loading import clean_registry  # noqa: F401 (fixture)
 
@@ -87,15 +87,6 @@ def _file(tmp_path: Path, cid: str, **parts: str) -> Path:
     path = tmp_path / f"{cid.replace('.', '_').replace('-', '_')}.py"
     path.write_text(CLAIM.format(cid=cid, **{**GOOD, **parts}))
     return path
-
-
-def _main(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 # ---------------------------------------------------------------------------------------------

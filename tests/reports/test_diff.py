@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import reports
-from reports.cli import main
 from reports.diff import DiffError, diff_summaries, read_summary
 from reports.registry import REGISTRY
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import evidence_judge, make_claim
 
 
@@ -34,15 +34,6 @@ def _summary(*claims: dict, profile: str = "quick") -> dict:
         "claims": list(claims),
         "provenance": {"git_commit": "a" * 40, "generated": "2026-01-01T00:00:00+00:00"},
     }
-
-
-def _main(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +207,10 @@ def test_diff_of_two_written_reports(capsys, tmp_path, monkeypatch):
 )
 def test_diff_usage_errors(capsys, tmp_path, extra, message):
     (tmp_path / "s.json").write_text(json.dumps(_summary(_claim("a.x"))))
-    code, _, err = _main(capsys, "diff", tmp_path / "s.json", tmp_path / "s.json", *extra)
+    # argparse itself exits on a bad --margin value
+    code, _, err = _main(
+        capsys, "diff", tmp_path / "s.json", tmp_path / "s.json", *extra, exits=True
+    )
     assert code == 2 and message in err
     code, _, err = _main(capsys, "diff", tmp_path / "s.json", tmp_path / "missing")
     assert code == 2 and "no such file" in err

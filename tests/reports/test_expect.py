@@ -9,7 +9,6 @@ import pytest
 
 import reports
 from reports.catalog import all_claims
-from reports.cli import main
 from reports.expectations import (
     Comparison,
     Expectation,
@@ -21,6 +20,7 @@ from reports.expectations import (
     specificity,
 )
 from reports.registry import REGISTRY
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import make_claim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,15 +31,6 @@ def _file(tmp_path: Path, text: str, name: str = "expect.toml") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-def _main(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 # ---------------------------------------------------------------------------------------------

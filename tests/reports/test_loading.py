@@ -16,10 +16,10 @@ import pytest
 
 from reports import loading
 from reports.catalog import get_claim
-from reports.cli import main
 from reports.registry import REGISTRY
 from reports.runner import _execute, run_claims
 from reports.store import ResultStore, code_version
+from tests.reports.cli_run import run_main as _main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,15 +83,6 @@ def clean_registry():
         loading._forget(name)
     REGISTRY.clear()
     REGISTRY.update(before)
-
-
-def _main(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_module_name_round_trips_the_path(tmp_path):

@@ -21,10 +21,10 @@ import pytest
 
 import reports
 from reports import outdir
-from reports.cli import main
 from reports.outdir import MARKER
 from reports.registry import REGISTRY
 from reports.render import prepare_out_dir
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import make_claim
 
 CLAIM = "fake.ok"
@@ -33,15 +33,6 @@ CLAIM = "fake.ok"
 @pytest.fixture(autouse=True)
 def fake_claim(monkeypatch):
     monkeypatch.setitem(REGISTRY, CLAIM, make_claim(CLAIM, n=2))
-
-
-def _main(capsys, *argv):
-    try:
-        code = main([os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in argv])
-    except SystemExit as exc:
-        code = f"SystemExit({exc.code!r})"
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _report(capsys, out, db, *extra):

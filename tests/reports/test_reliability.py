@@ -18,12 +18,12 @@ import pytest
 
 import reports.cli
 from reports import outdir
-from reports.cli import main
 from reports.outdir import MARKER
 from reports.procs import max_workers
 from reports.registry import REGISTRY
 from reports.runner import make_executor
 from reports.store import APPLICATION_ID, SCHEMA_VERSION, ResultStore
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import make_claim
 
 CLAIM = "fake.ok"
@@ -32,15 +32,6 @@ CLAIM = "fake.ok"
 @pytest.fixture(autouse=True)
 def fake_claim(monkeypatch):
     monkeypatch.setitem(REGISTRY, CLAIM, make_claim(CLAIM, n=2))
-
-
-def _main(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _report(capsys, out, db, *extra):

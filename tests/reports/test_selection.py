@@ -25,8 +25,9 @@ from reports.catalog import (
     select_claims,
     select_one,
 )
-from reports.cli import EXIT_SIGPIPE, main
+from reports.cli import EXIT_SIGPIPE
 from reports.registry import REGISTRY
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import make_claim
 from tests.reports.test_loading import clean_registry, write_claim  # noqa: F401 (fixture)
 
@@ -35,15 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _ids(claims):
     return [c.id for c in claims]
-
-
-def _main(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 # ---------------------------------------------------------------------------------------------

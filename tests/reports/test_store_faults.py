@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.cli import main
 from reports.registry import REGISTRY
 from reports.store import SCHEMA_VERSION, ResultStore, StoreError
+from tests.reports.cli_run import run_main as _main
 from tests.reports.fake_claims import make_claim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,15 +36,6 @@ CLAIM = "fake.ok"
 @pytest.fixture(autouse=True)
 def fake_claim(monkeypatch):
     monkeypatch.setitem(REGISTRY, CLAIM, make_claim(CLAIM, n=3))
-
-
-def _main(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = f"SystemExit({exc.code!r})"
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _sql(db: Path, statement: str, *args) -> None:
