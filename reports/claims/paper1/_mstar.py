@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from ...registered import registration
-from ...statistics import linear_fit
-from .._shared import JudgedInterval, mark_censored
+from ...registry import RunResult
+from ...statistics import Check, Evidence, linear_fit
+from .._shared import JudgedInterval, failed_runs, mark_censored
 from ._lazythreshold import ThresholdRun, lazy_threshold_experiment
 from ._variant import BudgetRun, budget_experiment
 
@@ -214,6 +215,41 @@ def exponent_fit(points: Sequence[MStarPoint]) -> dict[str, Any]:
             out[key] = {"slope": fit.slope, "ci95": list(fit.ci), "intercept": fit.intercept}
     out["censored"] = sum(p.censored for p in points)
     return out
+
+
+def law_evidence(
+    groups: Mapping[str, Sequence[MStarPoint]],
+    results: Sequence[RunResult],
+    prediction: Mapping[str, Any],
+) -> tuple[Evidence, dict[str, Any]]:
+    """The start of an m*-law judge: its :class:`Evidence` (an inconclusive part when no run produced
+    metrics) and its numbers (per-series entries to fill, failed runs, the largest exponent the
+    design can produce)."""
+    ev = Evidence()
+    numbers: dict[str, Any] = {
+        "series": {},
+        "failed_runs": failed_runs(results),
+        "largest_exponent": prediction.get("largest_exponent"),
+    }
+    if not groups:
+        ev.add(Check("runs", "inconclusive", float("nan"), "no run produced metrics"))
+    return ev, numbers
+
+
+def judge_exponent(
+    ev: Evidence, name: str, points: Sequence[MStarPoint], bound: float, law: str, censored: str
+) -> tuple[dict[str, Any], int]:
+    """Judge one series of an m* law (docs/math.md §10.7): no cell censored (``censored`` names that
+    part), and the exponent's 95% interval below ``bound`` (``law`` names it; inconclusive with too
+    few cells). Returns the :func:`exponent_fit` and the number of censored cells."""
+    fit = exponent_fit(points)
+    n_censored = sum(p.censored for p in points)
+    ev.exact(censored, n_censored, len(points), "cells")
+    if fit["estimable"]:
+        ev.interval_beyond(f"{name}: {law}", tuple(fit["exponent"]["ci95"]), bound, "below")
+    else:
+        ev.add(Check(f"{name}: exponent", "inconclusive", float("nan"), "too few cells"))
+    return fit, n_censored
 
 
 def largest_exponent(

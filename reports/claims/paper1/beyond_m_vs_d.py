@@ -13,11 +13,9 @@ import numpy as np
 
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
-from ...statistics import Check, Evidence
 from .._shared import (
     BAR_COLOR,
     columns,
-    failed_runs,
     intervals_against_bars,
     legend,
 )
@@ -29,8 +27,9 @@ from ._mstar import (
     MStarSearch,
     cells,
     draw_series,
-    exponent_fit,
+    judge_exponent,
     largest_exponent,
+    law_evidence,
     search_points,
     separation_experiment,
     series,
@@ -183,27 +182,17 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
         f"{ceiling}, for every series; the log-d slope reported"
     )
     groups = series(_points(results, ceiling))
-    ev = Evidence()
-    numbers: dict[str, Any] = {
-        "series": {},
-        "failed_runs": failed_runs(results),
-        "largest_exponent": prediction.get("largest_exponent"),
-    }
-    if not groups:
-        ev.add(Check("runs", "inconclusive", float("nan"), "no run produced metrics"))
+    ev, numbers = law_evidence(groups, results, prediction)
     parts = []
     found = []
     for name, pts in groups.items():
-        fit = exponent_fit(pts)
+        censored = f"{name}: cells censored at the ceiling {ceiling}"
+        fit, n_cens = judge_exponent(ev, name, pts, bound, "exponent of m*(d)", censored)
         numbers["series"][name] = {"fit": fit, "cells": _cell_summary(pts)}
-        n_cens = sum(p.censored for p in pts)
-        ev.exact(f"{name}: cells censored at the ceiling {ceiling}", n_cens, len(pts), "cells")
         found += [p.value for p in pts if not p.censored]
         if not fit["estimable"]:
-            ev.add(Check(f"{name}: exponent", "inconclusive", float("nan"), "too few cells"))
             continue
         e, b = fit["exponent"], fit["log_slope"]
-        ev.interval_beyond(f"{name}: exponent of m*(d)", tuple(e["ci95"]), bound, "below")
         parts.append(
             f"{name}: exponent {e['slope']:.2f} [{e['ci95'][0]:.2f}, {e['ci95'][1]:.2f}], "
             f"m* = a + b·log d with b = {b['slope']:.2f} [{b['ci95'][0]:.2f}, {b['ci95'][1]:.2f}]"

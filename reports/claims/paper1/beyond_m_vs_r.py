@@ -12,11 +12,9 @@ import numpy as np
 
 from ...registered import registration
 from ...registry import RunResult, Verdict, declare
-from ...statistics import Check, Evidence
 from .._shared import (
     BAR_COLOR,
     columns,
-    failed_runs,
     intervals_against_bars,
     legend,
 )
@@ -28,8 +26,9 @@ from ._mstar import (
     MStarSearch,
     cells,
     draw_series,
-    exponent_fit,
+    judge_exponent,
     largest_exponent,
+    law_evidence,
     search_points,
     separation_experiment,
     series,
@@ -171,30 +170,20 @@ def judge(prediction: Mapping[str, Any], results: Sequence[RunResult]) -> Verdic
         + f" a fortiori), no cell censored at the ceiling {prediction['ceiling_per_rank']}·r"
     )
     groups = series(_points(results))
-    ev = Evidence()
-    numbers: dict[str, Any] = {
-        "series": {},
-        "failed_runs": failed_runs(results),
-        "largest_exponent": prediction.get("largest_exponent"),
-    }
-    if not groups:
-        ev.add(Check("runs", "inconclusive", float("nan"), "no run produced metrics"))
+    ev, numbers = law_evidence(groups, results, prediction)
     parts = []
     ratio = []
     for name, pts in groups.items():
-        fit = exponent_fit(pts)
+        censored = f"{name}: cells censored at the ceiling"
+        fit, n_cens = judge_exponent(ev, name, pts, bound, "exponent of m*(r)", censored)
         numbers["series"][name] = {
             "fit": fit,
             "cells": {str(int(x)): [p.value for p in ps] for x, ps in cells(pts).items()},
         }
-        n_cens = sum(p.censored for p in pts)
-        ev.exact(f"{name}: cells censored at the ceiling", n_cens, len(pts), "cells")
         ratio += [p.value / (prediction["ceiling_per_rank"] * p.x) for p in pts if not p.censored]
         if not fit["estimable"]:
-            ev.add(Check(f"{name}: exponent", "inconclusive", float("nan"), "too few cells"))
             continue
         e = fit["exponent"]
-        ev.interval_beyond(f"{name}: exponent of m*(r)", tuple(e["ci95"]), bound, "below")
         parts.append(
             f"{name}: p = {e['slope']:.2f} [{e['ci95'][0]:.2f}, {e['ci95'][1]:.2f}]"
             + (f", {n_cens} censored" if n_cens else "")
