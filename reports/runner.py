@@ -46,7 +46,6 @@ from .registry import PROFILES, Claim, ClaimDefinitionError, RunResult, Verdict,
 from .statistics import ControlResult
 from .store import (
     ResultStore,
-    as_stored,
     code_version,
     config_json,
     experiment_name,
@@ -523,7 +522,7 @@ def run_sweep(
             if is_interrupt(exc):
                 raise
             metrics, error, wall = None, f"{describe(exc)} (in the executor)", 0.0
-        store.put(
+        stored = store.put(
             t.key,
             claim_id=t.claim_id,
             experiment=experiment_name(t.experiment),
@@ -534,7 +533,6 @@ def run_sweep(
             wall_time=wall,
             worker=worker,
         )
-        stored = None if metrics is None else as_stored(metrics)
         done[t.key] = RunResult(t.config, stored, error, wall, cached=False)
         bar.update(error is None)
 

@@ -244,18 +244,6 @@ def config_json(config: Any) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-def metrics_json(metrics: Mapping[str, Any]) -> str:
-    """The JSON text a run's metrics are stored as (plain values, keys sorted)."""
-    return json.dumps(to_jsonable(metrics), sort_keys=True)
-
-
-def as_stored(metrics: Mapping[str, Any]) -> dict[str, Any]:
-    """``metrics`` exactly as a later report reads them back from the store (keys sorted, plain
-    values): a judge sees the same objects whether the runs are fresh or reused, so a fresh and a
-    cached report of the same runs say the same, down to the order of their texts."""
-    return json.loads(metrics_json(metrics))
-
-
 def experiment_name(fn: Any) -> str:
     """``module.qualname`` of an experiment function."""
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
@@ -613,11 +601,16 @@ class ResultStore:
         error: str | None,
         wall_time: float,
         worker: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Insert or replace one run, committed in its own transaction."""
+    ) -> dict[str, Any] | None:
+        """Insert or replace one run, committed in its own transaction.
+
+        Returns the metrics exactly as a later read gives them back (keys sorted, plain values), so
+        that a judge sees the same objects whether a run is fresh or reused (``None`` for an error).
+        """
         if (metrics is None) == (error is None):
             raise ValueError("exactly one of metrics and error must be given")
         status = "ok" if error is None else "error"
+        metrics_text = None if metrics is None else json.dumps(to_jsonable(metrics), sort_keys=True)
         values = (
             key,
             claim_id,
@@ -625,7 +618,7 @@ class ResultStore:
             config,
             version,
             status,
-            None if metrics is None else metrics_json(metrics),
+            metrics_text,
             error,
             float(wall_time),
             None if worker is None else json.dumps(to_jsonable(worker), sort_keys=True),
@@ -639,6 +632,7 @@ class ResultStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
+        return None if metrics_text is None else json.loads(metrics_text)
 
     def delete_claim(self, claim_id: str) -> int:
         """Delete every run of ``claim_id`` and its cached artifacts; returns the runs deleted."""
